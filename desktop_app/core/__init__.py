@@ -1,0 +1,1 @@
+"""Pure-Python services of the app: nothing here imports Qt."""

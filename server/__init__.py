@@ -1,0 +1,1 @@
+"""The project's TumorPredict server: legacy-compatible API with real authentication and roles."""
