@@ -1,0 +1,91 @@
+"""Run a callable on Qt's thread pool and deliver its result or error back on the UI thread."""
+
+from __future__ import annotations
+
+import logging
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
+
+log = logging.getLogger(__name__)
+
+
+class _Signals(QObject):
+    result = Signal(object)
+    error = Signal(object)  # the exception instance
+    finished = Signal()
+
+
+class Worker(QRunnable):
+    """One background call. Connect to `signals.result/error/finished` before starting it.
+
+    The signals object lives on the thread that created the worker (the UI thread), so its
+    slots run there: callers never touch widgets from the pool thread.
+    """
+
+    def __init__(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__()
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        self.signals = _Signals()
+        self.setAutoDelete(True)
+
+    @Slot()
+    def run(self) -> None:
+        try:
+            value = self.fn(*self.args, **self.kwargs)
+        except Exception as exc:  # every failure goes back as a signal, never a dead thread
+            log.debug("background call %s failed:\n%s", getattr(self.fn, "__name__", self.fn),
+                      traceback.format_exc())
+            self._emit(self.signals.error, exc)
+        else:
+            self._emit(self.signals.result, value)
+        finally:
+            self._emit(self.signals.finished)
+
+    @staticmethod
+    def _emit(signal, *args) -> None:
+        try:
+            signal.emit(*args)
+        except RuntimeError:  # the receiver (e.g. a closed window) is gone; nothing to deliver
+            pass
+
+
+# Workers in flight, so their signal objects are not collected before they deliver.
+_in_flight: set[Worker] = set()
+
+
+def run_in_background(
+    fn: Callable[..., Any],
+    *args: Any,
+    on_result: Callable[[Any], None] | None = None,
+    on_error: Callable[[Exception], None] | None = None,
+    on_finished: Callable[[], None] | None = None,
+    pool: QThreadPool | None = None,
+    **kwargs: Any,
+) -> Worker:
+    """Start `fn(*args, **kwargs)` on the pool; callbacks run on the UI thread.
+
+    Without `on_error`, failures are logged so they never vanish silently.
+    """
+    worker = Worker(fn, *args, **kwargs)
+    if on_result is not None:
+        worker.signals.result.connect(on_result)
+    if on_error is not None:
+        worker.signals.error.connect(on_error)
+    else:
+        worker.signals.error.connect(
+            lambda exc: log.warning("background task failed: %s", exc)
+        )
+    if on_finished is not None:
+        worker.signals.finished.connect(on_finished)
+    _in_flight.add(worker)
+    worker.signals.finished.connect(lambda: _in_flight.discard(worker))
+    (pool or QThreadPool.globalInstance()).start(worker)
+    return worker
+
+
+def wait_for_background(timeout_ms: int = 30000) -> bool:
+    """Block until the global pool is idle (for shutdown and tests)."""
+    return QThreadPool.globalInstance().waitForDone(timeout_ms)
