@@ -45,7 +45,9 @@ def check_compatible(updates: list[ClientUpdate], current: Weights | None = None
     names = sorted(reference)
     for update in updates:
         if sorted(update.weights) != names:
-            raise AggregationError(f"update from {update.client_id} has arrays {sorted(update.weights)}, expected {names}")
+            raise AggregationError(
+                f"update from {update.client_id} has arrays {sorted(update.weights)}, expected {names}"
+            )
         for name in names:
             if np.shape(update.weights[name]) != np.shape(reference[name]):
                 raise AggregationError(
@@ -79,7 +81,9 @@ class FedAvg:
         if counts.sum() <= 0:
             counts = np.ones_like(counts)  # nobody said how many: fall back to a plain mean
         coefficients = counts / counts.sum()
-        return {n: _as_output(np.tensordot(coefficients, _stack(updates, n), axes=1)) for n in names}
+        return {
+            n: _as_output(np.tensordot(coefficients, _stack(updates, n), axes=1)) for n in names
+        }
 
 
 @dataclass
@@ -122,7 +126,9 @@ class TrimmedMean:
         names = check_compatible(updates, current)
         k = self.trim_count(len(updates))
         if k == 0:
-            log.warning("trimmed mean over %d client(s) cannot trim anything: plain mean", len(updates))
+            log.warning(
+                "trimmed mean over %d client(s) cannot trim anything: plain mean", len(updates)
+            )
         result = {}
         for n in names:
             ordered = np.sort(_stack(updates, n), axis=0)
@@ -164,7 +170,9 @@ class ClippedGaussian:
 
     def aggregate(self, updates: list[ClientUpdate], current: Weights | None = None) -> Weights:
         if current is None:
-            raise AggregationError("clipping needs the current global weights to measure each update against")
+            raise AggregationError(
+                "clipping needs the current global weights to measure each update against"
+            )
         names = check_compatible(updates, current)
         base = {n: np.asarray(current[n], dtype=np.float64) for n in names}
         total = {n: np.zeros_like(base[n]) for n in names}
@@ -173,7 +181,12 @@ class ClippedGaussian:
             norm = math.sqrt(sum(float(np.sum(d * d)) for d in delta.values()))
             scale = min(1.0, self.clip_norm / norm) if norm > 0 else 1.0
             if scale < 1.0:
-                log.info("clipped update from %s: norm %.4g -> %.4g", update.client_id, norm, self.clip_norm)
+                log.info(
+                    "clipped update from %s: norm %.4g -> %.4g",
+                    update.client_id,
+                    norm,
+                    self.clip_norm,
+                )
             for n in names:
                 total[n] += delta[n] * scale
         count = len(updates)
@@ -200,5 +213,7 @@ def make_strategy(name: str = "fedavg", **params) -> Strategy:
     try:
         cls = STRATEGIES[name]
     except KeyError:
-        raise ValueError(f"unknown aggregation strategy {name!r}; choose one of {sorted(STRATEGIES)}") from None
+        raise ValueError(
+            f"unknown aggregation strategy {name!r}; choose one of {sorted(STRATEGIES)}"
+        ) from None
     return cls(**params)

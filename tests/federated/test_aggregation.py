@@ -17,13 +17,22 @@ from server.aggregation import (
 
 
 def _update(client: str, w: np.ndarray, b: np.ndarray, n: int) -> ClientUpdate:
-    return ClientUpdate(client_id=client, weights={"W": w.astype(np.float32), "b": b.astype(np.float32)}, num_examples=n)
+    return ClientUpdate(
+        client_id=client,
+        weights={"W": w.astype(np.float32), "b": b.astype(np.float32)},
+        num_examples=n,
+    )
 
 
 def _honest(rng: np.random.Generator, count: int) -> list[ClientUpdate]:
     centre_w, centre_b = np.ones((8, 4)), np.zeros(4)
     return [
-        _update(f"clinic{i}", centre_w + rng.normal(0, 0.01, (8, 4)), centre_b + rng.normal(0, 0.01, 4), 50)
+        _update(
+            f"clinic{i}",
+            centre_w + rng.normal(0, 0.01, (8, 4)),
+            centre_b + rng.normal(0, 0.01, 4),
+            50,
+        )
         for i in range(count)
     ]
 
@@ -42,8 +51,13 @@ def test_fedavg_is_the_example_weighted_mean_exactly():
 
 def test_fedavg_matches_numpy_average_on_random_updates():
     rng = np.random.default_rng(0)
-    updates = [_update(f"c{i}", rng.normal(size=(5, 4)), rng.normal(size=4), int(n)) for i, n in enumerate([3, 10, 7])]
-    expected = np.average(np.stack([u.weights["W"].astype(np.float64) for u in updates]), axis=0, weights=[3, 10, 7])
+    updates = [
+        _update(f"c{i}", rng.normal(size=(5, 4)), rng.normal(size=4), int(n))
+        for i, n in enumerate([3, 10, 7])
+    ]
+    expected = np.average(
+        np.stack([u.weights["W"].astype(np.float64) for u in updates]), axis=0, weights=[3, 10, 7]
+    )
     np.testing.assert_allclose(FedAvg().aggregate(updates)["W"], expected, rtol=1e-6)
 
 
@@ -53,7 +67,11 @@ def test_median_and_trimmed_mean_resist_one_poisoned_client_where_fedavg_does_no
     honest = _honest(rng, 4)
     w = honest[0].weights["W"].astype(np.float64)
     b = honest[0].weights["b"].astype(np.float64)
-    bad = _update("mallory", w * 100.0, b * 100.0, 500) if poison == "scaled" else _update("mallory", -w * 10, -b * 10, 500)
+    bad = (
+        _update("mallory", w * 100.0, b * 100.0, 500)
+        if poison == "scaled"
+        else _update("mallory", -w * 10, -b * 10, 500)
+    )
     updates = honest + [bad]
     truth = np.ones((8, 4))
 
@@ -72,7 +90,9 @@ def test_trimmed_mean_trims_at_least_one_value_from_each_end():
     assert strategy.trim_count(3) == 1
     assert strategy.trim_count(5) == 1
     assert strategy.trim_count(20) == 2
-    updates = [_update(str(v), np.full((1, 1), v), np.array([v]), 1) for v in (1.0, 2.0, 3.0, 1000.0)]
+    updates = [
+        _update(str(v), np.full((1, 1), v), np.array([v]), 1) for v in (1.0, 2.0, 3.0, 1000.0)
+    ]
     # sorted 1, 2, 3, 1000 -> drop 1 and 1000 -> mean of 2 and 3
     assert TrimmedMean(0.2).aggregate(updates)["W"][0, 0] == pytest.approx(2.5)
 
@@ -92,8 +112,12 @@ def test_clipping_bounds_each_clients_influence_and_noise_is_seeded():
     # mallory's delta is clipped to norm 1, then averaged over 2 clients: at most 0.5 + alice's share
     assert moved <= 0.5 + np.sqrt(8) * 0.01 / 2 + 1e-6
 
-    noisy_a = ClippedGaussian(clip_norm=1.0, noise_multiplier=1.0, seed=3).aggregate([small], current)
-    noisy_b = ClippedGaussian(clip_norm=1.0, noise_multiplier=1.0, seed=3).aggregate([small], current)
+    noisy_a = ClippedGaussian(clip_norm=1.0, noise_multiplier=1.0, seed=3).aggregate(
+        [small], current
+    )
+    noisy_b = ClippedGaussian(clip_norm=1.0, noise_multiplier=1.0, seed=3).aggregate(
+        [small], current
+    )
     np.testing.assert_array_equal(noisy_a["W"], noisy_b["W"])
     assert not np.allclose(noisy_a["W"], small.weights["W"], atol=1e-3)
 

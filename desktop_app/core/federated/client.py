@@ -1,0 +1,366 @@
+"""The clinic's federated-learning service: local dataset, local training, upload via the outbox, pull, rollback."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.federated import engine_bridge
+from desktop_app.core.federated.dataset import (
+    EmbeddingCache,
+    LocalExample,
+    class_counts,
+    collect_examples,
+    embed_examples,
+)
+from desktop_app.core.federated.head import HeadWeights
+from desktop_app.core.federated.history import STATE_COLLECTION, WeightsHistory
+from desktop_app.core.federated.npz_format import (
+    WeightsFileError,
+    check_shapes,
+    checksum,
+    dump_npz,
+    load_npz,
+)
+from desktop_app.core.federated.trainer import TrainConfig, TrainResult, train_head
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "fl_upload"
+CLIENT_DOC = "client"
+SERVER_META_DOC = "server_meta"
+UPDATE_PREFIX = "update-"
+
+
+class FederatedError(RuntimeError):
+    """A federated-learning step that could not be done; `user_message` says why in plain words."""
+
+    def __init__(self, user_message: str):
+        super().__init__(user_message)
+        self.user_message = user_message
+
+
+@dataclass
+class TrainOutcome:
+    result: TrainResult
+    update_id: str
+    class_names: list[str]
+
+
+@dataclass
+class UploadPayload:
+    """What the sync engine sends for an `fl_upload` outbox entry."""
+
+    update_id: str
+    npz: bytes
+    num_examples: int
+    base_version: str | None
+    meta: dict[str, Any]
+
+
+class FederatedClient:
+    """One per app: reads reviewed reports from the store, trains the head, swaps the engine's head."""
+
+    def __init__(self, store, engine_provider: Callable[[], Any], *, clinic: str = ""):
+        self._store = store
+        self._engine_provider = engine_provider
+        self._docs = store.collection(STATE_COLLECTION)
+        self.history = WeightsHistory(store)
+        self.clinic = clinic
+        self._cache = EmbeddingCache()
+
+    @classmethod
+    def from_services(cls, app) -> FederatedClient:
+        settings = app.store.collection("settings").get("app") or {}
+        return cls(app.store, lambda: app.engine, clinic=settings.get("clinic_name") or "")
+
+    @property
+    def engine(self):
+        return self._engine_provider()
+
+    # ---- identity and versions -------------------------------------------------------------
+
+    @property
+    def client_id(self) -> str:
+        """A random id for this installation, made once; it names no patient and no person."""
+        doc = self._docs.get(CLIENT_DOC)
+        if doc is None:
+            doc = {"client_id": f"clinic-{uuid.uuid4().hex[:12]}", "created_at": _now_ms()}
+            self._docs.put(CLIENT_DOC, doc)
+        return doc["client_id"]
+
+    def base_head(self) -> HeadWeights:
+        return engine_bridge.base_head(self.engine)
+
+    def active_head(self) -> HeadWeights:
+        """The head predictions use now: the latest applied global version, or the shipped one."""
+        entry = self.history.active_entry()
+        if entry is None:
+            return self.base_head()
+        return HeadWeights.from_arrays(self.history.weights_of(entry["version"]), entry["version"])
+
+    def active_version(self) -> str:
+        return self.history.active_version() or self.base_head().version
+
+    def restore(self) -> None:
+        """Puts the active version into the engine (on start-up, after a restart)."""
+        entry = self.history.active_entry()
+        engine_bridge.apply_head(self.engine, self.active_head() if entry else None)
+
+    # ---- local dataset ---------------------------------------------------------------------
+
+    def label_keys(self) -> list[str]:
+        return engine_bridge.label_keys(self.engine)
+
+    def examples(self) -> list[LocalExample]:
+        return collect_examples(self._store.collection("reports").all(), self.label_keys())
+
+    def dataset_counts(self) -> dict[str, int]:
+        return class_counts(self.examples(), self.label_keys())
+
+    def embeddings(
+        self,
+        examples: list[LocalExample] | None = None,
+        *,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        engine = self.engine
+        X, y, _ = embed_examples(
+            self.examples() if examples is None else examples,
+            lambda example: self._store.blobs.get(example.image_hash),
+            lambda data, name: engine_bridge.embed(engine, data, name),
+            engine_bridge.label_keys(engine),
+            cache=self._cache,
+            model_id=engine_bridge.model_id(engine),
+            progress=progress,
+            cancelled=cancelled,
+        )
+        return X, y
+
+    def local_accuracy(self, head: HeadWeights) -> tuple[float, int]:
+        """(accuracy on every confirmed local case, how many) — NaN when there are none."""
+        X, y = self.embeddings()
+        return (head.accuracy(X, y), len(y)) if len(y) else (float("nan"), 0)
+
+    # ---- training and upload ---------------------------------------------------------------
+
+    def train(
+        self,
+        config: TrainConfig | None = None,
+        *,
+        progress: Callable[[str, int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> TrainOutcome:
+        """Fine-tunes the active head on the local cases; the result waits as an update to upload.
+
+        `progress(stage, done, total)` with stage "embedding" then "training". Raises NotEnoughData
+        or TrainingCancelled; nothing is stored unless training finishes.
+        """
+        keys = self.label_keys()
+        examples = self.examples()
+        X, y = self.embeddings(
+            examples,
+            progress=(lambda d, t: progress("embedding", d, t)) if progress else None,
+            cancelled=cancelled,
+        )
+        start = self.active_head()
+        result = train_head(
+            X,
+            y,
+            start,
+            global_head=start,
+            config=config or TrainConfig(),
+            progress=(lambda e, m, _loss, _acc: progress("training", e, m)) if progress else None,
+            cancelled=cancelled,
+            class_names=keys,
+        )
+        update_id = uuid.uuid4().hex
+        meta = {
+            "num_examples": result.num_train,
+            "base_version": start.version,
+            "model_id": engine_bridge.model_id(self.engine),
+            "client_id": self.client_id,
+            "update_id": update_id,
+            "accuracy_before": _finite_or_none(result.accuracy_before),
+            "accuracy_after": _finite_or_none(result.accuracy_after),
+            "num_val": result.num_val,
+            "class_counts": {keys[i]: n for i, n in result.class_counts.items()},
+        }
+        npz = dump_npz(result.weights.arrays(), meta)
+        self._docs.put(
+            UPDATE_PREFIX + update_id,
+            {
+                **meta,
+                "id": update_id,
+                "digest": self._store.blobs.put(npz),
+                "checksum": checksum(npz),
+                "created_at": _now_ms(),
+                "state": "ready",
+                "error": None,
+                "server_answer": None,
+            },
+        )
+        return TrainOutcome(result=result, update_id=update_id, class_names=keys)
+
+    def updates(self) -> list[dict[str, Any]]:
+        docs = [
+            d for d in self._docs.all() if str(d.get("id", "")) and "digest" in d and "state" in d
+        ]
+        return sorted(docs, key=lambda d: d["created_at"])
+
+    def update(self, update_id: str) -> dict[str, Any] | None:
+        return self._docs.get(UPDATE_PREFIX + update_id)
+
+    def queue_upload(self, update_id: str | None = None) -> dict[str, Any]:
+        """Puts the update (default: the latest trained one) in the outbox; the sync engine sends it."""
+        doc = (
+            self.update(update_id)
+            if update_id
+            else next(
+                (d for d in reversed(self.updates()) if d["state"] in ("ready", "failed")), None
+            )
+        )
+        if doc is None:
+            raise FederatedError("There is no trained update to upload. Train locally first.")
+        if doc["state"] in ("queued", "sent"):
+            return doc
+        self._store.outbox.append(OUTBOX_KIND, {"update_id": doc["id"]}, key=f"fl-{doc['id']}")
+        doc.update(state="queued", error=None, queued_at=_now_ms())
+        self._docs.put(UPDATE_PREFIX + doc["id"], doc)
+        return doc
+
+    def upload_payload(self, update_id: str) -> UploadPayload:
+        doc = self.update(update_id)
+        if doc is None:
+            raise FederatedError("The trained update to upload is no longer on this computer.")
+        meta = {
+            k: doc.get(k)
+            for k in ("model_id", "client_id", "accuracy_before", "accuracy_after", "num_val")
+        }
+        return UploadPayload(
+            update_id=update_id,
+            npz=self._store.blobs.get(doc["digest"]),
+            num_examples=int(doc["num_examples"]),
+            base_version=doc.get("base_version"),
+            meta=meta,
+        )
+
+    def mark_uploaded(self, update_id: str, answer: dict[str, Any] | None = None) -> None:
+        self._set_update_state(update_id, "sent", server_answer=answer, sent_at=_now_ms())
+
+    def mark_upload_failed(self, update_id: str, message: str) -> None:
+        self._set_update_state(update_id, "failed", error=message)
+
+    def _set_update_state(self, update_id: str, state: str, **fields: Any) -> None:
+        doc = self.update(update_id)
+        if doc is not None:
+            doc.update(state=state, **fields)
+            self._docs.put(UPDATE_PREFIX + update_id, doc)
+
+    # ---- global weights --------------------------------------------------------------------
+
+    def remember_server_meta(self, meta: dict[str, Any]) -> None:
+        self._docs.put(SERVER_META_DOC, {"meta": meta, "fetched_at": _now_ms()})
+
+    def server_meta(self) -> dict[str, Any] | None:
+        doc = self._docs.get(SERVER_META_DOC)
+        return doc["meta"] if doc else None
+
+    def pull(self, remote, *, force: bool = False) -> dict[str, Any] | None:
+        """Fetches the server's global weights and applies them; None when already up to date.
+
+        `remote` has `get_global_meta()` and `download_global_weights()` (the API client).
+        """
+        meta = remote.get_global_meta()
+        self.remember_server_meta(meta)
+        version = str(meta.get("version") or "")
+        if not meta.get("checksum"):
+            raise FederatedError("The server has no shared model weights to download yet.")
+        if version == self.history.active_version() and not force:
+            return None
+        if self.history.was_rolled_back(version) and not force:
+            raise FederatedError(
+                f"Version {version} was rolled back on this computer; pull again with force to use it anyway."
+            )
+        return self.apply_global(remote.download_global_weights(), meta)
+
+    def apply_global(self, npz_bytes: bytes, meta: dict[str, Any]) -> dict[str, Any]:
+        """Checks checksum and shapes, stores the file as a new version and switches the engine to it."""
+        expected = meta.get("checksum")
+        if expected and checksum(npz_bytes) != expected:
+            raise WeightsFileError(
+                "The downloaded weights do not match the server's checksum (damaged in transit); nothing was changed."
+            )
+        arrays, file_meta = load_npz(npz_bytes)
+        base = self.base_head()
+        check_shapes(arrays, base.arrays())
+        file_model = file_meta.get("model_id")
+        if file_model and file_model != engine_bridge.model_id(self.engine):
+            raise WeightsFileError(
+                "These weights were made for another model file; nothing was changed."
+            )
+        version = str(meta.get("version") or file_meta.get("version") or checksum(npz_bytes)[:12])
+        head = HeadWeights.from_arrays(arrays, version)
+        entry = self.history.activate(
+            version,
+            npz_bytes,
+            source="global",
+            meta={
+                k: meta.get(k)
+                for k in ("round", "contributors", "total_examples", "strategy", "updated")
+            },
+        )
+        engine_bridge.apply_head(self.engine, head)
+        self._note_accuracy(head)
+        log.info("global weights %s applied", version)
+        return self.history.entry(version) or entry
+
+    def rollback(self) -> str:
+        """Returns to the previous weights; the version now in use."""
+        entry = self.history.rollback()
+        self.restore()
+        version = entry["version"] if entry else self.base_head().version
+        log.info("rolled back to %s", version)
+        return version
+
+    def _note_accuracy(self, head: HeadWeights) -> None:
+        try:
+            accuracy, count = self.local_accuracy(head)
+        except Exception:  # the figure is a nicety: never fail applying weights because of it
+            log.exception("could not measure local accuracy of %s", head.version)
+            return
+        self.history.note(
+            head.version, local_accuracy=_finite_or_none(accuracy), local_examples=count
+        )
+
+    # ---- status ----------------------------------------------------------------------------
+
+    def status(self) -> dict[str, Any]:
+        """Everything `fl status` and the screen show, from the store alone (no network)."""
+        active = self.history.active_entry()
+        return {
+            "client_id": self.client_id,
+            "active_version": self.active_version(),
+            "base_version": self.base_head().version,
+            "using_shipped_head": active is None,
+            "server": self.server_meta(),
+            "dataset": self.dataset_counts(),
+            "history": self.history.entries(),
+            "stack": self.history.stack(),
+            "updates": self.updates(),
+        }
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
