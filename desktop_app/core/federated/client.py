@@ -19,6 +19,7 @@ from desktop_app.core.federated.dataset import (
     collect_examples,
     embed_examples,
 )
+from desktop_app.core.federated.errors import FederatedError
 from desktop_app.core.federated.head import HeadWeights
 from desktop_app.core.federated.history import STATE_COLLECTION, WeightsHistory
 from desktop_app.core.federated.npz_format import (
@@ -36,14 +37,6 @@ OUTBOX_KIND = "fl_upload"
 CLIENT_DOC = "client"
 SERVER_META_DOC = "server_meta"
 UPDATE_PREFIX = "update-"
-
-
-class FederatedError(RuntimeError):
-    """A federated-learning step that could not be done; `user_message` says why in plain words."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
 
 
 @dataclass

@@ -7,16 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from desktop_app.core.federated.errors import FederatedError
 from desktop_app.core.federated.npz_format import checksum, load_npz
 
 STATE_COLLECTION = "fl_state"
 HISTORY_DOC = "weights"
 
 
-class RollbackError(ValueError):
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+class RollbackError(FederatedError):
+    """Nothing to roll back to, or the stored weights are damaged."""
 
 
 class WeightsHistory:

@@ -10,17 +10,15 @@ from typing import Any
 
 import numpy as np
 
+from desktop_app.core.federated.errors import FederatedError
+
 META_ENTRY = "__meta__"
 # A head for a few thousand-wide embedding is well under a megabyte; anything near this is not a head.
 MAX_FILE_BYTES = 32 * 1024 * 1024
 
 
-class WeightsFileError(ValueError):
-    """A weights file that cannot be used; `user_message` says why in plain words."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+class WeightsFileError(FederatedError, ValueError):
+    """A weights file that cannot be used."""
 
 
 def checksum(data: bytes) -> str:

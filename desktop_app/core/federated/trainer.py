@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from desktop_app.core.federated.errors import FederatedError
 from desktop_app.core.federated.head import HeadWeights, softmax
 
 log = logging.getLogger(__name__)
@@ -17,12 +18,8 @@ ProgressCallback = Callable[
 ]  # epoch, max_epochs, val_loss, val_accuracy
 
 
-class NotEnoughData(ValueError):
-    """Too few confirmed cases to train something worth sharing; `user_message` says what is needed."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+class NotEnoughData(FederatedError, ValueError):
+    """Too few confirmed cases to train something worth sharing; the message says what is needed."""
 
 
 class TrainingCancelled(RuntimeError):
