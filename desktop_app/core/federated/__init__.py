@@ -4,7 +4,6 @@ from desktop_app.core.federated.client import (
     FederatedClient,
     FederatedError,
     TrainOutcome,
-    UploadPayload,
 )
 from desktop_app.core.federated.head import HeadWeights
 from desktop_app.core.federated.history import RollbackError, WeightsHistory
@@ -25,7 +24,6 @@ __all__ = [
     "TrainConfig",
     "TrainOutcome",
     "TrainingCancelled",
-    "UploadPayload",
     "WeightsFileError",
     "WeightsHistory",
     "dump_npz",

@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 OUTBOX_KIND = "fl_upload"
 CLIENT_DOC = "client"
 SERVER_META_DOC = "server_meta"
-UPDATE_PREFIX = "update-"
 
 
 @dataclass
@@ -44,17 +43,6 @@ class TrainOutcome:
     result: TrainResult
     update_id: str
     class_names: list[str]
-
-
-@dataclass
-class UploadPayload:
-    """What the sync engine sends for an `fl_upload` outbox entry."""
-
-    update_id: str
-    npz: bytes
-    num_examples: int
-    base_version: str | None
-    meta: dict[str, Any]
 
 
 class FederatedClient:
@@ -148,6 +136,7 @@ class FederatedClient:
         self,
         config: TrainConfig | None = None,
         *,
+        username: str | None = None,
         progress: Callable[[str, int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> TrainOutcome:
@@ -187,75 +176,53 @@ class FederatedClient:
             "class_counts": {keys[i]: n for i, n in result.class_counts.items()},
         }
         npz = dump_npz(result.weights.arrays(), meta)
+        # The sync engine reads this document (by update id) when it sends the `fl_upload` entry.
         self._docs.put(
-            UPDATE_PREFIX + update_id,
+            update_id,
             {
                 **meta,
                 "id": update_id,
-                "digest": self._store.blobs.put(npz),
+                "kind": "fl_update",
+                "npz_hash": self._store.blobs.put(npz),
                 "checksum": checksum(npz),
+                "username": username,
                 "created_at": _now_ms(),
-                "state": "ready",
-                "error": None,
-                "server_answer": None,
+                "queued_at": None,
+                "uploaded_at": None,
             },
         )
         return TrainOutcome(result=result, update_id=update_id, class_names=keys)
 
     def updates(self) -> list[dict[str, Any]]:
+        """Trained updates, oldest first, each with its `state`: ready, queued or uploaded."""
         docs = [
-            d for d in self._docs.all() if str(d.get("id", "")) and "digest" in d and "state" in d
+            dict(d, state=_update_state(d))
+            for d in self._docs.all()
+            if d.get("kind") == "fl_update"
         ]
         return sorted(docs, key=lambda d: d["created_at"])
 
     def update(self, update_id: str) -> dict[str, Any] | None:
-        return self._docs.get(UPDATE_PREFIX + update_id)
+        doc = self._docs.get(update_id)
+        return (
+            dict(doc, state=_update_state(doc)) if doc and doc.get("kind") == "fl_update" else None
+        )
 
     def queue_upload(self, update_id: str | None = None) -> dict[str, Any]:
         """Puts the update (default: the latest trained one) in the outbox; the sync engine sends it."""
-        doc = (
-            self.update(update_id)
-            if update_id
-            else next(
-                (d for d in reversed(self.updates()) if d["state"] in ("ready", "failed")), None
-            )
-        )
+        if update_id:
+            doc = self.update(update_id)
+        else:
+            doc = next((d for d in reversed(self.updates()) if d["state"] == "ready"), None)
         if doc is None:
-            raise FederatedError("There is no trained update to upload. Train locally first.")
-        if doc["state"] in ("queued", "sent"):
+            raise FederatedError("There is no new trained update to upload. Train locally first.")
+        if doc["state"] != "ready":
             return doc
         self._store.outbox.append(OUTBOX_KIND, {"update_id": doc["id"]}, key=f"fl-{doc['id']}")
-        doc.update(state="queued", error=None, queued_at=_now_ms())
-        self._docs.put(UPDATE_PREFIX + doc["id"], doc)
-        return doc
-
-    def upload_payload(self, update_id: str) -> UploadPayload:
-        doc = self.update(update_id)
-        if doc is None:
-            raise FederatedError("The trained update to upload is no longer on this computer.")
-        meta = {
-            k: doc.get(k)
-            for k in ("model_id", "client_id", "accuracy_before", "accuracy_after", "num_val")
-        }
-        return UploadPayload(
-            update_id=update_id,
-            npz=self._store.blobs.get(doc["digest"]),
-            num_examples=int(doc["num_examples"]),
-            base_version=doc.get("base_version"),
-            meta=meta,
-        )
-
-    def mark_uploaded(self, update_id: str, answer: dict[str, Any] | None = None) -> None:
-        self._set_update_state(update_id, "sent", server_answer=answer, sent_at=_now_ms())
-
-    def mark_upload_failed(self, update_id: str, message: str) -> None:
-        self._set_update_state(update_id, "failed", error=message)
-
-    def _set_update_state(self, update_id: str, state: str, **fields: Any) -> None:
-        doc = self.update(update_id)
-        if doc is not None:
-            doc.update(state=state, **fields)
-            self._docs.put(UPDATE_PREFIX + update_id, doc)
+        stored = self._docs.get(doc["id"])
+        stored["queued_at"] = _now_ms()
+        self._docs.put(doc["id"], stored)
+        return dict(stored, state="queued")
 
     # ---- global weights --------------------------------------------------------------------
 
@@ -349,6 +316,12 @@ class FederatedClient:
             "stack": self.history.stack(),
             "updates": self.updates(),
         }
+
+
+def _update_state(doc: dict[str, Any]) -> str:
+    if doc.get("uploaded_at"):
+        return "uploaded"
+    return "queued" if doc.get("queued_at") else "ready"
 
 
 def _now_ms() -> int:
