@@ -1,0 +1,334 @@
+"""The sync engine: one pass pulls what changed on the server, merges it, and sends the outbox in order."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from desktop_app.core.api_client import (
+    ApiClient,
+    ApiError,
+    AuthRequired,
+    RequestRejected,
+    ServerFailed,
+    ServerUnreachable,
+)
+from desktop_app.core.sync import pull, push
+from desktop_app.core.sync.ids import ServerIdIndex
+from desktop_app.core.sync.state import SyncState
+from desktop_app.core.sync.status import StatusHolder, SyncReport, SyncStatus
+from desktop_app.core.sync.tokens import TokenVault
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncPass:
+    """What one pass knows about the outbox while it runs."""
+
+    report: SyncReport
+    now_ms: int
+    unsent_reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # report id -> latest review payload
+    unsent_creates: dict[str, str] = field(default_factory=dict)  # report id -> outbox key
+    unsent_messages: dict[str, str] = field(default_factory=dict)  # message id -> outbox key
+    blocked: set[str] = field(default_factory=set)  # users whose remaining entries wait
+
+
+class SyncEngine:
+    """Pure-Python sync with one server; the UI drives it from a worker thread."""
+
+    def __init__(
+        self,
+        store,
+        client: ApiClient,
+        *,
+        vault: TokenVault | None = None,
+        notifications=None,
+        current_user: Callable[[], str | None] | None = None,
+    ):
+        self.store = store
+        self.client = client
+        self.vault = vault or TokenVault(client.base_url)
+        self.notifications = notifications
+        self._current_user = current_user
+        self.state = SyncState(store.collection("settings"), client.base_url)
+        self.report_ids = ServerIdIndex(store.collection("reports"))
+        self.message_ids = ServerIdIndex(store.collection("messages"))
+        self._lock = threading.RLock()  # one pass (or chat poll) at a time; the client is shared
+        self._needs_login: set[str] = set()
+        self._seed_capabilities()
+        self._status = StatusHolder(SyncStatus(
+            server_url=client.base_url, last_sync_at=self.state.last_sync_at,
+            pending=self._pending_count(), legacy_server=self.state.server_kind == "legacy",
+        ))
+
+    # ---- what the UI reads ------------------------------------------------------------------
+
+    @property
+    def status(self) -> SyncStatus:
+        return self._status.get()
+
+    def subscribe(self, listener: Callable[[SyncStatus], None]) -> None:
+        self._status.subscribe(listener)
+
+    def refresh_pending(self) -> SyncStatus:
+        return self._status.update(pending=self._pending_count())
+
+    # ---- one pass ----------------------------------------------------------------------------
+
+    def run_once(self) -> SyncReport:
+        """Pull, merge, then send the outbox in order. Never raises for network or server trouble."""
+        with self._lock:
+            self._status.update(syncing=True)
+            ctx = self._new_pass()
+            try:
+                self._pull_all(ctx)
+                self._push_all(ctx)
+            except (ServerUnreachable, ServerFailed) as exc:
+                ctx.report.error = exc.user_message
+                log.warning("sync stopped: %s", exc.user_message)
+            finally:
+                ctx.report.needs_login = sorted(self._needs_login)
+                self._finish(ctx)
+            return ctx.report
+
+    def poll_conversation(self, me: str, peer: str) -> int:
+        """The open chat's quick refresh; returns the number of new messages (0 when offline)."""
+        with self._lock:
+            ctx = self._new_pass()
+            try:
+                added = pull.pull_conversation(self, ctx, me, peer)
+            except (ServerUnreachable, ServerFailed) as exc:
+                self._status.update(online=False, last_error=exc.user_message)
+                return 0
+            except AuthRequired as exc:
+                self._flag_login(me, exc)
+                self._status.update(needs_login=frozenset(self._needs_login))
+                return 0
+            self._status.update(online=True)
+            return added
+
+    def _new_pass(self) -> SyncPass:
+        ctx = SyncPass(report=SyncReport(), now_ms=self.now_ms())
+        for entry in self.store.outbox.pending():
+            kind, payload, key = (push.entry_field(entry, n) for n in ("kind", "payload", "key"))
+            payload = payload or {}
+            if kind == "review_report":
+                ctx.unsent_reviews[payload.get("report_id")] = payload
+            elif kind == "create_report":
+                ctx.unsent_creates[payload.get("report_id")] = key
+            elif kind == "send_message":
+                ctx.unsent_messages[payload.get("message_id")] = key
+        return ctx
+
+    def _pull_all(self, ctx: SyncPass) -> None:
+        for me in self._accounts():
+            if me in ctx.blocked:
+                continue
+            role = (self.store.collection("users").get(me) or {}).get("role")
+            try:
+                pull.pull_reports(self, ctx, me, role)
+                for peer in sorted(self._peers(me, role)):
+                    pull.pull_conversation(self, ctx, me, peer)
+            except AuthRequired as exc:
+                self._flag_login(me, exc)
+                ctx.blocked.add(me)
+
+    def _push_all(self, ctx: SyncPass) -> None:
+        for entry in self.store.outbox.pending():
+            owner = push.entry_owner(self, entry) or ""
+            if owner in ctx.blocked:
+                continue
+            kind, key = push.entry_field(entry, "kind"), push.entry_field(entry, "key")
+            try:
+                outcome = push.send_entry(self, ctx, entry, owner)
+            except AuthRequired as exc:
+                self._flag_login(owner, exc)
+                ctx.blocked.add(owner)
+                continue
+            except RequestRejected as exc:
+                self._reject(ctx, entry, owner, exc)
+                continue
+            if outcome == push.WAIT:
+                ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
+                continue
+            self.store.outbox.mark_done(key)
+            ctx.report.count_sent(kind)
+            self._needs_login.discard(owner)
+            log.info("sent %s %s", kind, key)
+
+    def _finish(self, ctx: SyncPass) -> None:
+        pending = self._pending_count()
+        ctx.report.waiting = pending
+        reached = ctx.report.error is None
+        changes: dict[str, Any] = {
+            "syncing": False, "pending": pending, "online": reached,
+            "last_error": ctx.report.error or (ctx.report.failed[-1] if ctx.report.failed else None),
+            "needs_login": frozenset(self._needs_login),
+            "legacy_server": self.client.capabilities.legacy,
+        }
+        if reached:
+            self.state.set_last_sync_at(ctx.now_ms)
+            changes["last_sync_at"] = ctx.now_ms
+        self._status.update(**changes)
+        for line in ctx.report.lines():
+            log.info("sync: %s", line)
+
+    # ---- helpers used by push and pull ---------------------------------------------------
+
+    def now_ms(self) -> int:
+        return int(time.time() * 1000)
+
+    def current_user(self) -> str | None:
+        if self._current_user is not None:
+            return self._current_user()
+        return (self.store.collection("settings").get("app") or {}).get("current_user")
+
+    def call_as(self, username: str | None, call: Callable[[ApiClient], Any]) -> Any:
+        """Runs one client call with `username`'s token (none on a legacy server that needs none)."""
+        self.client.token = self.vault.get(username) if username else None
+        return call(self.client)
+
+    def learn_server_kind(self) -> None:
+        caps = self.client.capabilities
+        if caps.legacy:
+            self.state.set_server_kind("legacy")
+        elif caps.honours_idempotency_keys:
+            self.state.set_server_kind("project")
+
+    def assigned_doctor(self, username: str | None) -> str | None:
+        return (self.store.collection("users").get(username) or {}).get("doctor") if username else None
+
+    def map_report(self, local_id: str, server_id: str) -> None:
+        reports = self.store.collection("reports")
+        pulled_copy = self.report_ids.local_id(server_id)
+        if pulled_copy and pulled_copy != local_id:
+            # Pulled before our own answer arrived: the local original is the one to keep.
+            reports.delete(pulled_copy)
+        doc = reports.get(local_id)
+        if doc is not None:
+            reports.put(local_id, {**doc, "server_id": server_id, "updated_at": self.now_ms()})
+        self.report_ids.remember(server_id, local_id)
+
+    def map_message(self, local_id: str, server_id: str) -> None:
+        messages = self.store.collection("messages")
+        pulled_copy = self.message_ids.local_id(server_id)
+        if pulled_copy and pulled_copy != local_id:
+            messages.delete(pulled_copy)
+        doc = messages.get(local_id)
+        if doc is not None:
+            messages.put(local_id, {**doc, "server_id": server_id, "state": "sent"})
+            self.state.add_peer(doc["sender"], doc["receiver"])
+        self.message_ids.remember(server_id, local_id)
+
+    def adopt_report(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
+        """Our earlier send did reach the server: take its record instead of sending again."""
+        self.map_report(local_id, server_id)
+        self._adopted(ctx, entry_key, f"report {local_id} was already on the server as {server_id}")
+        ctx.unsent_creates.pop(local_id, None)
+
+    def adopt_message(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
+        self.map_message(local_id, server_id)
+        self._adopted(ctx, entry_key, f"message {local_id} was already on the server as {server_id}")
+        ctx.unsent_messages.pop(local_id, None)
+
+    def _adopted(self, ctx: SyncPass, entry_key: str, what: str) -> None:
+        self.store.outbox.mark_done(entry_key)
+        self.state.clear_attempt(entry_key)
+        ctx.report.adopted += 1
+        log.info("not sent twice: %s", what)
+
+    # ---- notifications -------------------------------------------------------------------
+
+    def _notify(self, username: str | None, kind: str, title: str, body: str, ref: str | None) -> None:
+        if self.notifications is None or not username:
+            return
+        if self.store.collection("users").get(username) is None:
+            return  # only people who use this device hear about it
+        self.notifications.add(username, kind, title, body, ref=ref)
+
+    def notify_reviewed(self, report: dict[str, Any]) -> None:
+        status = report.get("status")
+        self._notify(report.get("username"), "report_reviewed", f"Your report was {status}",
+                     report.get("doctor_notes") or "Your doctor has reviewed your scan.", report.get("id"))
+
+    def notify_conflict(self, report: dict[str, Any]) -> None:
+        other = report.get("conflict") or {}
+        doctor = report.get("reviewed_by") or report.get("doctor") or self.current_user()
+        self._notify(doctor, "sync_problem", "Two reviews disagree",
+                     f"This report was marked {report.get('status')} here and {other.get('status')} "
+                     f"by {other.get('reviewed_by') or 'another device'}. Please check it.", report.get("id"))
+
+    def notify_message(self, message: dict[str, Any]) -> None:
+        if message.get("receiver") != message.get("sender"):
+            self._notify(message.get("receiver"), "new_message", f"New message from {message.get('sender')}",
+                         (message.get("message") or "")[:120], message.get("id"))
+
+    # ---- failures ------------------------------------------------------------------------
+
+    def _flag_login(self, username: str, exc: ApiError) -> None:
+        if username and username not in self._needs_login:
+            self._needs_login.add(username)
+            self.vault.clear(username)
+            log.warning("sign-in expired for %s; their changes stay queued", username)
+            self._notify(username, "sync_problem", "Please sign in again", exc.user_message, None)
+
+    def _reject(self, ctx: SyncPass, entry: Any, owner: str, exc: RequestRejected) -> None:
+        kind, key, payload = (push.entry_field(entry, n) for n in ("kind", "key", "payload"))
+        what = f"{kind.replace('_', ' ')} refused by the server: {exc.user_message}"
+        log.warning("%s (entry %s)", what, key)
+        self.store.outbox.mark_failed(key, exc.user_message)
+        ctx.report.failed.append(what)
+        if kind == "send_message":
+            messages = self.store.collection("messages")
+            message = messages.get((payload or {}).get("message_id"))
+            if message is not None:
+                messages.put(message["id"], {**message, "state": "failed"})
+                ctx.report.changed_messages.add(message["id"])
+        self._notify(owner, "sync_problem", "A change could not be sent", what, (payload or {}).get("report_id"))
+
+    # ---- who and what to sync ------------------------------------------------------------
+
+    def _accounts(self) -> list[str]:
+        """Users to pull for: whoever is signed in, plus everyone here holding a server token."""
+        users = self.store.collection("users").all()
+        names = {u["username"] for u in users if u.get("username") and self.vault.get(u["username"])}
+        current = self.current_user()
+        if current:
+            names.add(current)
+        return sorted(names - self._needs_login)
+
+    def _peers(self, me: str, role: str | None) -> set[str]:
+        peers = self.state.peers(me)
+        users = self.store.collection("users")
+        if role == "doctor":
+            peers |= {u["username"] for u in users.all() if u.get("doctor") == me and u.get("username")}
+        else:
+            doctor = (users.get(me) or {}).get("doctor")
+            if doctor:
+                peers.add(doctor)
+        peers.discard(me)
+        return peers
+
+    def _pending_count(self) -> int:
+        return len(self.store.outbox.pending())
+
+    def _seed_capabilities(self) -> None:
+        kind = self.state.server_kind
+        if kind == "project":
+            self.client.capabilities.report_ids = self.client.capabilities.cursors = True
+        elif kind == "legacy":
+            self.client.capabilities.report_ids = self.client.capabilities.cursors = False
+
+    # ---- sign-in expired -----------------------------------------------------------------
+
+    def signed_in(self, username: str, token: str | None) -> None:
+        """Called after a successful server login: the user's queued changes may flow again."""
+        if token:
+            self.vault.set(username, token)
+        self._needs_login.discard(username)
+        self._status.update(needs_login=frozenset(self._needs_login))

@@ -1,0 +1,167 @@
+"""Pushing: one outbox entry to the server, exactly once, whatever happened to earlier tries."""
+
+from __future__ import annotations
+
+import io
+import logging
+from typing import TYPE_CHECKING, Any
+
+from desktop_app.core.sync.ids import legacy_message_match, legacy_report_match
+from desktop_app.core.sync.wire import STATUS_TO_ACTION, prediction_payload
+
+if TYPE_CHECKING:
+    from desktop_app.core.sync.engine import SyncEngine, SyncPass
+
+log = logging.getLogger(__name__)
+
+DONE, WAIT = "done", "wait"  # WAIT: depends on something not yet on the server
+
+
+def entry_field(entry: Any, name: str) -> Any:
+    return entry.get(name) if isinstance(entry, dict) else getattr(entry, name)
+
+
+def entry_owner(engine: SyncEngine, entry: Any) -> str | None:
+    """The user whose credentials send this entry."""
+    kind, payload = entry_field(entry, "kind"), entry_field(entry, "payload") or {}
+    if kind == "create_report":
+        doc = engine.store.collection("reports").get(payload.get("report_id")) or {}
+        return doc.get("username")
+    if kind == "review_report":
+        doc = engine.store.collection("reports").get(payload.get("report_id")) or {}
+        return payload.get("doctor") or doc.get("reviewed_by") or doc.get("doctor")
+    if kind == "send_message":
+        return (engine.store.collection("messages").get(payload.get("message_id")) or {}).get("sender")
+    if kind == "fl_upload":
+        return (engine.store.collection("fl_state").get(payload.get("update_id")) or {}).get("username") or engine.current_user()
+    return payload.get("username")
+
+
+def send_entry(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    kind = entry_field(entry, "kind")
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        return WAIT
+    return handler(engine, ctx, entry, owner)
+
+
+def _create_report(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    key, payload = entry_field(entry, "key"), entry_field(entry, "payload")
+    reports = engine.store.collection("reports")
+    report = reports.get(payload["report_id"])
+    if report is None or report.get("server_id"):
+        return DONE
+    legacy = engine.client.capabilities.legacy
+    earlier = engine.state.attempt(key)
+    if legacy and earlier is not None and _adopt_legacy_report(engine, ctx, owner, report, key, earlier):
+        return DONE
+    image = engine.store.blobs.get(report["image_hash"]) if report.get("image_hash") else b""
+    attempt = engine.client.server_now_ms()
+    if not engine.client.capabilities.honours_idempotency_keys:
+        engine.state.record_attempt(key, attempt)  # a lost answer must be findable later
+    result = engine.call_as(owner, lambda c: c.predict(
+        owner, image, client_report_id=report["id"], prediction=prediction_payload(report),
+        timestamp_ms=report.get("timestamp"),
+    ))
+    engine.learn_server_kind()
+    if result.report_id:
+        engine.map_report(report["id"], result.report_id)
+    elif not _adopt_legacy_report(engine, ctx, owner, report, key, attempt):
+        log.warning("report %s reached the legacy server but was not found in its list yet", report["id"])
+        return WAIT
+    engine.state.clear_attempt(key)
+    return DONE
+
+
+def _adopt_legacy_report(engine: SyncEngine, ctx: SyncPass, owner: str, report: dict, key: str, attempt: int) -> bool:
+    page = engine.call_as(owner, lambda c: c.list_reports(owner))
+    match = legacy_report_match(page.items, engine.report_ids, report, attempt)
+    if match is None:
+        return False
+    engine.adopt_report(ctx, report["id"], key, str(match["id"]))
+    return True
+
+
+def _review_report(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    payload = entry_field(entry, "payload")
+    report = engine.store.collection("reports").get(payload["report_id"])
+    if report is None:
+        return DONE
+    if not report.get("server_id"):
+        return WAIT  # its create_report has not reached the server yet
+    action = STATUS_TO_ACTION.get(payload.get("action"), payload.get("action") or "save")
+    # Setting a decision is naturally repeatable: a resend after a lost answer changes nothing.
+    engine.call_as(owner, lambda c: c.doctor_update_report(
+        report["server_id"], action, payload.get("notes") or "",
+        label=payload.get("label"), reason=payload.get("reason") or report.get("reject_reason"),
+    ))
+    return DONE
+
+
+def _send_message(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    key, payload = entry_field(entry, "key"), entry_field(entry, "payload")
+    messages = engine.store.collection("messages")
+    message = messages.get(payload["message_id"])
+    if message is None or message.get("server_id"):
+        return DONE
+    earlier = engine.state.attempt(key)
+    if engine.client.capabilities.legacy and earlier is not None:
+        page = engine.call_as(owner, lambda c: c.get_messages(message["sender"], message["receiver"]))
+        match = legacy_message_match(page.items, engine.message_ids, message, earlier)
+        if match is not None:
+            engine.adopt_message(ctx, message["id"], key, str(match["id"]))
+            return DONE
+    if not engine.client.capabilities.honours_idempotency_keys:
+        engine.state.record_attempt(key, engine.client.server_now_ms())
+    server_id = engine.call_as(owner, lambda c: c.send_message(
+        message["sender"], message["receiver"], message["message"], client_message_id=message["id"],
+    ))
+    if not server_id:
+        return WAIT
+    engine.map_message(message["id"], server_id)
+    engine.state.clear_attempt(key)
+    return DONE
+
+
+def _fl_upload(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    from desktop_app.core.api_client import RequestRejected
+
+    payload = entry_field(entry, "payload")
+    fl_state = engine.store.collection("fl_state")
+    update = fl_state.get(payload["update_id"])
+    if update is None or update.get("uploaded_at"):
+        return DONE
+    npz = engine.store.blobs.get(update.get("npz_hash") or update.get("blob"))
+    try:
+        engine.call_as(owner, lambda c: c.upload_weights_npz(
+            owner, npz, num_examples=int(update.get("num_examples") or 0),
+            base_version=update.get("base_version"), update_id=payload["update_id"],
+        ))
+    except RequestRejected as exc:
+        if not engine.client.capabilities.legacy and exc.code != "missing":
+            raise
+        # A legacy server only takes a JSON array of numbers.
+        engine.call_as(owner, lambda c: c.upload_weights_json(owner, _npz_as_flat_list(npz)))
+    fl_state.put(payload["update_id"], {**update, "uploaded_at": engine.now_ms()})
+    return DONE
+
+
+def _npz_as_flat_list(npz: bytes) -> list[float]:
+    import numpy as np
+
+    with np.load(io.BytesIO(npz)) as arrays:
+        return [float(x) for name in sorted(arrays.files) for x in np.ravel(arrays[name])]
+
+
+def _register_account(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
+    # The password is never kept, so the account reaches the server at its next sign-in.
+    return WAIT
+
+
+_HANDLERS = {
+    "create_report": _create_report,
+    "review_report": _review_report,
+    "send_message": _send_message,
+    "fl_upload": _fl_upload,
+    "register_account": _register_account,
+}
