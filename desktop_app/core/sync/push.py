@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -149,8 +148,10 @@ def _fl_upload(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str
 def _npz_as_flat_list(npz: bytes) -> list[float]:
     import numpy as np
 
-    with np.load(io.BytesIO(npz)) as arrays:
-        return [float(x) for name in sorted(arrays.files) for x in np.ravel(arrays[name])]
+    from desktop_app.core.federated.npz_format import load_npz
+
+    arrays, _meta = load_npz(npz)  # the metadata entry is text, not weights
+    return [float(x) for name in sorted(arrays) for x in np.ravel(arrays[name])]
 
 
 def _register_account(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
