@@ -7,6 +7,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,19 @@ def run_in_background(
     on_error: Callable[[Exception], None] | None = None,
     on_finished: Callable[[], None] | None = None,
     pool: QThreadPool | None = None,
+    owner: QObject | None = None,
     **kwargs: Any,
 ) -> Worker:
     """Start `fn(*args, **kwargs)` on the pool; callbacks run on the UI thread.
 
-    Without `on_error`, failures are logged so they never vanish silently.
+    With `owner`, callbacks are dropped once that widget has been deleted (e.g. the window of
+    a patient who was signed out while the call ran). Without `on_error`, failures are logged
+    so they never vanish silently.
     """
+    if owner is not None:
+        on_result, on_error, on_finished = (
+            _while_alive(owner, cb) for cb in (on_result, on_error, on_finished)
+        )
     worker = Worker(fn, *args, **kwargs)
     if on_result is not None:
         worker.signals.result.connect(on_result)
@@ -84,6 +92,17 @@ def run_in_background(
     worker.signals.finished.connect(lambda: _in_flight.discard(worker))
     (pool or QThreadPool.globalInstance()).start(worker)
     return worker
+
+
+def _while_alive(owner: QObject, callback: Callable | None) -> Callable | None:
+    if callback is None:
+        return None
+
+    def guarded(*args: Any) -> None:
+        if shiboken6.isValid(owner):
+            callback(*args)
+
+    return guarded
 
 
 def wait_for_background(timeout_ms: int = 30000) -> bool:

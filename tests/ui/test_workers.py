@@ -33,3 +33,19 @@ def test_error_is_delivered_not_swallowed(qtbot):
     run_in_background(lambda: 1 / 0, on_error=errors.append)
     qtbot.waitUntil(lambda: bool(errors), timeout=5000)
     assert isinstance(errors[0], ZeroDivisionError)
+
+
+def test_callbacks_skip_a_deleted_owner(qtbot):
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    owner = QLabel()
+    delivered, finished = [], []
+    gate = threading.Event()
+    run_in_background(gate.wait, 5, owner=owner, on_result=delivered.append)
+    run_in_background(lambda: None, on_finished=lambda: finished.append(True))
+    shiboken6.delete(owner)
+    gate.set()
+    qtbot.waitUntil(lambda: bool(finished), timeout=5000)
+    qtbot.wait(100)
+    assert delivered == []
