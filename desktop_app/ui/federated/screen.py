@@ -1,0 +1,374 @@
+"""The doctor's Federated learning screen: global version, local cases, train (progress, cancel), share, pull, roll back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import threading
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
+from desktop_app.core.federated.remote import SyncRemote
+from desktop_app.ui.federated.chart import VersionChart, VersionPoint
+from desktop_app.ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+CLASS_NAMES = {
+    "glioma": "Glioma",
+    "meningioma": "Meningioma",
+    "pituitary": "Pituitary tumor",
+    "notumor": "No Tumor",
+}
+
+
+class _Progress(QObject):
+    """Carries training progress from the worker thread to the UI thread (queued signal)."""
+
+    changed = Signal(str, int, int)
+
+
+def plain_error(exc: BaseException) -> str:
+    message = getattr(exc, "user_message", None)
+    if message:
+        return str(message)
+    log.warning("federated action failed: %r", exc)
+    return "Something went wrong; nothing was changed. Details are in the log."
+
+
+class FederatedScreen(QWidget):
+    """Every action runs in a background worker; the buttons wait while one is busy."""
+
+    def __init__(self, services, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("federatedScreen")
+        self._services = services
+        self.client: FederatedClient = getattr(
+            services, "federated", None
+        ) or FederatedClient.from_services(services)
+        self._cancel = threading.Event()
+        self._busy = False
+        self._progress = _Progress(self)
+        self._progress.changed.connect(self._on_progress)
+        self._build()
+        self.refresh()
+
+    # ---- layout ---------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        root = QVBoxLayout(self)
+        title = QLabel("Federated learning", self)
+        title.setProperty("role", "title")
+        root.addWidget(title)
+        intro = QLabel(
+            "Improve the shared model with this clinic's confirmed cases. Only model weights leave "
+            "this computer — never images or patient details.",
+            self,
+        )
+        intro.setWordWrap(True)
+        root.addWidget(intro)
+
+        top = QHBoxLayout()
+        versions = QGroupBox("Model weights", self)
+        form = QFormLayout(versions)
+        self.active_label = QLabel("…", versions)
+        self.server_label = QLabel("…", versions)
+        self.server_detail = QLabel("", versions)
+        self.server_detail.setWordWrap(True)
+        form.addRow("In use on this computer:", self.active_label)
+        form.addRow("Latest on the server:", self.server_label)
+        form.addRow("", self.server_detail)
+        top.addWidget(versions, 1)
+
+        dataset = QGroupBox("Confirmed cases on this computer", self)
+        self.dataset_grid = QGridLayout(dataset)
+        self.dataset_labels: dict[str, QLabel] = {}
+        self.dataset_total = QLabel("…", dataset)
+        top.addWidget(dataset, 1)
+        root.addLayout(top)
+
+        training = QGroupBox("Train locally", self)
+        train_layout = QVBoxLayout(training)
+        row = QHBoxLayout()
+        self.train_button = QPushButton("Train on local cases", training)
+        self.cancel_button = QPushButton("Cancel", training)
+        self.cancel_button.setEnabled(False)
+        self.progress_bar = QProgressBar(training)
+        self.progress_bar.setRange(0, 100)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("%p%")
+        row.addWidget(self.train_button)
+        row.addWidget(self.cancel_button)
+        row.addWidget(self.progress_bar, 1)
+        train_layout.addLayout(row)
+        self.train_result = QLabel("", training)
+        self.train_result.setWordWrap(True)
+        train_layout.addWidget(self.train_result)
+        root.addWidget(training)
+
+        actions = QHBoxLayout()
+        self.upload_button = QPushButton("Share update with the server", self)
+        self.pull_button = QPushButton("Get latest shared weights", self)
+        self.rollback_button = QPushButton("Roll back to previous weights", self)
+        self.aggregate_button = QPushButton("Combine clinic updates now", self)
+        self.aggregate_button.setToolTip(
+            "Administrators: aggregate this round's updates on the server"
+        )
+        self.aggregate_button.setVisible(self._is_admin())
+        for widget in (
+            self.upload_button,
+            self.pull_button,
+            self.rollback_button,
+            self.aggregate_button,
+        ):
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        root.addLayout(actions)
+
+        self.message = QLabel("", self)
+        self.message.setWordWrap(True)
+        self.message.setFrameShape(QFrame.Shape.NoFrame)
+        root.addWidget(self.message)
+
+        chart_box = QGroupBox("Versions and their accuracy on this clinic's confirmed cases", self)
+        chart_layout = QVBoxLayout(chart_box)
+        self.chart = VersionChart(chart_box)
+        chart_layout.addWidget(self.chart)
+        root.addWidget(chart_box, 1)
+
+        self.train_button.clicked.connect(self.start_training)
+        self.cancel_button.clicked.connect(self.cancel_training)
+        self.upload_button.clicked.connect(self.upload)
+        self.pull_button.clicked.connect(self.pull)
+        self.rollback_button.clicked.connect(self.rollback)
+        self.aggregate_button.clicked.connect(self.aggregate)
+
+    # ---- who is signed in, which server ---------------------------------------------------
+
+    def _username(self) -> str | None:
+        user = getattr(getattr(self._services, "accounts", None), "current_user", None)
+        if user is not None:
+            return getattr(user, "username", None) or str(user)
+        return (self._services.store.collection("settings").get("app") or {}).get("current_user")
+
+    def _is_admin(self) -> bool:
+        user = getattr(getattr(self._services, "accounts", None), "current_user", None)
+        if user is not None and hasattr(user, "is_admin"):
+            return bool(user.is_admin)
+        name = self._username()
+        doc = self._services.store.collection("users").get(name) if name else None
+        return bool(doc and doc.get("is_admin"))
+
+    def _remote(self) -> SyncRemote:
+        sync = getattr(self._services, "sync", None)
+        if sync is None:
+            raise FederatedError(
+                "No server is set up. Connect to your clinic's server in Settings first."
+            )
+        return SyncRemote(sync, self._username())
+
+    # ---- running things in the background -------------------------------------------------
+
+    def _run(self, what: str, fn, on_done) -> None:
+        if self._busy:
+            return
+        self._set_busy(True)
+        self.message.setText(what)
+        run_in_background(
+            fn,
+            on_result=on_done,
+            on_error=self._on_error,
+            on_finished=lambda: self._set_busy(False),
+        )
+
+    def _set_busy(self, busy: bool) -> None:
+        self._busy = busy
+        for widget in (
+            self.train_button,
+            self.upload_button,
+            self.pull_button,
+            self.rollback_button,
+            self.aggregate_button,
+        ):
+            widget.setEnabled(not busy)
+        if not busy:
+            self.cancel_button.setEnabled(False)
+
+    def is_busy(self) -> bool:
+        return self._busy
+
+    # ---- refresh --------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        run_in_background(self.client.status, on_result=self._show_status, on_error=self._on_error)
+
+    def _show_status(self, status: dict[str, Any]) -> None:
+        shipped = " (shipped with the app)" if status["using_shipped_head"] else ""
+        self.active_label.setText(f"{status['active_version']}{shipped}")
+        server = status.get("server") or {}
+        self.server_label.setText(str(server.get("version") or "not known yet"))
+        details = []
+        if server.get("round") is not None:
+            details.append(f"round {server['round']}")
+        if server.get("contributors") is not None:
+            contributors = server["contributors"]
+            count = len(contributors) if isinstance(contributors, list) else contributors
+            details.append(f"{count} clinic(s)")
+        if server.get("total_examples") is not None:
+            details.append(f"{server['total_examples']} cases")
+        if server.get("updated"):
+            details.append(
+                "updated "
+                + dt.datetime.fromtimestamp(float(server["updated"])).strftime("%d %b %Y %H:%M")
+            )
+        self.server_detail.setText(", ".join(details))
+        self._show_dataset(status["dataset"])
+        self.chart.set_points(
+            [
+                VersionPoint(e["version"], e.get("local_accuracy"), bool(e.get("rolled_back_at")))
+                for e in status["history"]
+            ]
+        )
+        self.rollback_button.setEnabled(not self._busy and bool(status["stack"]))
+        ready = [u for u in status["updates"] if u["state"] == "ready"]
+        self.upload_button.setEnabled(not self._busy and bool(ready))
+
+    def _show_dataset(self, counts: dict[str, int]) -> None:
+        for row, (key, count) in enumerate(counts.items()):
+            if key not in self.dataset_labels:
+                self.dataset_grid.addWidget(QLabel(CLASS_NAMES.get(key, key)), row, 0)
+                self.dataset_labels[key] = QLabel()
+                self.dataset_grid.addWidget(self.dataset_labels[key], row, 1)
+            self.dataset_labels[key].setText(str(count))
+        self.dataset_grid.addWidget(QLabel("Total"), len(counts), 0)
+        self.dataset_grid.addWidget(self.dataset_total, len(counts), 1)
+        self.dataset_total.setText(str(sum(counts.values())))
+
+    # ---- actions --------------------------------------------------------------------------
+
+    def start_training(self) -> None:
+        if self._busy:
+            return
+        self._cancel.clear()
+        self.progress_bar.setValue(0)
+        self.train_result.setText("")
+        self._run(
+            "Training on this clinic's confirmed cases…",
+            lambda: self.client.train(
+                username=self._username(),
+                progress=self._progress.changed.emit,
+                cancelled=self._cancel.is_set,
+            ),
+            self._on_trained,
+        )
+        self.cancel_button.setEnabled(True)
+
+    def cancel_training(self) -> None:
+        self._cancel.set()
+        self.cancel_button.setEnabled(False)
+        self.message.setText("Stopping…")
+
+    def _on_progress(self, stage: str, done: int, total: int) -> None:
+        # Reading the images is the first half of the bar, the training passes the second.
+        fraction = done / max(total, 1)
+        value = fraction * 50 if stage == "embedding" else 50 + fraction * 50
+        self.progress_bar.setValue(int(value))
+        self.progress_bar.setFormat("Reading cases %p%" if stage == "embedding" else "Training %p%")
+
+    def _on_trained(self, outcome) -> None:
+        result = outcome.result
+        self.progress_bar.setValue(100)
+        self.train_result.setText(
+            f"Trained on {result.num_train} cases and checked on {result.num_val} held-back cases: "
+            f"accuracy {result.accuracy_before:.0%} before, {result.accuracy_after:.0%} after. "
+            "Share the update so other clinics benefit."
+        )
+        self.message.setText("Local training finished.")
+        self.refresh()
+
+    def _on_error(self, exc: Exception) -> None:
+        if isinstance(exc, TrainingCancelled):
+            self.progress_bar.setValue(0)
+            self.message.setText("Training cancelled; nothing was changed.")
+        else:
+            self.message.setText(plain_error(exc))
+        self.refresh()
+
+    def upload(self) -> None:
+        def queue_and_send() -> dict[str, Any]:
+            doc = self.client.queue_upload()
+            sync = getattr(self._services, "sync", None)
+            if sync is not None:
+                try:
+                    sync.run_once()
+                except Exception as exc:  # offline is normal: the outbox keeps it for the next sync
+                    log.info("update queued; sync did not finish: %s", exc)
+            return self.client.update(doc["id"]) or doc
+
+        self._run("Sharing the update…", queue_and_send, self._on_uploaded)
+
+    def _on_uploaded(self, doc: dict[str, Any]) -> None:
+        if doc.get("state") == "uploaded":
+            self.message.setText(f"Update with {doc['num_examples']} cases sent to the server.")
+        else:
+            self.message.setText(
+                f"Update with {doc['num_examples']} cases is waiting to be sent; it goes at the next sync."
+            )
+        self.refresh()
+
+    def pull(self) -> None:
+        self._run(
+            "Getting the latest shared weights…",
+            lambda: self.client.pull(self._remote()),
+            self._on_pulled,
+        )
+
+    def _on_pulled(self, entry: dict[str, Any] | None) -> None:
+        if entry is None:
+            self.message.setText("This computer already uses the latest shared weights.")
+        else:
+            accuracy = entry.get("local_accuracy")
+            figure = (
+                f" Accuracy on this clinic's confirmed cases: {accuracy:.0%}."
+                if accuracy is not None
+                else ""
+            )
+            self.message.setText(f"Now using shared weights {entry['version']}.{figure}")
+        self.refresh()
+
+    def rollback(self) -> None:
+        self._run("Rolling back…", self.client.rollback, self._on_rolled_back)
+
+    def _on_rolled_back(self, version: str) -> None:
+        self.message.setText(f"Rolled back: now using {version}.")
+        self.refresh()
+
+    def aggregate(self) -> None:
+        self._run(
+            "Asking the server to combine this round's updates…",
+            lambda: self._remote().trigger_aggregation(),
+            self._on_aggregated,
+        )
+
+    def _on_aggregated(self, answer: dict[str, Any]) -> None:
+        version = answer.get("version")
+        self.message.setText(
+            f"The server combined the updates: version {version}."
+            if version
+            else "The server accepted the request."
+        )
+        self.refresh()
