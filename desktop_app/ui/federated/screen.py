@@ -214,7 +214,9 @@ class FederatedScreen(QWidget):
     # ---- refresh --------------------------------------------------------------------------
 
     def refresh(self) -> None:
-        run_in_background(self.client.status, on_result=self._show_status, on_error=self._on_error)
+        run_in_background(
+            self.client.status, on_result=self._show_status, on_error=self._on_error, owner=self
+        )
 
     def _show_status(self, status: dict[str, Any]) -> None:
         shipped = " (shipped with the app)" if status["using_shipped_head"] else ""
