@@ -12,6 +12,7 @@ from werkzeug.serving import make_server
 
 from tests.sync.fault_proxy import FaultProxy, fault_proxy
 from tests.sync.legacy_server import create_legacy_app
+from tests.sync.scenario import ENROLLMENT_CODE, Device
 
 
 @contextmanager
@@ -42,3 +43,37 @@ def legacy_url(legacy_root: Path) -> Iterator[str]:
 def legacy_proxy(legacy_url: str) -> Iterator[FaultProxy]:
     with fault_proxy(legacy_url, hang_seconds=5) as proxy:
         yield proxy
+
+
+
+@pytest.fixture
+def project_server(tmp_path: Path) -> Iterator[str]:
+    """This project's server (SQLite in a temp dir) on a free loopback port."""
+    from server.app import create_app
+
+    from server.config import ServerConfig
+
+    config = ServerConfig(data_dir=tmp_path / "project_server", enrollment_code=ENROLLMENT_CODE)
+    with serve_wsgi(create_app(config)) as url:
+        yield url
+
+
+@pytest.fixture
+def project_proxy(project_server: str) -> Iterator[FaultProxy]:
+    with fault_proxy(project_server, hang_seconds=5) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def devices(tmp_path: Path) -> Iterator:
+    """`devices(name, url)` opens a device; all are closed at the end."""
+    opened: list[Device] = []
+
+    def open_device(name: str, url: str) -> Device:
+        device = Device(tmp_path / f"device-{name}", url)
+        opened.append(device)
+        return device
+
+    yield open_device
+    for device in opened:
+        device.close()

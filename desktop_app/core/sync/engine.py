@@ -126,7 +126,10 @@ class SyncEngine:
         return ctx
 
     def _pull_all(self, ctx: SyncPass) -> None:
-        for me in self._accounts():
+        accounts = self._accounts()
+        if not accounts:
+            self.client.get_global_meta()  # nobody to pull for: still learn whether the server answers
+        for me in accounts:
             if me in ctx.blocked:
                 continue
             role = (self.store.collection("users").get(me) or {}).get("role")
@@ -139,6 +142,7 @@ class SyncEngine:
                 ctx.blocked.add(me)
 
     def _push_all(self, ctx: SyncPass) -> None:
+        ctx.blocked |= self._needs_login  # their entries wait for a new sign-in
         for entry in self.store.outbox.pending():
             owner = push.entry_owner(self, entry) or ""
             if owner in ctx.blocked:
@@ -252,21 +256,23 @@ class SyncEngine:
         self.notifications.add(username, kind, title, body, ref=ref)
 
     def notify_reviewed(self, report: dict[str, Any]) -> None:
-        status = report.get("status")
-        self._notify(report.get("username"), "report_reviewed", f"Your report was {status}",
-                     report.get("doctor_notes") or "Your doctor has reviewed your scan.", report.get("id"))
+        # No finding or notes in the text: a notification may show in a tray others can see.
+        self._notify(report.get("username"), "report_reviewed", "Your scan has been reviewed",
+                     "Your doctor has reviewed your scan. Open the report to read your doctor's notes.",
+                     report.get("id"))
 
     def notify_conflict(self, report: dict[str, Any]) -> None:
         other = report.get("conflict") or {}
-        doctor = report.get("reviewed_by") or report.get("doctor") or self.current_user()
-        self._notify(doctor, "sync_problem", "Two reviews disagree",
-                     f"This report was marked {report.get('status')} here and {other.get('status')} "
-                     f"by {other.get('reviewed_by') or 'another device'}. Please check it.", report.get("id"))
+        text = (f"This report is now marked {report.get('status')}, but it was also marked "
+                f"{other.get('status')} by {other.get('reviewed_by') or 'another device'}. Please check it.")
+        # Both doctors hear it (whoever of them uses this device).
+        for doctor in {report.get("reviewed_by"), other.get("reviewed_by")} - {None}:
+            self._notify(doctor, "sync_problem", "Two reviews of a report disagree", text, report.get("id"))
 
     def notify_message(self, message: dict[str, Any]) -> None:
         if message.get("receiver") != message.get("sender"):
             self._notify(message.get("receiver"), "new_message", f"New message from {message.get('sender')}",
-                         (message.get("message") or "")[:120], message.get("id"))
+                         "Open the chat to read it.", message.get("id"))
 
     # ---- failures ------------------------------------------------------------------------
 
@@ -295,6 +301,8 @@ class SyncEngine:
 
     def _accounts(self) -> list[str]:
         """Users to pull for: whoever is signed in, plus everyone here holding a server token."""
+        # A user flagged for sign-in who has a token again has signed in since: their queue flows.
+        self._needs_login = {u for u in self._needs_login if not self.vault.get(u)}
         users = self.store.collection("users").all()
         names = {u["username"] for u in users if u.get("username") and self.vault.get(u["username"])}
         current = self.current_user()
@@ -323,12 +331,3 @@ class SyncEngine:
             self.client.capabilities.report_ids = self.client.capabilities.cursors = True
         elif kind == "legacy":
             self.client.capabilities.report_ids = self.client.capabilities.cursors = False
-
-    # ---- sign-in expired -----------------------------------------------------------------
-
-    def signed_in(self, username: str, token: str | None) -> None:
-        """Called after a successful server login: the user's queued changes may flow again."""
-        if token:
-            self.vault.set(username, token)
-        self._needs_login.discard(username)
-        self._status.update(needs_login=frozenset(self._needs_login))

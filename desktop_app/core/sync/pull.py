@@ -22,6 +22,8 @@ def pull_reports(engine: SyncEngine, ctx: SyncPass, me: str, role: str | None) -
     for record in page.items:
         if isinstance(record, dict) and record.get("id"):
             _merge_report_record(engine, ctx, record)
+            if role == "doctor" and record.get("username"):
+                engine.state.add_peer(me, str(record["username"]))  # whose chat to fetch
     if page.cursor is not None:
         engine.state.set_cursor(key, page.cursor)
 

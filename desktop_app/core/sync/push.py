@@ -28,7 +28,8 @@ def entry_owner(engine: SyncEngine, entry: Any) -> str | None:
         return doc.get("username")
     if kind == "review_report":
         doc = engine.store.collection("reports").get(payload.get("report_id")) or {}
-        return payload.get("doctor") or doc.get("reviewed_by") or doc.get("doctor")
+        reviews = [a.get("by") for a in doc.get("audit", []) if a.get("action") in ("approve", "reject", "save")]
+        return payload.get("doctor") or (reviews[-1] if reviews else None) or doc.get("reviewed_by")
     if kind == "send_message":
         return (engine.store.collection("messages").get(payload.get("message_id")) or {}).get("sender")
     if kind == "fl_upload":

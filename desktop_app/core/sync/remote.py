@@ -1,66 +1,38 @@
-"""The server side of accounts (register, sign in, sign out, forgot password) for the accounts service."""
+"""The server side of accounts (register, sign in, sign out, forgot password): the accounts service's `remote`."""
 
 from __future__ import annotations
 
-import logging
-from dataclasses import dataclass
 from typing import Any
 
-from desktop_app.core.api_client import ApiClient, RequestRejected
-from desktop_app.core.sync.tokens import TokenVault
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class RemoteLogin:
-    username: str
-    role: str | None  # None: the server keeps no roles (legacy)
-    user: dict[str, Any]
+from desktop_app.core.api_client import ApiClient, LoginResult
 
 
 class RemoteAccounts:
-    """The `remote` seam of the accounts service, backed by the API client and the token vault.
+    """Implements `accounts.AccountsRemote` over the API client.
 
-    Errors are the client's (`ServerUnreachable`, `RequestRejected`, ...), each with a
-    `user_message`; the accounts service decides whether offline sign-in may go on.
+    It has its own client (and so its own session and token) so that a sign-in on the UI side
+    never races a sync pass running on the worker thread. Errors are the client's
+    (`ServerUnreachable`, `RequestRejected`, ...), each with a `user_message`.
     """
 
-    def __init__(self, client: ApiClient, vault: TokenVault, on_signed_in=None):
+    def __init__(self, client: ApiClient):
         self.client = client
-        self.vault = vault
-        self._on_signed_in = on_signed_in  # e.g. SyncEngine.signed_in: queued changes flow again
 
-    def register(self, username: str, email: str, password: str, **profile: Any) -> dict[str, Any]:
-        fields = ("role", "full_name", "doctor", "enrollment_code")
-        return self.client.register(username, email, password, **{k: profile.get(k) for k in fields})
+    def register(self, username: str, email: str, password: str, role: str, **extra: Any) -> dict[str, Any]:
+        return self.client.register(
+            username, email, password, role=role, full_name=extra.get("full_name"),
+            doctor=extra.get("doctor"), enrollment_code=extra.get("enrollment_code"),
+        )
 
-    def login(self, username: str, password: str) -> RemoteLogin:
-        result = self.client.login(username, password)
-        if result.token:
-            self.vault.set(username, result.token)
-        if self._on_signed_in is not None:
-            self._on_signed_in(username, result.token)
-        return RemoteLogin(username=username, role=result.role, user=result.user)
+    def login(self, username: str, password: str) -> LoginResult:
+        return self.client.login(username, password)
 
-    def ensure_registered_and_login(self, username: str, email: str, password: str, **profile: Any) -> RemoteLogin:
-        """An account made offline reaches the server at its first online sign-in (the password is never kept)."""
-        try:
-            self.register(username, email, password, **profile)
-        except RequestRejected as exc:
-            if exc.code != "username_taken":
-                raise
-        return self.login(username, password)
-
-    def logout(self, username: str) -> None:
-        self.client.token = self.vault.get(username)
-        try:
-            self.client.logout()
-        finally:
-            self.vault.clear(username)
+    def logout(self, token: str) -> None:
+        self.client.token = token
+        self.client.logout()
 
     def request_password_reset(self, username: str) -> None:
-        """Asks the server to send a one-time code (a legacy server shows it in its answer; we never do)."""
+        """Asks the server to send a one-time code (a legacy server puts it in its answer; the app never shows it)."""
         self.client.request_otp(username)
 
     def reset_password(self, username: str, code: str, new_password: str) -> None:

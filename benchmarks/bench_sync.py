@@ -1,0 +1,121 @@
+"""Sync figures: offline backlog flush, and the cost of an idle pass as history grows (cursor vs legacy full lists).
+
+Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_sync.py [--reports 1000] [--messages 5000]
+
+Everything runs on 127.0.0.1 in this process: this project's server (SQLite, WAL) and the
+legacy server re-implementation from tests/sync/legacy_server.py, each under werkzeug's
+threaded server. Each figure is printed next to its target and next to the legacy baseline
+measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from desktop_app.core.api_client import ApiClient
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the test helpers (servers) live under tests/
+
+from tests.sync.conftest import serve_wsgi  # noqa: E402
+from tests.sync.legacy_server import create_legacy_app  # noqa: E402
+from tests.sync.scenario import (  # noqa: E402
+    ENROLLMENT_CODE,
+    add_offline_messages,
+    add_offline_reports,
+    open_signed_in_device,
+    register_on_server,
+    sample_images,
+)
+
+FLUSH_TARGET_S = 60.0
+IDLE_TARGET_MS = 50.0
+
+
+def idle_cost_ms(engine, repeats: int) -> tuple[float, float]:
+    """(median, p95) of a sync pass with nothing to do."""
+    engine.run_once()  # warm the connection and the indexes
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        report = engine.run_once()
+        times.append((time.perf_counter() - start) * 1000)
+        assert report.error is None and report.waiting == 0, report.lines()
+    times.sort()
+    return statistics.median(times), times[int(0.95 * (len(times) - 1))]
+
+
+def grow_history(url: str, patient: str, doctor: str, images: list[bytes], reports: int, messages: int) -> None:
+    """More history on the server, sent by another device of the same people."""
+    patient_client, doctor_client = ApiClient(url), ApiClient(url)
+    patient_client.login(patient, "bench-password-1")
+    doctor_client.login(doctor, "bench-password-2")
+    for i in range(reports):
+        patient_client.predict(patient, images[i % len(images)], client_report_id=f"grow-{time.time_ns()}-{i}")
+    for i in range(messages):
+        sender, receiver, client = (patient, doctor, patient_client) if i % 2 else (doctor, patient, doctor_client)
+        client.send_message(sender, receiver, f"history {i}", client_message_id=f"grow-{time.time_ns()}-{i}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reports", type=int, default=1000)
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--repeats", type=int, default=30)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from server.app import create_app
+    from server.config import ServerConfig
+
+    work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    images = sample_images(args.reports)
+    print(f"bench_sync: {args.reports} reports, {args.messages} messages, {len(set(images))} distinct images")
+    config = ServerConfig(data_dir=work / "server", enrollment_code=ENROLLMENT_CODE)
+    with serve_wsgi(create_app(config)) as url, serve_wsgi(create_legacy_app(work / "legacy")) as legacy_url:
+        rows = []
+        for kind, server_url in (("project", url), ("legacy", legacy_url)):
+            register_on_server(server_url, "bench_patient", "bench_doctor")
+            device = open_signed_in_device(work / f"device-{kind}", server_url, "bench_patient", "bench-password-1")
+            # Legacy baseline flushes a tenth of the backlog: it lists every report after each send.
+            n_reports = args.reports if kind == "project" else max(1, args.reports // 10)
+            n_messages = args.messages if kind == "project" else max(1, args.messages // 10)
+            add_offline_reports(device, "bench_patient", images[:n_reports])
+            add_offline_messages(device, "bench_patient", "bench_doctor", n_messages)
+            start = time.perf_counter()
+            report = device.sync.run_once()
+            while report.waiting and report.error is None:
+                report = device.sync.run_once()
+            flush_s = time.perf_counter() - start
+            assert report.error is None and report.waiting == 0, report.lines()
+            idle_small = idle_cost_ms(device.sync, args.repeats)
+            grow_history(server_url, "bench_patient", "bench_doctor", images, n_reports, n_messages)
+            device.sync.run_once()  # take the new history in once
+            idle_large = idle_cost_ms(device.sync, args.repeats)
+            rows.append((kind, n_reports, n_messages, flush_s, idle_small, idle_large))
+            device.close()
+
+    print()
+    print(f"{'server':8} {'backlog':>16} {'flush s':>8} {'rec/s':>7} {'idle ms (p50/p95)':>20} {'idle ms after 2x history':>26}")
+    for kind, n_reports, n_messages, flush_s, small, large in rows:
+        rate = (n_reports + n_messages) / flush_s
+        print(f"{kind:8} {f'{n_reports}r+{n_messages}m':>16} {flush_s:8.1f} {rate:7.0f} "
+              f"{small[0]:9.1f}/{small[1]:<9.1f} {large[0]:12.1f}/{large[1]:<12.1f}")
+    project, legacy = rows
+    print()
+    print(f"flush of {project[1]} reports + {project[2]} messages: {project[3]:.1f} s (target <= {FLUSH_TARGET_S:.0f} s)"
+          f" -> {'OK' if project[3] <= FLUSH_TARGET_S else 'MISSED'}")
+    print(f"idle pass, project server: {project[4][0]:.1f} ms, after history doubled {project[5][0]:.1f} ms"
+          f" (target <= {IDLE_TARGET_MS:.0f} ms, flat) -> {'OK' if project[5][1] <= IDLE_TARGET_MS else 'MISSED'}")
+    print(f"idle pass, legacy server (full lists): {legacy[4][0]:.1f} ms, after history doubled {legacy[5][0]:.1f} ms"
+          f" (with a tenth of the data)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
