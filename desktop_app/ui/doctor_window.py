@@ -1,0 +1,52 @@
+"""The doctor's main window: the shell, filled by `desktop_app.ui.doctor.screens` when installed.
+
+Plug-in contract: `desktop_app.ui.doctor.screens.doctor_screens(services, user, window)` returns
+`[(key, title, icon_name, widget), ...]` in navigation order. Icon names are files in
+`resources/icons/`. `window.open_screen(key)` navigates; `window.events.event(topic, data)` relays
+core events on the UI thread.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from desktop_app.ui.shell import MainWindow
+from desktop_app.ui.widgets.common import EmptyState, Screen
+
+log = logging.getLogger(__name__)
+
+DOCTOR_PLACES = (
+    ("dashboard", "Dashboard", "dashboard", "Your day at a glance will appear here."),
+    ("reports", "Reports", "reports", "Scans waiting for your review will appear here."),
+    ("patients", "Patients", "patients", "Patients who chose you as their doctor appear here."),
+    ("chat", "Chat", "chat", "Conversations with your patients appear here."),
+    ("federated", "Federated learning", "federated",
+     "Improve the model with this clinic's reviewed cases, without sharing images."),
+    ("profile", "Profile", "profile", "Your name, specialty and clinic."),
+)
+
+
+def _empty_screen(title: str, icon_name: str, body: str) -> Screen:
+    screen = Screen(title)
+    screen.content.addWidget(EmptyState(icon_name, f"Nothing in {title.lower()} yet", body), 1)
+    return screen
+
+
+class DoctorWindow(MainWindow):
+    def __init__(self, services, user, *, sync_worker=None) -> None:
+        super().__init__(services, user, role_title="Doctor")
+        self.sync_worker = sync_worker
+        for key, title, icon_name, widget in self._screens():
+            self.add_screen(key, title, icon_name, widget)
+
+    def _screens(self) -> list[tuple]:
+        try:
+            from desktop_app.ui.doctor.screens import doctor_screens
+        except ModuleNotFoundError as exc:
+            if exc.name not in ("desktop_app.ui.doctor.screens", "desktop_app.ui.doctor"):
+                raise  # a real bug inside the doctor screens must not hide behind empty ones
+            log.info("doctor screens not installed; showing empty screens")
+        else:
+            return list(doctor_screens(self.services, self.user, self))
+        return [(key, title, icon_name, _empty_screen(title, icon_name, body))
+                for key, title, icon_name, body in DOCTOR_PLACES]

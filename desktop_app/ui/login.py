@@ -1,0 +1,351 @@
+"""Role choice, sign-in and registration: the pages before a role's main window."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.theme import MIN_WINDOW, icon, svg_pixmap
+from desktop_app.ui.widgets.common import button, label
+from desktop_app.ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+ROLE_TEXT = {"patient": "Patient", "doctor": "Doctor"}
+
+
+def user_message(exc: Exception) -> str:
+    """Plain words for a failure; never a traceback."""
+    return getattr(exc, "user_message", None) or (
+        "Something went wrong on this computer. Your details were not lost; please try again."
+    )
+
+
+def _password_field(name: str) -> QLineEdit:
+    field = QLineEdit()
+    field.setEchoMode(QLineEdit.EchoMode.Password)
+    field.setAccessibleName(name)
+    return field
+
+
+def _text_field(name: str, placeholder: str = "") -> QLineEdit:
+    field = QLineEdit()
+    field.setAccessibleName(name)
+    field.setPlaceholderText(placeholder)
+    return field
+
+
+class _CardPage(QWidget):
+    """A page with one centred white card."""
+
+    def __init__(self, title: str, subtitle: str = "", width: int = 460) -> None:
+        super().__init__()
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.card = QFrame(self)
+        self.card.setObjectName("loginCard")
+        self.card.setMinimumWidth(width)
+        self.card.setMaximumWidth(int(width * 1.4))
+        row.addWidget(self.card, 3)
+        row.addStretch(1)
+        outer.addLayout(row)
+        outer.addStretch(1)
+        self.body = QVBoxLayout(self.card)
+        self.body.setContentsMargins(36, 32, 36, 32)
+        self.body.setSpacing(12)
+        self.title = label(title, "title")
+        self.body.addWidget(self.title)
+        self.subtitle = label(subtitle, "subtitle", wrap=True)
+        self.subtitle.setVisible(bool(subtitle))
+        self.body.addWidget(self.subtitle)
+        self.error = label("", "error", wrap=True)
+        self.error.setAccessibleName("Problem")
+        self.error.setVisible(False)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.setVisible(bool(text))
+
+
+class RolePage(_CardPage):
+    chosen = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__("Welcome to TumorPredict", "Who is using this computer?", width=560)
+        logo = QLabel(self.card)
+        logo.setPixmap(svg_pixmap("app", 64))
+        self.body.insertWidget(0, logo)
+        row = QHBoxLayout()
+        row.setSpacing(16)
+        self.buttons = {}
+        for role, text, icon_name in (
+            ("patient", "I am a patient\nUpload a scan, see results, talk to my doctor", "patient"),
+            ("doctor", "I am a doctor\nReview scans and answer my patients", "stethoscope"),
+        ):
+            choice = button(text, "roleCard", accessible=f"Continue as {role}")
+            choice.setIcon(icon(icon_name))
+            choice.setIconSize(QSize(32, 32))
+            choice.setMinimumHeight(120)
+            choice.clicked.connect(lambda _=False, r=role: self.chosen.emit(r))
+            row.addWidget(choice)
+            self.buttons[role] = choice
+        self.body.addSpacing(8)
+        self.body.addLayout(row)
+        note = label("Your data stays on this computer and is shared only with your clinic.",
+                     "muted", wrap=True)
+        self.body.addSpacing(8)
+        self.body.addWidget(note)
+
+
+class LoginPage(_CardPage):
+    submitted = Signal(str, str)
+    register_requested = Signal()
+    back_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__("Sign in")
+        self.notice = label("", "muted", wrap=True)
+        self.notice.setVisible(False)
+        self.body.addWidget(self.notice)
+        form = QFormLayout()
+        form.setVerticalSpacing(10)
+        self.username = _text_field("Username")
+        self.password = _password_field("Password")
+        form.addRow("Username", self.username)
+        form.addRow("Password", self.password)
+        self.body.addLayout(form)
+        self.body.addWidget(self.error)
+        self.sign_in = button("Sign in", "primary")
+        self.sign_in.setDefault(True)
+        self.sign_in.clicked.connect(self._submit)
+        self.password.returnPressed.connect(self._submit)
+        self.username.returnPressed.connect(self.password.setFocus)
+        self.body.addWidget(self.sign_in)
+        links = QHBoxLayout()
+        self.back = button("← Back", "link", accessible="Back to role choice")
+        self.back.clicked.connect(self.back_requested.emit)
+        self.create = button("Create an account", "link")
+        self.create.clicked.connect(self.register_requested.emit)
+        links.addWidget(self.back)
+        links.addStretch(1)
+        links.addWidget(self.create)
+        self.body.addLayout(links)
+
+    def set_role(self, role: str) -> None:
+        self.title.setText(f"{ROLE_TEXT[role]} sign in")
+
+    def set_notice(self, text: str) -> None:
+        self.notice.setText(text)
+        self.notice.setVisible(bool(text))
+
+    def _submit(self) -> None:
+        if not self.username.text().strip() or not self.password.text():
+            self.show_error("Enter your username and password.")
+            return
+        self.show_error("")
+        self.submitted.emit(self.username.text().strip(), self.password.text())
+
+    def set_busy(self, busy: bool) -> None:
+        self.sign_in.setEnabled(not busy)
+        self.sign_in.setText("Signing in…" if busy else "Sign in")
+
+    def clear(self) -> None:
+        self.username.clear()
+        self.password.clear()
+        self.show_error("")
+
+
+class RegisterPage(_CardPage):
+    submitted = Signal(dict)
+    back_requested = Signal()
+
+    def __init__(self) -> None:
+        super().__init__("Create an account", width=520)
+        self.form = QFormLayout()
+        self.form.setVerticalSpacing(10)
+        self.full_name = _text_field("Full name", "e.g. Anna Kowalska")
+        self.username = _text_field("Username", "3–32 letters, digits, . _ -")
+        self.email = _text_field("Email", "name@example.com")
+        self.password = _password_field("Password")
+        self.password.setPlaceholderText("At least 8 characters")
+        self.confirm = _password_field("Repeat password")
+        self.doctor = QComboBox()
+        self.doctor.setAccessibleName("Your doctor")
+        self.enrollment = _password_field("Clinic enrollment code")
+        self.specialty = _text_field("Specialty", "e.g. Neuroradiology")
+        for text, widget in (("Full name", self.full_name), ("Username", self.username),
+                             ("Email", self.email), ("Password", self.password),
+                             ("Repeat password", self.confirm), ("Your doctor", self.doctor),
+                             ("Specialty", self.specialty),
+                             ("Enrollment code", self.enrollment)):
+            self.form.addRow(text, widget)
+        self.body.addLayout(self.form)
+        self.doctor_hint = label("", "muted", wrap=True)
+        self.body.addWidget(self.doctor_hint)
+        self.body.addWidget(self.error)
+        self.create = button("Create account", "primary")
+        self.create.clicked.connect(self._submit)
+        self.confirm.returnPressed.connect(self._submit)
+        self.body.addWidget(self.create)
+        back = button("← Back to sign in", "link")
+        back.clicked.connect(self.back_requested.emit)
+        self.body.addWidget(back, 0, Qt.AlignmentFlag.AlignLeft)
+        self.role = "patient"
+
+    def configure(self, role: str, doctors: list, enrollment_needed: bool) -> None:
+        self.role = role
+        self.title.setText(f"Create a {ROLE_TEXT[role].lower()} account")
+        self.doctor.clear()
+        for doc in doctors:
+            name = getattr(doc, "display_name", None) or doc.username
+            extra = " · ".join(x for x in (doc.specialty, doc.clinic) if x)
+            self.doctor.addItem(f"{name}" + (f" — {extra}" if extra else ""), doc.username)
+        patient = role == "patient"
+        self.form.setRowVisible(self.doctor, patient)
+        self.form.setRowVisible(self.specialty, not patient)
+        self.form.setRowVisible(self.enrollment, not patient and enrollment_needed)
+        if patient and not doctors:
+            self.doctor_hint.setText("No doctor has an account on this computer yet. You can still "
+                                     "register; your clinic will assign a doctor later.")
+        else:
+            self.doctor_hint.setText("")
+        self.doctor_hint.setVisible(bool(self.doctor_hint.text()))
+
+    def _submit(self) -> None:
+        if self.password.text() != self.confirm.text():
+            self.show_error("The two passwords are not the same.")
+            return
+        for field, name in ((self.username, "a username"), (self.email, "your email"),
+                            (self.password, "a password")):
+            if not field.text().strip():
+                self.show_error(f"Please enter {name}.")
+                field.setFocus()
+                return
+        self.show_error("")
+        details = {
+            "username": self.username.text().strip(),
+            "email": self.email.text().strip(),
+            "password": self.password.text(),
+            "role": self.role,
+            "full_name": self.full_name.text().strip(),
+        }
+        if self.role == "patient":
+            details["doctor"] = self.doctor.currentData()
+        else:
+            details["enrollment_code"] = self.enrollment.text() or None
+            if self.specialty.text().strip():
+                details["specialty"] = self.specialty.text().strip()
+        self.submitted.emit(details)
+
+    def set_busy(self, busy: bool) -> None:
+        self.create.setEnabled(not busy)
+        self.create.setText("Creating account…" if busy else "Create account")
+
+
+class AuthWindow(QWidget):
+    """Role → sign in / register. Emits `signed_in(user)` once the account is open."""
+
+    signed_in = Signal(object)
+
+    def __init__(self, services, *, kiosk: bool = False, notice: str = "") -> None:
+        super().__init__()
+        self.services, self.kiosk = services, kiosk
+        self.setObjectName("loginBackdrop")
+        self.setWindowTitle("TumorPredict — Sign in")
+        self.setMinimumSize(MIN_WINDOW)
+        self.resize(1100, 760)
+        self.role = "patient"
+        self.allow_close = True  # kiosk mode turns this off
+        self.pages = QStackedWidget(self)
+        self.role_page = RolePage()
+        self.login_page = LoginPage()
+        self.register_page = RegisterPage()
+        for page in (self.role_page, self.login_page, self.register_page):
+            self.pages.addWidget(page)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(24, 24, 24, 24)
+        self.top_bar_host = QVBoxLayout()
+        layout.addLayout(self.top_bar_host)
+        layout.addWidget(self.pages, 1)
+
+        self.role_page.chosen.connect(self.choose_role)
+        self.login_page.submitted.connect(self._sign_in)
+        self.login_page.register_requested.connect(self._open_register)
+        self.login_page.back_requested.connect(lambda: self.pages.setCurrentWidget(self.role_page))
+        self.register_page.back_requested.connect(lambda: self.pages.setCurrentWidget(self.login_page))
+        self.register_page.submitted.connect(self._register)
+        if kiosk:  # a kiosk serves patients only: no role choice, no way back to it
+            self.login_page.back.setVisible(False)
+            self.choose_role("patient")
+        self.login_page.set_notice(notice)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        if not self.allow_close:
+            event.ignore()
+            return
+        super().closeEvent(event)
+
+    def choose_role(self, role: str) -> None:
+        self.role = role
+        self.login_page.set_role(role)
+        self.login_page.show_error("")
+        self.pages.setCurrentWidget(self.login_page)
+        self.login_page.username.setFocus()
+
+    # ----- sign in ---------------------------------------------------------------------
+    def _sign_in(self, username: str, password: str) -> None:
+        self.login_page.set_busy(True)
+        run_in_background(self.services.accounts.login, username, password,
+                          on_result=self._signed_in, on_error=self._login_failed,
+                          on_finished=lambda: self.login_page.set_busy(False))
+
+    def _signed_in(self, user) -> None:
+        if user.role != self.role:
+            expected = ROLE_TEXT[self.role].lower()
+            self.login_page.show_error(
+                f"This is a {user.role} account. Go back and choose “{ROLE_TEXT[user.role]}” "
+                f"to sign in with it." if not self.kiosk else
+                f"This computer is a patient kiosk; {expected} accounts only."
+            )
+            run_in_background(self.services.accounts.logout)
+            return
+        self.login_page.password.clear()
+        self.signed_in.emit(user)
+
+    def _login_failed(self, exc: Exception) -> None:
+        self.login_page.password.clear()
+        self.login_page.show_error(user_message(exc))
+
+    # ----- register --------------------------------------------------------------------
+    def _open_register(self) -> None:
+        def load() -> tuple[list, bool]:
+            doctors = self.services.accounts.doctors() if self.role == "patient" else []
+            return doctors, bool(self.services.settings.enrollment_code_configured)
+
+        def show(result: tuple[list, bool]) -> None:
+            self.register_page.configure(self.role, *result)
+            self.pages.setCurrentWidget(self.register_page)
+            self.register_page.full_name.setFocus()
+
+        run_in_background(load, on_result=show, on_error=self._login_failed)
+
+    def _register(self, details: dict) -> None:
+        self.register_page.set_busy(True)
+        run_in_background(lambda: self.services.accounts.register(**details),
+                          on_result=self.signed_in.emit,
+                          on_error=lambda exc: self.register_page.show_error(user_message(exc)),
+                          on_finished=lambda: self.register_page.set_busy(False))

@@ -1,0 +1,1 @@
+"""The patient's main window and its screens."""

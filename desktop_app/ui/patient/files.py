@@ -1,0 +1,78 @@
+"""Choosing a scan file: the dialog, drag-and-drop, and the kiosk's allowed folders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QWidget
+
+SCAN_FILTER = "Scan images (*.jpg *.jpeg *.png *.bmp *.tif *.tiff *.dcm);;All files (*)"
+MAX_SCAN_BYTES = 64 * 1024 * 1024  # a brain MRI slice is far smaller; larger means a wrong file
+
+
+def removable_media_roots() -> list[Path]:
+    """Folders where this platform mounts USB sticks and discs."""
+    user = os.environ.get("USER") or os.environ.get("USERNAME") or ""
+    if sys.platform == "darwin":
+        candidates = [Path("/Volumes")]
+    elif sys.platform.startswith("win"):
+        from PySide6.QtCore import QStorageInfo
+
+        system_drive = os.environ.get("SystemDrive", "C:").upper()
+        candidates = [Path(v.rootPath()) for v in QStorageInfo.mountedVolumes()
+                      if v.isValid() and not v.rootPath().upper().startswith(system_drive)]
+    else:
+        candidates = [Path("/media") / user, Path("/run/media") / user, Path("/media")]
+    return [c for c in candidates if c.is_dir()]
+
+
+def kiosk_import_roots(settings) -> list[Path]:
+    """The configured import folder plus removable media: the only places a kiosk reads from."""
+    roots = []
+    import_dir = (settings.get("kiosk", {}) or {}).get("import_dir")
+    if import_dir:
+        roots.append(Path(import_dir).expanduser())
+    return roots + removable_media_roots()
+
+
+def is_allowed(path: Path, roots: list[Path] | None) -> bool:
+    if roots is None:
+        return True
+    try:
+        resolved = path.resolve()
+    except OSError:
+        return False
+    return any(resolved.is_relative_to(root.resolve()) for root in roots)
+
+
+def choose_scan_file(parent: QWidget, roots: list[Path] | None) -> Path | None:
+    """The open-file dialog; in a kiosk it starts in, and only shows, the allowed folders."""
+    dialog = QFileDialog(parent, "Choose your MRI scan")
+    dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
+    dialog.setNameFilter(SCAN_FILTER)
+    if roots is not None:
+        # The platform dialog could browse anywhere; Qt's own one lets us pin the sidebar.
+        dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+        dialog.setOption(QFileDialog.Option.ReadOnly, True)
+        from PySide6.QtCore import QUrl
+
+        dialog.setSidebarUrls([QUrl.fromLocalFile(str(root)) for root in roots])
+        if roots:
+            dialog.setDirectory(str(roots[0]))
+    if not dialog.exec():
+        return None
+    files = dialog.selectedFiles()
+    return Path(files[0]) if files else None
+
+
+def read_scan(path: Path) -> bytes:
+    """The file's bytes, or OSError with a message a patient understands."""
+    size = path.stat().st_size
+    if size == 0:
+        raise OSError("This file is empty. Please choose the scan image again.")
+    if size > MAX_SCAN_BYTES:
+        raise OSError("This file is too large to be a single scan image "
+                      f"({size // (1024 * 1024)} MB). Please choose one MRI image.")
+    return path.read_bytes()

@@ -1,0 +1,187 @@
+"""One scan result: the image with its heatmap, the finding, a bar per class, review state, notes."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.widgets.common import (
+    Banner,
+    Card,
+    ProbabilityBars,
+    StatusPill,
+    format_time,
+    label,
+)
+from desktop_app.ui.widgets.image_view import ImageView
+
+PRELIMINARY_TITLE = "Preliminary result — awaiting review by your doctor"
+PRELIMINARY_TEXT = (
+    "This result comes from a computer model on this device. It is not a diagnosis. "
+    "Your doctor will look at your scan and may change the result. "
+    "You will get a notification when the review is done."
+)
+FINDINGS = {"glioma": "Glioma", "meningioma": "Meningioma", "pituitary": "Pituitary tumor",
+            "notumor": "No Tumor", "not_assessable": "Not assessable from this image"}
+
+
+def plain_summary(label_text: str, confidence: float | None) -> str:
+    """One sentence a patient can read without medical training."""
+    share = f"{confidence:.0%}" if confidence is not None else "an unknown"
+    if label_text == "No Tumor":
+        return (f"The model did not find a pattern of the three tumour types it knows "
+                f"({share} confidence). Only your doctor can confirm what the scan shows.")
+    return (f"The model's closest match is “{label_text}” ({share} confidence). This does not "
+            f"mean you have it: only your doctor can confirm what the scan shows.")
+
+
+class ScanImagePanel(Card):
+    """The scan with a heatmap overlay, an on/off toggle and an opacity slider."""
+
+    def __init__(self, title: str = "Your scan", parent: QWidget | None = None) -> None:
+        super().__init__(title, parent)
+        self.view = ImageView(self, show_toolbar=False)
+        self.view.setMinimumSize(300, 300)
+        self.view.set_placeholder_text("No scan chosen yet")
+        self.body.addWidget(self.view, 1)
+        controls = QHBoxLayout()
+        self.heatmap_toggle = QCheckBox("Show heatmap", self)
+        self.heatmap_toggle.setAccessibleName("Show heatmap")
+        self.heatmap_toggle.setToolTip("Colours the areas the model paid most attention to (H)")
+        self.heatmap_toggle.toggled.connect(self.view.set_heatmap_visible)
+        self.view.heatmap_toggled.connect(self._sync_toggle)
+        self.opacity = QSlider(Qt.Orientation.Horizontal, self)
+        self.opacity.setRange(0, 100)
+        self.opacity.setValue(45)
+        self.opacity.setAccessibleName("Heatmap opacity")
+        self.opacity.setToolTip("Heatmap opacity")
+        self.opacity.valueChanged.connect(lambda v: self.view.set_heatmap_opacity(v / 100))
+        self.opacity_label = QLabel("Opacity", self)
+        controls.addWidget(self.heatmap_toggle)
+        controls.addSpacing(12)
+        controls.addWidget(self.opacity_label)
+        controls.addWidget(self.opacity, 1)
+        self.body.addLayout(controls)
+        self.hint = label("", "muted", wrap=True)
+        self.hint.setVisible(False)
+        self.body.addWidget(self.hint)
+        self._set_heatmap_available(False)
+
+    def _sync_toggle(self, visible: bool) -> None:
+        self.heatmap_toggle.blockSignals(True)
+        self.heatmap_toggle.setChecked(visible)
+        self.heatmap_toggle.blockSignals(False)
+
+    def _set_heatmap_available(self, available: bool) -> None:
+        for widget in (self.heatmap_toggle, self.opacity, self.opacity_label):
+            widget.setEnabled(available)
+
+    def show_image(self, image, heatmap: np.ndarray | None = None, *, heat_on: bool = True) -> bool:
+        shown = self.view.set_image(image)
+        self.set_heatmap(heatmap, heat_on=heat_on)
+        return shown
+
+    def set_heatmap(self, heatmap: np.ndarray | None, *, heat_on: bool = True) -> None:
+        self.view.set_heatmap(heatmap)
+        self._set_heatmap_available(heatmap is not None)
+        if heatmap is not None:
+            self.view.set_heatmap_opacity(self.opacity.value() / 100)
+            self.view.set_heatmap_visible(heat_on)
+        self._sync_toggle(self.view.heatmap_visible())
+
+    def set_hint(self, text: str) -> None:
+        self.hint.setText(text)
+        self.hint.setVisible(bool(text))
+
+    def clear(self) -> None:
+        self.view.clear()
+        self._set_heatmap_available(False)
+        self._sync_toggle(False)
+        self.set_hint("")
+
+
+class FindingCard(Card):
+    """The model's finding, a bar for each class, model version and time, review state, notes."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(None, parent)
+        self.banner = Banner(PRELIMINARY_TEXT, "review", title=PRELIMINARY_TITLE)
+        self.body.addWidget(self.banner)
+        head = QHBoxLayout()
+        column = QVBoxLayout()
+        column.setSpacing(2)
+        column.addWidget(label("Model finding", "label"))
+        self.finding = label("", "big")
+        self.finding.setAccessibleName("Model finding")
+        column.addWidget(self.finding)
+        head.addLayout(column, 1)
+        self.status = StatusPill("pending")
+        head.addWidget(self.status, 0, Qt.AlignmentFlag.AlignTop)
+        self.body.addLayout(head)
+        self.confidence = label("", "subtitle")
+        self.confidence.setAccessibleName("Confidence")
+        self.body.addWidget(self.confidence)
+        self.summary = label("", None, wrap=True)
+        self.body.addWidget(self.summary)
+        self.body.addSpacing(4)
+        self.body.addWidget(label("How sure the model is about each type", "label"))
+        self.bars = ProbabilityBars(self)
+        self.body.addWidget(self.bars)
+        self.review_box = QWidget(self)
+        review = QVBoxLayout(self.review_box)
+        review.setContentsMargins(0, 8, 0, 0)
+        review.setSpacing(4)
+        self.review_title = label("", "section")
+        self.review_text = label("", None, wrap=True)
+        self.review_text.setAccessibleName("Doctor's notes")
+        review.addWidget(self.review_title)
+        review.addWidget(self.review_text)
+        self.body.addWidget(self.review_box)
+        self.meta = label("", "muted", wrap=True)
+        self.meta.setAccessibleName("Model version and time")
+        self.body.addWidget(self.meta)
+
+    def show_result(self, *, label_text: str, confidence: float | None,
+                    probabilities: dict[str, float], model_version: str, when_ms: int | None,
+                    timings_ms: dict | None = None, report: dict | None = None) -> None:
+        self.finding.setText(label_text or "—")
+        self.confidence.setText(f"{confidence:.0%} confidence" if confidence is not None else "")
+        self.summary.setText(plain_summary(label_text, confidence))
+        self.bars.set_probabilities(probabilities or {})
+        took = ""
+        if timings_ms and timings_ms.get("total"):
+            took = f" · analysed in {timings_ms['total'] / 1000:.1f} s"
+        self.meta.setText(f"Model {model_version or 'unknown'} · {format_time(when_ms)}{took}")
+        self._show_review(report or {"status": "pending"})
+
+    def _show_review(self, report: dict) -> None:
+        status = report.get("status") or "pending"
+        self.status.set_status(status)
+        self.banner.setVisible(status == "pending")
+        notes = (report.get("doctor_notes") or "").strip()
+        confirmed = FINDINGS.get(report.get("confirmed_label") or "", "")
+        reviewer = report.get("reviewed_by") or "your doctor"
+        if status == "pending":
+            self.review_box.setVisible(False)
+            return
+        self.review_box.setVisible(True)
+        when = format_time(report.get("reviewed_at"))
+        if status == "approved":
+            self.review_title.setText(f"Reviewed by {reviewer} · {when}")
+        else:
+            self.review_title.setText(f"Not confirmed by {reviewer} · {when}")
+        parts = []
+        if confirmed:
+            parts.append(f"Doctor's finding: {confirmed}.")
+        if report.get("reject_reason"):
+            parts.append(f"Reason: {report['reject_reason']}")
+        parts.append(notes or "No notes were added.")
+        self.review_text.setText("\n".join(parts))

@@ -1,0 +1,215 @@
+"""The main window frame shared by both roles: left navigation, a stack of screens, a status bar."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.bridge import EventBridge, SyncStatusSource
+from desktop_app.ui.theme import MIN_WINDOW, icon, svg_pixmap
+from desktop_app.ui.widgets.common import button, format_time
+
+
+def user_field(user, name: str, default=None):
+    """Reads a field of a signed-in user whether it is a dataclass or a store document."""
+    if isinstance(user, dict):
+        return user.get(name, default)
+    return getattr(user, name, default)
+
+
+def display_name(user) -> str:
+    return user_field(user, "full_name") or user_field(user, "username") or ""
+
+
+@dataclass
+class ScreenEntry:
+    key: str
+    title: str
+    icon_name: str
+    widget: QWidget
+    item: QListWidgetItem
+
+
+class MainWindow(QMainWindow):
+    """Navigation on the left, screens on the right. Roles add screens with `add_screen`."""
+
+    logout_requested = Signal()
+
+    def __init__(self, services, user, *, role_title: str, kiosk: bool = False,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services, self.user, self.kiosk = services, user, kiosk
+        self.username: str = user_field(user, "username", "")
+        self.setWindowTitle(f"TumorPredict — {role_title}")
+        self.setMinimumSize(MIN_WINDOW)
+        self.resize(1200, 800)
+        self.screens: dict[str, ScreenEntry] = {}
+        self.allow_close = True  # kiosk mode turns this off until an operator unlocks
+        self.events = EventBridge(services, self)
+        self.sync_status = SyncStatusSource(services, parent=self)
+
+        root = QWidget(self)
+        root.setObjectName("appRoot")
+        self.setCentralWidget(root)
+        row = QHBoxLayout(root)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        self.top_bar_host = QVBoxLayout()
+        self.top_bar_host.setContentsMargins(0, 0, 0, 0)
+        self.top_bar_host.setSpacing(0)
+        row.addWidget(self._build_nav(role_title))
+        self.stack = QStackedWidget(root)
+        self.stack.setObjectName("screenStack")
+        right = QVBoxLayout()
+        right.setContentsMargins(0, 0, 0, 0)
+        right.setSpacing(0)
+        right.addLayout(self.top_bar_host)
+        right.addWidget(self.stack, 1)
+        row.addLayout(right, 1)
+        self._build_status_bar()
+        self.nav.currentRowChanged.connect(self._open_row)
+        self.sync_status.changed.connect(self._show_sync)
+        self.sync_status.refresh()
+        # Ctrl+1..9 jump to a screen; F6 puts focus back on the navigation.
+        for number in range(1, 10):
+            shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
+            shortcut.activated.connect(lambda n=number: self._jump(n - 1))
+        QShortcut(QKeySequence("F6"), self).activated.connect(self.nav.setFocus)
+
+    # ----- layout ----------------------------------------------------------------------
+    def _build_nav(self, role_title: str) -> QFrame:
+        panel = QFrame(self)
+        panel.setObjectName("navPanel")
+        panel.setFixedWidth(240)
+        column = QVBoxLayout(panel)
+        column.setContentsMargins(14, 18, 14, 14)
+        column.setSpacing(6)
+        brand_row = QHBoxLayout()
+        logo = QLabel(panel)
+        logo.setPixmap(svg_pixmap("app", 32))
+        brand = QLabel("TumorPredict", panel)
+        brand.setObjectName("navBrand")
+        brand_row.addWidget(logo)
+        brand_row.addWidget(brand, 1)
+        column.addLayout(brand_row)
+        self.nav_user = QLabel(f"{display_name(self.user)} · {role_title}", panel)
+        self.nav_user.setObjectName("navUser")
+        self.nav_user.setWordWrap(True)
+        column.addWidget(self.nav_user)
+        column.addSpacing(10)
+        self.nav = QListWidget(panel)
+        self.nav.setObjectName("navList")
+        self.nav.setAccessibleName("Navigation")
+        self.nav.setIconSize(QSize(20, 20))
+        self.nav.setSpacing(1)
+        self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        column.addWidget(self.nav, 1)
+        self.logout_button = button("Sign out", accessible="Sign out")
+        self.logout_button.setIcon(icon("logout"))
+        self.logout_button.clicked.connect(self.logout_requested.emit)
+        column.addWidget(self.logout_button)
+        return panel
+
+    def _build_status_bar(self) -> None:
+        bar = self.statusBar()
+        bar.setSizeGripEnabled(False)
+        self.status_connection = QLabel("", self)
+        self.status_connection.setAccessibleName("Connection")
+        self.status_pending = QLabel("", self)
+        self.status_pending.setAccessibleName("Changes waiting to sync")
+        self.status_user = QLabel(f"Signed in as {display_name(self.user)}", self)
+        self.status_user.setAccessibleName("Signed-in user")
+        self.status_last_sync = QLabel("", self)
+        self.status_last_sync.setAccessibleName("Last sync")
+        bar.addWidget(self.status_connection)
+        bar.addWidget(self.status_pending)
+        bar.addPermanentWidget(self.status_last_sync)
+        bar.addPermanentWidget(self.status_user)
+
+    def _show_sync(self, online: bool, summary: str, pending: int, last_sync_ms) -> None:
+        dot = "●"
+        colour = "#15803D" if online else "#94A3B8"
+        self.status_connection.setText(f"<span style='color:{colour}'>{dot}</span> {summary}")
+        self.status_pending.setText(
+            "All changes saved" if pending == 0
+            else f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
+        )
+        self.status_last_sync.setText(
+            f"Last sync: {format_time(last_sync_ms)}" if last_sync_ms else "Not synced yet"
+        )
+
+    # ----- screens ---------------------------------------------------------------------
+    def add_screen(self, key: str, title: str, icon_name: str, widget: QWidget) -> ScreenEntry:
+        item = QListWidgetItem(icon(icon_name), title)
+        item.setData(Qt.ItemDataRole.UserRole, key)
+        item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
+        item.setSizeHint(QSize(0, 40))
+        self.nav.addItem(item)
+        self.stack.addWidget(widget)
+        entry = ScreenEntry(key, title, icon_name, widget, item)
+        self.screens[key] = entry
+        if self.nav.count() == 1:
+            self.nav.setCurrentRow(0)
+        return entry
+
+    def open_screen(self, key: str) -> QWidget:
+        entry = self.screens[key]
+        self.nav.setCurrentItem(entry.item)
+        return entry.widget
+
+    def current_key(self) -> str | None:
+        item = self.nav.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def set_badge(self, key: str, count: int) -> None:
+        """Shows an unread count next to a navigation entry."""
+        entry = self.screens.get(key)
+        if entry is None:
+            return
+        text = f"{entry.title}  ({count})" if count else entry.title
+        entry.item.setText(text)
+        entry.item.setData(Qt.ItemDataRole.AccessibleTextRole,
+                           f"{entry.title}, {count} unread" if count else entry.title)
+
+    def _open_row(self, row: int) -> None:
+        if row < 0:
+            return
+        widget = self.stack.widget(row)
+        self.stack.setCurrentIndex(row)
+        refresh = getattr(widget, "refresh", None)
+        if callable(refresh):
+            refresh()
+
+    def _jump(self, index: int) -> None:
+        if 0 <= index < self.nav.count():
+            self.nav.setCurrentRow(index)
+
+    # ----- closing ---------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Stops timers and listeners before the window goes away."""
+        self.sync_status.stop()
+        self.events.close()
+        for entry in self.screens.values():
+            close = getattr(entry.widget, "shutdown", None)
+            if callable(close):
+                close()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if not self.allow_close:
+            event.ignore()
+            return
+        self.shutdown()
+        super().closeEvent(event)
