@@ -1,0 +1,112 @@
+"""The Flask application factory: configuration, storage, blueprints; no module-level state."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from server.config import ServerConfig
+from server.errors import register_error_handlers
+from server.federation import Federation
+from server.inference import EngineHolder
+from server.storage import BlobStore, Storage
+
+log = logging.getLogger(__name__)
+
+EXTENSION = "tumorpredict"
+
+
+@dataclass
+class ServerState:
+    """What every request handler reaches through `current_app.extensions["tumorpredict"]`."""
+
+    config: ServerConfig
+    storage: Storage
+    blobs: BlobStore
+    engine: EngineHolder
+    federation: Federation
+
+
+def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
+    """A ready app: `None` reads TUMORPREDICT_* variables, a dict or ServerConfig is used as given."""
+    if config is None:
+        config = ServerConfig.from_env()
+    elif isinstance(config, dict):
+        config = ServerConfig.from_dict(config)
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    if not config.secret_key:
+        config.secret_key = _persistent_secret(config.data_dir / "secret_key")
+
+    app = Flask("tumorpredict_server")
+    app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
+    app.config["SECRET_KEY"] = config.secret_key
+    app.json.sort_keys = False
+    if config.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=config.trusted_proxies, x_proto=config.trusted_proxies)
+
+    storage = Storage.open(config.resolved_database_url)
+    blobs = BlobStore(config.data_dir / "blobs")
+    app.extensions[EXTENSION] = ServerState(
+        config=config,
+        storage=storage,
+        blobs=blobs,
+        engine=EngineHolder(config.model_dir),
+        federation=Federation(storage, blobs, config),
+    )
+
+    register_error_handlers(app)
+    _register_blueprints(app)
+    if config.cors_origins:
+        _enable_cors(app, config.cors_origins)
+    log.info("TumorPredict server ready (database: %s)", storage.engine.dialect.name)
+    return app
+
+
+def state_of(app: Flask) -> ServerState:
+    return app.extensions[EXTENSION]
+
+
+def _register_blueprints(app: Flask) -> None:
+    from server.routes import accounts, chat, federated, reports
+
+    for module in (accounts, reports, chat, federated):
+        app.register_blueprint(module.blueprint)
+
+
+def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
+    allowed = set(origins)
+
+    @app.after_request
+    def _cors(response):
+        origin = request.headers.get("Origin")
+        if origin and (origin in allowed or "*" in allowed):
+            response.headers["Access-Control-Allow-Origin"] = origin
+            response.headers["Vary"] = "Origin"
+            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        return response
+
+
+def _persistent_secret(path: Path) -> str:
+    """One random key shared by every worker on this data dir (created once, readable by the owner only)."""
+    if not path.exists():
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(tmp, path)  # atomic: the first worker's key wins, the others read it
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink(missing_ok=True)
+    return path.read_text().strip()

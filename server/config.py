@@ -1,0 +1,108 @@
+"""Server settings: one dataclass, filled from TUMORPREDICT_* environment variables or a dict."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "TUMORPREDICT_"
+
+# Field name -> environment variable (without the prefix) where they differ from NAME.upper().
+_ENV_NAMES = {
+    "data_dir": "SERVER_DATA_DIR",
+    "database_url": "DATABASE_URL",
+    "token_ttl": "TOKEN_TTL",
+}
+
+
+@dataclass
+class ServerConfig:
+    """Everything the server can be told; every field has a safe default."""
+
+    data_dir: Path = field(default_factory=lambda: Path("tumorpredict-server-data"))
+    database_url: str = ""  # empty: SQLite file in data_dir (WAL mode)
+    secret_key: str = ""  # empty: a random key kept in data_dir/secret_key (shared by all workers)
+    enrollment_code: str = ""  # empty: nobody can register as a doctor
+    admins: tuple[str, ...] = ()  # doctor user names with the admin flag (also `serve promote`)
+    token_ttl: int = 12 * 3600  # seconds a sign-in stays valid
+    scrypt_n: int = 2**15  # password hashing cost (memory 128 * 8 * n bytes per check)
+    allow_legacy_unauthenticated: bool = False
+    # Failed sign-ins: this many per account / per address inside the window, then 429.
+    login_max_failures_account: int = 5
+    login_max_failures_address: int = 20
+    login_failure_window: int = 15 * 60
+    otp_ttl: int = 10 * 60
+    otp_max_attempts: int = 5
+    smtp_host: str = ""
+    smtp_port: int = 587
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_from: str = "tumorpredict@localhost"
+    smtp_starttls: bool = True
+    max_request_bytes: int = 32 * 1024 * 1024
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_message_chars: int = 5000
+    max_notes_chars: int = 20000
+    cors_origins: tuple[str, ...] = ()  # empty: no CORS headers at all
+    trusted_proxies: int = 0  # X-Forwarded-For hops to trust (behind nginx: 1)
+    model_dir: str = ""  # empty: the models/ folder of the install
+    page_size: int = 1000  # most records one `since` call returns
+    fl_strategy: str = "fedavg"
+    fl_trim_fraction: float = 0.2
+    fl_clip_norm: float = 1.0
+    fl_noise_multiplier: float = 0.0
+    fl_min_updates: int = 1
+    fl_max_staleness: int = 2  # rounds an update's base version may lag behind the current one
+    fl_max_update_bytes: int = 32 * 1024 * 1024
+    fl_initial_weights: str = ""  # empty: models/head_weights.npz when it exists
+
+    def __post_init__(self) -> None:
+        self.data_dir = Path(self.data_dir).expanduser()
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'tumorpredict.sqlite3').resolve()}"
+
+    @property
+    def smtp_enabled(self) -> bool:
+        return bool(self.smtp_host)
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides: Any) -> ServerConfig:
+        """Reads TUMORPREDICT_<FIELD> for every field (see docs/server.md); `overrides` win."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            key = ENV_PREFIX + _ENV_NAMES.get(f.name, f.name.upper())
+            if key in environ and environ[key] != "":
+                values[f.name] = _coerce(f, environ[key])
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(values)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> ServerConfig:
+        known = {f.name: f for f in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - set(known))
+        if unknown:
+            raise ValueError(f"unknown server settings: {', '.join(unknown)}")
+        return cls(**{k: _coerce(known[k], v) if isinstance(v, str) else v for k, v in values.items()})
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "int":
+        return int(raw)
+    if kind == "float":
+        return float(raw)
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind == "Path":
+        return Path(raw)
+    return raw

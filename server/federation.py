@@ -1,0 +1,251 @@
+"""Federated rounds on the server: validating uploads, running an aggregation strategy, versioned globals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from desktop_app.core.federated.npz_format import WeightsFileError, check_shapes, dump_npz, load_npz
+from server.aggregation import AggregationError, ClientUpdate, make_strategy
+from server.config import ServerConfig
+from server.errors import ApiError
+from server.storage import BlobStore, DuplicateError, Storage
+
+log = logging.getLogger(__name__)
+
+NO_VERSION = "v0"  # what /get_global_meta names "no global weights yet" (a legacy-shaped version string)
+
+
+def version_name(round_number: int) -> str:
+    return f"global-{round_number}"
+
+
+class Federation:
+    """Rounds: updates collect in round r+1 while version r is current; aggregating makes version r+1."""
+
+    def __init__(self, storage: Storage, blobs: BlobStore, config: ServerConfig):
+        self.storage = storage
+        self.blobs = blobs
+        self.config = config
+        self._started = time.time()
+
+    # ---- the current global weights -------------------------------------------------------
+
+    def current(self) -> dict[str, Any] | None:
+        latest = self.storage.latest_version()
+        if latest is None:
+            latest = self._seed_initial()
+        return latest
+
+    def current_arrays(self, version: dict[str, Any] | None) -> dict[str, np.ndarray] | None:
+        if version is None:
+            return None
+        arrays, _ = load_npz(self.blobs.get(version["blob_hash"]))
+        return arrays
+
+    def open_round(self) -> int:
+        current = self.current()
+        return current["round"] + 1 if current else 1
+
+    def _initial_file(self) -> Path | None:
+        if self.config.fl_initial_weights:
+            return Path(self.config.fl_initial_weights)
+        from desktop_app.paths import models_dir
+
+        candidate = Path(self.config.model_dir or models_dir()) / "head_weights.npz"
+        return candidate if candidate.exists() else None
+
+    def _seed_initial(self) -> dict[str, Any] | None:
+        """Round 0: the shipped head (so uploads can be checked against its shapes from the start)."""
+        path = self._initial_file()
+        if path is None or not path.exists():
+            return None
+        try:
+            arrays, meta = load_npz(path.read_bytes())
+        except (OSError, WeightsFileError):
+            log.exception("initial federated weights %s are unusable", path)
+            return None
+        name = str(meta.get("version") or "base")
+        self._store_version(arrays, name, 0, contributors=0, total_examples=0, strategy="initial",
+                            params={}, by=None, model_id=meta.get("model_id"))
+        return self.storage.latest_version()
+
+    def meta(self) -> dict[str, Any]:
+        """The legacy `version`/`updated` plus round, contributors, examples, checksum and what waits."""
+        current = self.current()
+        pending = len(self.storage.updates_for_round(current["round"] + 1 if current else 1))
+        if current is None:
+            return {"version": NO_VERSION, "updated": self._started, "round": 0, "contributors": 0,
+                    "total_examples": 0, "checksum": None, "strategy": None, "pending_updates": pending}
+        return {
+            "version": current["version"], "updated": current["created_at"] / 1000.0,
+            "round": current["round"], "contributors": current["contributors"],
+            "total_examples": current["total_examples"], "checksum": current["checksum"],
+            "strategy": current["strategy"], "pending_updates": pending,
+        }
+
+    def history(self) -> list[dict[str, Any]]:
+        return [
+            {"version": v["version"], "round": v["round"], "contributors": v["contributors"],
+             "total_examples": v["total_examples"], "checksum": v["checksum"], "strategy": v["strategy"],
+             "params": json.loads(v["params"]), "created_by": v["created_by"], "updated": v["created_at"] / 1000.0}
+            for v in self.storage.versions()
+        ]
+
+    # ---- uploads --------------------------------------------------------------------------
+
+    def accept_npz(self, username: str, data: bytes, form: dict[str, str]) -> tuple[dict[str, Any], bool]:
+        """Validates and stores an `.npz` update for the open round; 4xx ApiError when it is refused."""
+        try:
+            arrays, meta = load_npz(data, max_bytes=self.config.fl_max_update_bytes)
+        except WeightsFileError as exc:
+            raise ApiError(400, "invalid_weights", message=str(exc)) from None
+        if not arrays:
+            raise ApiError(400, "invalid_weights", message="The weights file holds no arrays.")
+        num_examples = _positive_int(form.get("num_examples", meta.get("num_examples")), "num_examples")
+        base_version = form.get("base_version") or meta.get("base_version")
+        if base_version is not None and (not isinstance(base_version, str) or len(base_version) > 200):
+            raise ApiError(400, "invalid_field", field="base_version")
+        current = self.current()
+        if current is not None:
+            try:
+                check_shapes(arrays, self.current_arrays(current))
+            except WeightsFileError as exc:
+                raise ApiError(400, "shape_mismatch", message=str(exc)) from None
+        self._check_staleness(base_version, current)
+        return self._store_update(
+            username=username, client_id=username, data=data, num_examples=num_examples,
+            base_version=base_version, meta=meta, legacy=False,
+            client_update_id=form.get("client_update_id") or meta.get("update_id"),
+        )
+
+    def accept_legacy(self, username: str, weights: Any) -> tuple[dict[str, Any], bool]:
+        """The legacy JSON upload: one array named `weights`, kept; aggregated only if it fits the model."""
+        try:
+            array = np.asarray(weights, dtype=np.float32)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise ApiError(400, "invalid_weights", message="The weights are not an array of numbers.") from None
+        if array.size == 0 or array.nbytes > self.config.fl_max_update_bytes:
+            raise ApiError(400, "invalid_weights", message="The weights array is empty or too large.")
+        if not np.all(np.isfinite(array)):
+            raise ApiError(400, "invalid_weights", message="The weights hold values that are not finite numbers.")
+        data = dump_npz({"weights": array}, {"legacy": True})
+        return self._store_update(username=username, client_id=f"legacy:{username}", data=data, num_examples=0,
+                                  base_version=None, meta={"legacy": True}, legacy=True, client_update_id=None)
+
+    def _check_staleness(self, base_version: str | None, current: dict[str, Any] | None) -> None:
+        if not base_version or current is None:
+            return
+        base = self.storage.get_version(base_version)
+        # An unknown base (e.g. the head shipped with an app build) counts as round 0.
+        lag = current["round"] - (base["round"] if base else 0)
+        if lag > self.config.fl_max_staleness:
+            raise ApiError(409, "stale_base_version", current_version=current["version"],
+                           message="These weights start from an old shared model; pull the current one and train again.")
+
+    def _store_update(self, *, username: str, client_id: str, data: bytes, num_examples: int,
+                      base_version: str | None, meta: dict[str, Any], legacy: bool,
+                      client_update_id: str | None) -> tuple[dict[str, Any], bool]:
+        if client_update_id is not None and (not isinstance(client_update_id, str) or len(client_update_id) > 100):
+            raise ApiError(400, "invalid_field", field="client_update_id")
+        record = {
+            "id": uuid.uuid4().hex, "round": self.open_round(), "username": username, "client_id": client_id,
+            "client_update_id": client_update_id, "num_examples": num_examples, "base_version": base_version,
+            "blob_hash": self.blobs.put(data), "meta": json.dumps(meta, default=str)[:20000], "legacy": legacy,
+            "created_at": int(time.time() * 1000),
+        }
+        try:
+            return self.storage.add_update(record)
+        except DuplicateError:
+            raise ApiError(409, "already_submitted", round=record["round"],
+                           message="This account already sent an update for this round.") from None
+
+    # ---- aggregation ----------------------------------------------------------------------
+
+    def aggregate(self, by: str, strategy_name: str | None = None, params: dict[str, float] | None = None) -> dict[str, Any]:
+        current = self.current()
+        round_number = current["round"] + 1 if current else 1
+        base_arrays = self.current_arrays(current)
+        updates, skipped = self._usable_updates(round_number, base_arrays)
+        if len(updates) < max(1, self.config.fl_min_updates):
+            raise ApiError(409, "not_enough_updates", updates=len(updates), needed=max(1, self.config.fl_min_updates))
+        name = strategy_name or self.config.fl_strategy
+        chosen = self._strategy_params(name, params or {})
+        try:
+            strategy = make_strategy(name, **chosen)
+            new_weights = strategy.aggregate(updates, base_arrays)
+        except (ValueError, TypeError) as exc:
+            if not isinstance(exc, AggregationError):
+                raise ApiError(400, "invalid_strategy", message=str(exc)) from None
+            raise ApiError(409, "cannot_aggregate", message=str(exc)) from None
+        model_ids = {u.meta.get("model_id") for u in updates}
+        model_id = model_ids.pop() if len(model_ids) == 1 else None
+        total = sum(u.num_examples for u in updates)
+        version = version_name(round_number)
+        self._store_version(new_weights, version, round_number, contributors=len(updates), total_examples=total,
+                            strategy=name, params=chosen, by=by, model_id=model_id)
+        log.info("aggregated round %d with %s over %d update(s)", round_number, name, len(updates))
+        return {**self.meta(), "skipped": skipped}
+
+    def _usable_updates(self, round_number: int, base: dict[str, np.ndarray] | None) -> tuple[list[ClientUpdate], int]:
+        updates = []
+        for row in self.storage.updates_for_round(round_number):
+            arrays, _ = load_npz(self.blobs.get(row["blob_hash"]))
+            updates.append(ClientUpdate(row["client_id"], arrays, int(row["num_examples"]), row["base_version"],
+                                        json.loads(row["meta"] or "{}")))
+        if base is not None:
+            signature = _signature(base)
+        else:  # no global yet: the most common layout wins (legacy single arrays do not mix with heads)
+            counts = Counter(_signature(u.weights) for u in updates)
+            signature = counts.most_common(1)[0][0] if counts else None
+        usable = [u for u in updates if _signature(u.weights) == signature]
+        return usable, len(updates) - len(usable)
+
+    def _strategy_params(self, name: str, overrides: dict[str, float]) -> dict[str, Any]:
+        defaults = {
+            "trimmed_mean": {"trim_fraction": self.config.fl_trim_fraction},
+            "clipped_gaussian": {"clip_norm": self.config.fl_clip_norm,
+                                 "noise_multiplier": self.config.fl_noise_multiplier},
+        }.get(name, {})
+        return {k: overrides.get(k, v) for k, v in defaults.items()}
+
+    def _store_version(self, arrays: dict[str, np.ndarray], version: str, round_number: int, *, contributors: int,
+                       total_examples: int, strategy: str, params: dict[str, Any], by: str | None,
+                       model_id: str | None) -> None:
+        meta = {"version": version, "round": round_number, "strategy": strategy}
+        if model_id:
+            meta["model_id"] = model_id
+        data = dump_npz(arrays, meta)
+        digest = self.blobs.put(data)
+        try:
+            self.storage.add_version({
+                "version": version, "round": round_number, "blob_hash": digest, "checksum": digest,
+                "contributors": contributors, "total_examples": total_examples, "strategy": strategy,
+                "params": json.dumps(params), "created_by": by, "created_at": int(time.time() * 1000),
+            })
+        except DuplicateError:
+            if round_number == 0:
+                return  # another worker seeded the same initial weights first
+            raise ApiError(409, "aggregation_conflict",
+                           message="Another aggregation of this round finished first.") from None
+
+
+def _signature(arrays: dict[str, np.ndarray]) -> tuple:
+    return tuple(sorted((name, tuple(np.shape(a))) for name, a in arrays.items()))
+
+
+def _positive_int(value: Any, field: str) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ApiError(400, "invalid_field", field=field) from None
+    if not 1 <= number <= 10_000_000:
+        raise ApiError(400, "invalid_field", field=field)
+    return number

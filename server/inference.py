@@ -1,0 +1,86 @@
+"""Images on /predict: base64 decoding, validation, and the inference engine loaded once per app."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import logging
+import re
+import threading
+from typing import Any
+
+from server.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+_DATA_URL = re.compile(r"^data:[\w/+.-]*;base64,", re.IGNORECASE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def decode_image_b64(value: Any, max_bytes: int) -> bytes:
+    """The image bytes from `image_b64` (plain or data-URL base64); a clear 4xx when unusable."""
+    if value is None or value == "":
+        raise ApiError(400, "image_required")
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_field", field="image_b64")
+    if len(value) > (max_bytes * 4) // 3 + 1024:
+        raise ApiError(413, "image_too_large")
+    cleaned = _WHITESPACE.sub("", _DATA_URL.sub("", value, count=1))
+    try:
+        data = base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "invalid_base64") from None
+    if not data:
+        raise ApiError(400, "image_required")
+    if len(data) > max_bytes:
+        raise ApiError(413, "image_too_large")
+    return data
+
+
+def validate_image(data: bytes, name: str | None) -> None:
+    """Decodes the scan the way the model will (raster or DICOM); 400 with plain words if it cannot be used."""
+    from desktop_app.core.imaging import ImageError
+    from desktop_app.core.imaging.loading import load_gray
+
+    try:
+        load_gray(data, name)
+    except ImageError as exc:
+        raise ApiError(400, "invalid_image", reason=exc.reason, message=exc.user_message) from None
+    except Exception:  # decoders raise many types on hostile bytes; none of them is our fault
+        log.info("image decoder refused an upload", exc_info=True)
+        raise ApiError(400, "invalid_image", reason="not_an_image",
+                       message="This file is not an image the app can read.") from None
+
+
+class EngineHolder:
+    """Loads `InferenceEngine` on first use (never at import), once per app, and shares it across threads."""
+
+    def __init__(self, model_dir: str = ""):
+        self.model_dir = model_dir
+        self._engine: Any = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Any:
+        if self._engine is not None:
+            return self._engine
+        with self._lock:
+            if self._engine is None:
+                try:
+                    from desktop_app.core.inference import InferenceEngine
+
+                    self._engine = (
+                        InferenceEngine.load(self.model_dir) if self.model_dir else InferenceEngine.load()
+                    )
+                except Exception:
+                    log.exception("the inference engine could not be loaded")
+                    raise ApiError(503, "model_unavailable") from None
+        return self._engine
+
+    def predict(self, data: bytes, name: str) -> Any:
+        from desktop_app.core.imaging import ImageError
+
+        engine = self.get()
+        try:
+            return engine.predict_bytes(data, name=name)
+        except ImageError as exc:
+            raise ApiError(400, "invalid_image", reason=exc.reason, message=exc.user_message) from None

@@ -1,0 +1,390 @@
+"""The server's storage interface, implemented once with SQLAlchemy Core for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+
+from server.storage import schema as t
+
+log = logging.getLogger(__name__)
+
+Row = dict[str, Any]
+_COUNTERS = ("reports", "messages")
+
+
+class DuplicateError(Exception):
+    """A uniqueness rule refused the write (the caller decides what that means)."""
+
+
+class Storage:
+    """Everything the routes read and write; one instance per app, safe across threads."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self.is_sqlite = engine.dialect.name == "sqlite"
+
+    # ---- lifecycle ------------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, url: str) -> Storage:
+        """Connects to `url` and creates any missing table (safe when several workers start at once)."""
+        engine = _make_engine(url)
+        storage = cls(engine)
+        storage._create_schema()
+        return storage
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def _create_schema(self) -> None:
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    t.metadata.create_all(conn)
+                    existing = set(conn.scalars(select(t.counters.c.name)))
+                    for name in _COUNTERS:
+                        if name not in existing:
+                            conn.execute(insert(t.counters).values(name=name, value=0))
+                return
+            except (IntegrityError, OperationalError, ProgrammingError) as exc:
+                # Another worker created the same table or counter a moment earlier: look again.
+                log.info("schema creation raced another process (%s); retrying", type(exc).__name__)
+                time.sleep(0.2 * (attempt + 1))
+        with self._write() as conn:
+            t.metadata.create_all(conn)
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock up front (BEGIN IMMEDIATE)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(tp_write=True)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def _next_seq(self, conn: Connection, counter: str) -> int:
+        # The row lock held until commit orders every writer: a cursor never skips a late commit.
+        conn.execute(
+            update(t.counters).where(t.counters.c.name == counter).values(value=t.counters.c.value + 1)
+        )
+        return int(conn.scalar(select(t.counters.c.value).where(t.counters.c.name == counter)))
+
+    # ---- users ----------------------------------------------------------------------------
+
+    def create_user(self, record: Row) -> None:
+        """Raises DuplicateError when the user name is taken."""
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.users).values(**record))
+        except IntegrityError as exc:
+            raise DuplicateError(record["username"]) from exc
+
+    def get_user(self, username: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+        return dict(row._mapping) if row else None
+
+    def update_user(self, username: str, **changes: Any) -> bool:
+        with self._write() as conn:
+            result = conn.execute(update(t.users).where(t.users.c.username == username).values(**changes))
+        return result.rowcount > 0
+
+    def list_users(self, role: str | None = None) -> list[Row]:
+        query = select(t.users).order_by(t.users.c.username)
+        if role:
+            query = query.where(t.users.c.role == role)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # ---- tokens ---------------------------------------------------------------------------
+
+    def add_token(self, token_hash: str, username: str, created_at: int, expires_at: int) -> None:
+        with self._write() as conn:
+            conn.execute(
+                insert(t.tokens).values(
+                    token_hash=token_hash, username=username, created_at=created_at,
+                    expires_at=expires_at, revoked=False,
+                )
+            )
+
+    def get_token(self, token_hash: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash)).first()
+        return dict(row._mapping) if row else None
+
+    def revoke_token(self, token_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute(update(t.tokens).where(t.tokens.c.token_hash == token_hash).values(revoked=True))
+
+    def revoke_user_tokens(self, username: str) -> None:
+        with self._write() as conn:
+            conn.execute(update(t.tokens).where(t.tokens.c.username == username).values(revoked=True))
+
+    # ---- failed sign-ins ------------------------------------------------------------------
+
+    def failure_counts(self, keys: list[str], now: int, window_ms: int) -> dict[str, int]:
+        """Failures per key inside the current window (expired windows count as zero)."""
+        with self._read() as conn:
+            rows = conn.execute(select(t.login_failures).where(t.login_failures.c.key.in_(keys)))
+            return {r.key: r.count for r in rows if r.window_start + window_ms > now}
+
+    def record_failure(self, keys: list[str], now: int, window_ms: int) -> None:
+        with self._write() as conn:
+            for key in keys:
+                row = conn.execute(select(t.login_failures).where(t.login_failures.c.key == key)).first()
+                if row is None:
+                    conn.execute(insert(t.login_failures).values(key=key, count=1, window_start=now))
+                elif row.window_start + window_ms <= now:
+                    conn.execute(
+                        update(t.login_failures).where(t.login_failures.c.key == key)
+                        .values(count=1, window_start=now)
+                    )
+                else:
+                    conn.execute(
+                        update(t.login_failures).where(t.login_failures.c.key == key)
+                        .values(count=t.login_failures.c.count + 1)
+                    )
+
+    def clear_failures(self, key: str) -> None:
+        with self._write() as conn:
+            conn.execute(t.login_failures.delete().where(t.login_failures.c.key == key))
+
+    # ---- one-time codes -------------------------------------------------------------------
+
+    def put_otp(self, username: str, code_digest: str, expires_at: int) -> None:
+        with self._write() as conn:
+            conn.execute(t.otps.delete().where(t.otps.c.username == username))
+            conn.execute(
+                insert(t.otps).values(username=username, code_digest=code_digest, expires_at=expires_at, attempts=0)
+            )
+
+    def take_otp_attempt(self, username: str) -> Row | None:
+        """The stored code after counting one more attempt against it (None: no code)."""
+        with self._write() as conn:
+            row = conn.execute(select(t.otps).where(t.otps.c.username == username)).first()
+            if row is None:
+                return None
+            conn.execute(
+                update(t.otps).where(t.otps.c.username == username).values(attempts=t.otps.c.attempts + 1)
+            )
+            return dict(row._mapping, attempts=row.attempts + 1)
+
+    def delete_otp(self, username: str) -> None:
+        with self._write() as conn:
+            conn.execute(t.otps.delete().where(t.otps.c.username == username))
+
+    # ---- reports --------------------------------------------------------------------------
+
+    def create_report(self, record: Row, audit: Row) -> tuple[Row, bool]:
+        """Stores a new report; with a client id already used by that user, the first one, False."""
+        client_id = record.get("client_report_id")
+        if client_id:
+            existing = self.report_by_client_id(record["username"], client_id)
+            if existing:
+                return existing, False
+        try:
+            with self._write() as conn:
+                seq = self._next_seq(conn, "reports")
+                conn.execute(insert(t.reports).values(**record, seq=seq))
+                conn.execute(insert(t.report_audit).values(**audit, report_id=record["id"]))
+        except IntegrityError:
+            existing = self.report_by_client_id(record["username"], client_id) if client_id else None
+            if existing:  # the same retry raced us into the database
+                return existing, False
+            raise
+        return self.get_report(record["id"]), True
+
+    def report_by_client_id(self, username: str, client_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.reports).where(
+                    t.reports.c.username == username, t.reports.c.client_report_id == client_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def get_report(self, report_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.reports).where(t.reports.c.id == report_id)).first()
+        return dict(row._mapping) if row else None
+
+    def list_reports(
+        self, *, username: str | None = None, status: str | None = None,
+        since: int | None = None, limit: int | None = None,
+    ) -> list[Row]:
+        query = select(t.reports).order_by(t.reports.c.seq)
+        if username is not None:
+            query = query.where(t.reports.c.username == username)
+        if status is not None:
+            query = query.where(t.reports.c.status == status)
+        if since is not None:
+            query = query.where(t.reports.c.seq > since)
+        if limit:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def update_report(self, report_id: str, changes: Row, audit: Row) -> Row | None:
+        """Applies `changes`, bumps the report's cursor and appends `audit`; None if there is no such report."""
+        with self._write() as conn:
+            if conn.scalar(select(func.count()).where(t.reports.c.id == report_id)) == 0:
+                return None
+            seq = self._next_seq(conn, "reports")
+            conn.execute(update(t.reports).where(t.reports.c.id == report_id).values(**changes, seq=seq))
+            conn.execute(insert(t.report_audit).values(**audit, report_id=report_id))
+        return self.get_report(report_id)
+
+    def report_audit(self, report_id: str) -> list[Row]:
+        query = (
+            select(t.report_audit).where(t.report_audit.c.report_id == report_id).order_by(t.report_audit.c.id)
+        )
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # ---- messages -------------------------------------------------------------------------
+
+    def add_message(self, record: Row) -> tuple[Row, bool]:
+        """Stores a message; a client id the sender already used returns the first message, False."""
+        client_id = record.get("client_message_id")
+        if client_id:
+            existing = self._message_by_client_id(record["sender"], client_id)
+            if existing:
+                return existing, False
+        try:
+            with self._write() as conn:
+                seq = self._next_seq(conn, "messages")
+                conn.execute(insert(t.messages).values(**record, seq=seq))
+        except IntegrityError:
+            existing = self._message_by_client_id(record["sender"], client_id) if client_id else None
+            if existing:
+                return existing, False
+            raise
+        return dict(record, seq=seq), True
+
+    def _message_by_client_id(self, sender: str, client_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.messages).where(t.messages.c.sender == sender, t.messages.c.client_message_id == client_id)
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def list_messages(self, pair: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
+        query = select(t.messages).where(t.messages.c.pair == pair).order_by(t.messages.c.seq)
+        if since is not None:
+            query = query.where(t.messages.c.seq > since)
+        if limit:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def messages_of(self, username: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
+        mine = or_(t.messages.c.sender == username, t.messages.c.receiver == username)
+        query = select(t.messages).where(mine).order_by(t.messages.c.seq)
+        if since is not None:
+            query = query.where(t.messages.c.seq > since)
+        if limit:
+            query = query.limit(limit)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    # ---- federated learning ---------------------------------------------------------------
+
+    def add_update(self, record: Row) -> tuple[Row, bool]:
+        """Stores a client update; a repeated client update id returns the first (False).
+
+        Raises DuplicateError when the client already sent a different update this round.
+        """
+        client_update_id = record.get("client_update_id")
+        if client_update_id:
+            existing = self._update_by_client_id(record["username"], client_update_id)
+            if existing:
+                return existing, False
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.fl_updates).values(**record))
+        except IntegrityError as exc:
+            existing = (
+                self._update_by_client_id(record["username"], client_update_id) if client_update_id else None
+            )
+            if existing:
+                return existing, False
+            raise DuplicateError(record["client_id"]) from exc
+        return record, True
+
+    def _update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(
+                select(t.fl_updates).where(
+                    t.fl_updates.c.username == username, t.fl_updates.c.client_update_id == client_update_id
+                )
+            ).first()
+        return dict(row._mapping) if row else None
+
+    def updates_for_round(self, round_number: int) -> list[Row]:
+        query = select(t.fl_updates).where(t.fl_updates.c.round == round_number).order_by(t.fl_updates.c.created_at)
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def latest_version(self) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.fl_versions).order_by(t.fl_versions.c.round.desc()).limit(1)).first()
+        return dict(row._mapping) if row else None
+
+    def get_version(self, version: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.fl_versions).where(t.fl_versions.c.version == version)).first()
+        return dict(row._mapping) if row else None
+
+    def versions(self) -> list[Row]:
+        with self._read() as conn:
+            return [dict(r._mapping) for r in conn.execute(select(t.fl_versions).order_by(t.fl_versions.c.round))]
+
+    def add_version(self, record: Row) -> None:
+        """Raises DuplicateError when that round (or version name) already has global weights."""
+        try:
+            with self._write() as conn:
+                conn.execute(insert(t.fl_versions).values(**record))
+        except IntegrityError as exc:
+            raise DuplicateError(record["version"]) from exc
+
+    # ---- bulk import ----------------------------------------------------------------------
+
+    def counts(self) -> dict[str, int]:
+        """How many records each main table holds (for import reports and health)."""
+        tables = {"users": t.users, "reports": t.reports, "messages": t.messages, "fl_updates": t.fl_updates}
+        with self._read() as conn:
+            return {name: int(conn.scalar(select(func.count()).select_from(table))) for name, table in tables.items()}
+
+
+def _make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record) -> None:
+            dbapi_conn.isolation_level = None  # the "begin" hook below issues BEGIN itself
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=FULL")  # health records: durable at commit
+            cursor.execute("PRAGMA busy_timeout=60000")
+            cursor.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Connection) -> None:
+            # Readers never block in WAL mode; writers queue on the lock instead of failing later.
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("tp_write") else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60, pool_pre_ping=True)
