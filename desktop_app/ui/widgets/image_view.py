@@ -6,7 +6,7 @@ import logging
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, Qt, Signal
-from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
     QGraphicsPixmapItem,
@@ -190,6 +190,7 @@ class ImageView(QWidget):
         self._window = FULL_WINDOW
         self._level = MID_LEVEL
         self._heat_opacity = 0.45
+        self._heat_region: tuple[float, float, float, float] | None = None
 
         self.canvas = _Canvas(self)
         self.canvas.setAccessibleName("Scan image")
@@ -339,8 +340,11 @@ class ImageView(QWidget):
     def has_image(self) -> bool:
         return self._pixels is not None
 
-    def set_heatmap(self, heatmap: np.ndarray | None) -> None:
-        """Overlay a float heatmap in 0..1 (any size; stretched over the image)."""
+    def set_heatmap(self, heatmap: np.ndarray | None,
+                    region: tuple[float, float, float, float] | None = None) -> None:
+        """Overlay a float heatmap in 0..1 of any size, stretched over `region` (x, y, width,
+        height in image pixels; the whole image when None), e.g. the square the model saw."""
+        self._heat_region = region
         if heatmap is None:
             self._heat_item.setPixmap(QPixmap())
             self.set_heatmap_visible(False)
@@ -357,8 +361,10 @@ class ImageView(QWidget):
         if heat.isNull() or self._pixels is None:
             return
         height, width = self._pixels.shape[:2]
-        self._heat_item.setTransform(self._heat_item.transform().fromScale(
-            width / heat.width(), height / heat.height()))
+        x, y, region_width, region_height = self._heat_region or (0, 0, width, height)
+        self._heat_item.setPos(x, y)
+        self._heat_item.setTransform(QTransform.fromScale(region_width / heat.width(),
+                                                          region_height / heat.height()))
 
     def heatmap_visible(self) -> bool:
         return self._heat_item.isVisible()

@@ -1,0 +1,1 @@
+"""The doctor's screens: dashboard, report queues and review, patients, chat, profile."""

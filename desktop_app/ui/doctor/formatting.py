@@ -1,0 +1,74 @@
+"""Plain-words formatting shared by the doctor screens: dates, labels, statuses, confidence."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+
+from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE, finding_key
+
+# The model's four findings (FINDINGS adds the doctor-only "not assessable").
+LABELS: dict[str, str] = {key: text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE}
+
+STATUS_TEXT = {"pending": "Pending review", "approved": "Approved", "rejected": "Rejected"}
+DAY_MS = 24 * 60 * 60 * 1000
+
+
+def label_text(key: str | None, fallback: str | None = None) -> str:
+    """Display text for a label key (falls back to the stored display label)."""
+    if key and key in FINDINGS:
+        return FINDINGS[key]
+    return fallback or (key or "—")
+
+
+def label_key_of(report: dict) -> str:
+    """The report's label key, derived from the display label for older documents."""
+    return report.get("label_key") or finding_key(report.get("label")) or ""
+
+
+def status_text(status: str | None) -> str:
+    return STATUS_TEXT.get(status or "", (status or "—").capitalize())
+
+
+def confidence_text(confidence: float | None) -> str:
+    return "—" if confidence is None else f"{confidence * 100:.0f}%"
+
+
+def date_text(ms: int | float | None) -> str:
+    """'28 Nov 2026 14:05' in local time; '—' if unknown."""
+    if not ms:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000).strftime("%d %b %Y %H:%M")
+
+
+def short_date_text(ms: int | float | None) -> str:
+    if not ms:
+        return "—"
+    return datetime.fromtimestamp(ms / 1000).strftime("%d %b %Y")
+
+
+def age_text(ms: int | float | None, now_ms: int | None = None) -> str:
+    """How long ago, in the words a clinic uses: 'today', '3 days', '5 weeks'."""
+    if not ms:
+        return "—"
+    now_ms = now_ms if now_ms is not None else int(time.time() * 1000)
+    days = max(0, int((now_ms - ms) // DAY_MS))
+    if days == 0:
+        return "today"
+    if days == 1:
+        return "1 day"
+    if days < 14:
+        return f"{days} days"
+    return f"{days // 7} weeks"
+
+
+def start_of_today_ms() -> int:
+    today = datetime.now().replace(hour=0, minute=0, second=0, microsecond=0)
+    return int(today.timestamp() * 1000)
+
+
+def display_name(user: dict | None, username: str) -> str:
+    """A person's full name when known, else their username."""
+    if user and user.get("full_name"):
+        return str(user["full_name"])
+    return username

@@ -1,0 +1,106 @@
+"""Asks why a prediction is rejected and what the correct finding is."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QPlainTextEdit,
+    QRadioButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.doctor.formatting import FINDINGS
+
+
+class RejectDialog(QDialog):
+    """Reason (required) and the confirmed finding: one of the four classes or 'not assessable'.
+
+    Keys: Alt+letter picks a finding, Ctrl+Enter confirms, Esc cancels.
+    """
+
+    def __init__(self, model_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Reject the model's finding")
+        self.setAccessibleName("Reject the model's finding")
+        self.setMinimumWidth(440)
+        layout = QVBoxLayout(self)
+        layout.setSpacing(10)
+        intro = QLabel(f"The model suggested <b>{model_label}</b>. What is the correct finding?", self)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+
+        self.findings = QButtonGroup(self)
+        self.finding_buttons: dict[str, QRadioButton] = {}
+        mnemonics = {"glioma": "&Glioma", "meningioma": "&Meningioma", "pituitary": "&Pituitary tumor",
+                     "notumor": "No &tumor", "not_assessable": "Not &assessable (image unusable)"}
+        for key, text in FINDINGS.items():
+            radio = QRadioButton(mnemonics.get(key, text), self)
+            radio.setAccessibleName(f"Correct finding: {text}")
+            self.findings.addButton(radio)
+            self.finding_buttons[key] = radio
+            layout.addWidget(radio)
+
+        reason_label = QLabel("&Reason (the patient sees this after review):", self)
+        layout.addWidget(reason_label)
+        self.reason_edit = QPlainTextEdit(self)
+        self.reason_edit.setAccessibleName("Reason for rejecting")
+        self.reason_edit.setPlaceholderText("e.g. Enhancing lesion is extra-axial, consistent with meningioma.")
+        self.reason_edit.setTabChangesFocus(True)
+        self.reason_edit.setFixedHeight(90)
+        reason_label.setBuddy(self.reason_edit)
+        layout.addWidget(self.reason_edit)
+
+        self.problem = QLabel("", self)
+        self.problem.setProperty("role", "error")
+        self.problem.setVisible(False)
+        layout.addWidget(self.problem)
+
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
+        self.reject_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        self.reject_button.setText("Reject report")
+        self.reject_button.setProperty("kind", "danger")
+        self.reject_button.setAccessibleName("Reject report")
+        self.buttons.accepted.connect(self._confirm)
+        self.buttons.rejected.connect(self.reject)
+        layout.addWidget(self.buttons)
+
+    def keyPressEvent(self, event) -> None:  # noqa: N802
+        ctrl_enter = (event.modifiers() & Qt.KeyboardModifier.ControlModifier
+                      and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter))
+        if ctrl_enter:
+            self._confirm()
+            return
+        super().keyPressEvent(event)
+
+    def select_finding(self, key: str) -> None:
+        self.finding_buttons[key].setChecked(True)
+
+    def finding(self) -> str | None:
+        for key, radio in self.finding_buttons.items():
+            if radio.isChecked():
+                return key
+        return None
+
+    def reason(self) -> str:
+        return self.reason_edit.toPlainText().strip()
+
+    def _confirm(self) -> None:
+        if self.finding() is None:
+            self._show_problem("Choose the correct finding.")
+            self.finding_buttons["glioma"].setFocus()
+            return
+        if not self.reason():
+            self._show_problem("Write a short reason; it is kept with the report.")
+            self.reason_edit.setFocus()
+            return
+        self.accept()
+
+    def _show_problem(self, text: str) -> None:
+        self.problem.setText(text)
+        self.problem.setVisible(True)

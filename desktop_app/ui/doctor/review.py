@@ -1,0 +1,530 @@
+"""The review screen: scan with heatmap, the model's view, prior scans, notes and the decision."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.ui.doctor.background import write_lane
+from desktop_app.ui.doctor.drafts import DraftSaver
+from desktop_app.ui.doctor.formatting import (
+    FINDINGS,
+    confidence_text,
+    date_text,
+    label_key_of,
+    label_text,
+    short_date_text,
+    status_text,
+)
+from desktop_app.ui.doctor.heatmaps import ScanLoader, ScanPixels
+from desktop_app.ui.doctor.reject_dialog import RejectDialog
+from desktop_app.ui.widgets.common import Banner, Card, ProbabilityBars, StatusPill, button, label
+from desktop_app.ui.widgets.image_view import ImageView
+from desktop_app.ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+ACTION_TEXT = {"approve": "approved", "reject": "rejected", "save": "saved notes",
+               "create": "created", "created": "created", "conflict": "conflict noted"}
+
+
+class ReviewNavigator(Protocol):
+    """What the review needs from the list it was opened from."""
+
+    def next_pending(self, after_report_id: str | None) -> dict | None: ...
+    def pending_position(self, report_id: str) -> tuple[int, int] | None: ...
+    def history(self, username: str) -> list[dict]: ...
+    def name_of(self, username: str) -> str: ...
+
+
+def audit_line(entry: dict, name_of) -> str:
+    """One audit-trail entry in words: '28 Nov 2026 14:05 · Dr Reed approved · Glioma'."""
+    action = ACTION_TEXT.get(entry.get("action", ""), entry.get("action", "changed"))
+    who = name_of(entry["by"]) if entry.get("by") else "Someone"
+    parts = [date_text(entry.get("at")), f"{who} {action}"]
+    if entry.get("label"):
+        parts.append(f"finding: {label_text(entry['label'])}")
+    if entry.get("notes"):
+        notes = entry["notes"].strip().replace("\n", " ")
+        parts.append(f"“{notes[:80]}{'…' if len(notes) > 80 else ''}”")
+    return " · ".join(parts)
+
+
+def conflict_text(conflict, name_of) -> str:
+    """The other decision that raced this one, in words."""
+    if isinstance(conflict, dict):
+        who = name_of(conflict.get("by") or conflict.get("reviewed_by") or "") or "another reviewer"
+        status = status_text(conflict.get("status")).lower()
+        when = date_text(conflict.get("at") or conflict.get("reviewed_at"))
+        return (f"{who} also reviewed this report on another computer ({status}, {when}). "
+                "Check both decisions and confirm the right one.")
+    return ("This report was also reviewed on another computer. "
+            "Check both decisions and confirm the right one.")
+
+
+class ReviewPanel(QWidget):
+    """Everything needed to decide one report, operable from the keyboard alone.
+
+    Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save notes · Ctrl+N or J next pending ·
+    Ctrl+E notes · Ctrl+I image · Ctrl+H heatmap · Esc back to the list.
+    """
+
+    back_requested = Signal()
+    decided = Signal(dict)  # the updated report after approve / reject / save
+    opened = Signal(str)  # report id, once its texts are on screen
+
+    def __init__(self, services, doctor: str, navigator: ReviewNavigator,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("reviewPanel")
+        self.setAccessibleName("Report review")
+        self.services = services
+        self.doctor = doctor
+        self.navigator = navigator
+        self.report: dict | None = None
+        self._restoring_notes = False
+        self._busy = False
+        self._compare_id: str | None = None
+
+        self.loader = ScanLoader(services, self)
+        self.loader.scan_ready.connect(self._on_scan)
+        self.loader.scan_failed.connect(self._on_scan_failed)
+        self.loader.heatmap_ready.connect(self._on_heatmap)
+        self.loader.heatmap_failed.connect(self._on_heatmap_failed)
+        self.drafts = DraftSaver(services.reports.save_draft, self)
+        self.drafts.saved.connect(self._on_draft_saved)
+        self.drafts.failed.connect(self._show_error)
+
+        root = QVBoxLayout(self)
+        root.setContentsMargins(24, 16, 24, 16)
+        root.setSpacing(10)
+        root.addLayout(self._build_header())
+        self.conflict_banner = Banner("", "error", title="Conflicting decisions", parent=self)
+        self.conflict_banner.setVisible(False)
+        root.addWidget(self.conflict_banner)
+        self.error_banner = Banner("", "error", parent=self)
+        self.error_banner.setVisible(False)
+        root.addWidget(self.error_banner)
+
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.setChildrenCollapsible(False)
+        splitter.addWidget(self._build_images())
+        splitter.addWidget(self._build_side())
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 2)
+        splitter.setSizes([760, 420])
+        root.addWidget(splitter, 1)
+        self._install_shortcuts()
+        self._set_enabled(False)
+
+    # ----- building -----------------------------------------------------------------------
+    def _build_header(self) -> QHBoxLayout:
+        row = QHBoxLayout()
+        row.setSpacing(12)
+        self.back_button = button("← Reports", "link", accessible="Back to the report list (Escape)")
+        self.back_button.setToolTip("Back to the list (Esc)")
+        self.back_button.clicked.connect(self.go_back)
+        row.addWidget(self.back_button)
+        titles = QVBoxLayout()
+        titles.setSpacing(0)
+        self.title = label("", "title")
+        self.subtitle = label("", "subtitle")
+        titles.addWidget(self.title)
+        titles.addWidget(self.subtitle)
+        row.addLayout(titles, 1)
+        self.position_label = label("", "muted")
+        self.position_label.setAccessibleName("Position in the pending queue")
+        row.addWidget(self.position_label)
+        self.status_pill = StatusPill("pending", self)
+        row.addWidget(self.status_pill)
+        return row
+
+    def _build_images(self) -> QWidget:
+        box = QWidget(self)
+        layout = QVBoxLayout(box)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(6)
+        self.images = QSplitter(Qt.Orientation.Horizontal, box)
+        self.image_view = ImageView(box)
+        self.image_view.set_placeholder_text("Loading scan…")
+        self.image_view.heatmap_toggled.connect(self._on_heatmap_toggled)
+        self.images.addWidget(self.image_view)
+        compare = QWidget(box)
+        compare_layout = QVBoxLayout(compare)
+        compare_layout.setContentsMargins(0, 0, 0, 0)
+        compare_layout.setSpacing(4)
+        self.compare_caption = label("", "muted")
+        self.compare_view = ImageView(compare, show_toolbar=False)
+        self.compare_view.setAccessibleName("Earlier scan for comparison")
+        compare_layout.addWidget(self.compare_caption)
+        compare_layout.addWidget(self.compare_view, 1)
+        self.compare_box = compare
+        self.compare_box.setVisible(False)
+        self.images.addWidget(compare)
+        layout.addWidget(self.images, 1)
+        self.heatmap_note = label("", "muted")
+        layout.addWidget(self.heatmap_note)
+        return box
+
+    def _build_side(self) -> QWidget:
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setMinimumWidth(360)
+        side = QWidget(scroll)
+        side.setObjectName("screen")
+        layout = QVBoxLayout(side)
+        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setSpacing(12)
+
+        model_card = Card("Model result", side)
+        self.finding_label = label("", "big")
+        self.finding_label.setAccessibleName("Model finding")
+        model_card.body.addWidget(self.finding_label)
+        self.probabilities = ProbabilityBars(model_card)
+        model_card.body.addWidget(self.probabilities)
+        self.mri_verdict = label("", wrap=True)
+        self.mri_verdict.setAccessibleName("Is this a brain MRI")
+        model_card.body.addWidget(self.mri_verdict)
+        self.model_version = label("", "muted")
+        model_card.body.addWidget(self.model_version)
+        layout.addWidget(model_card)
+
+        notes_card = Card("Notes to the patient", side)
+        self.notes = QPlainTextEdit(notes_card)
+        self.notes.setAccessibleName("Doctor's notes")
+        self.notes.setPlaceholderText("Findings and advice… (saved as a draft while you type)")
+        self.notes.setTabChangesFocus(True)
+        self.notes.setMinimumHeight(120)
+        self.notes.textChanged.connect(self._on_notes_changed)
+        notes_card.body.addWidget(self.notes)
+        self.draft_label = label("", "muted")
+        self.draft_label.setAccessibleName("Draft state")
+        notes_card.body.addWidget(self.draft_label)
+        actions = QHBoxLayout()
+        actions.setSpacing(8)
+        self.approve_button = button("Approve", "primary", accessible="Approve (Control+Enter)")
+        self.approve_button.setToolTip("Approve the finding (Ctrl+Enter)")
+        self.reject_button = button("Reject…", "danger", accessible="Reject (Control+R)")
+        self.reject_button.setToolTip("Reject and record the correct finding (Ctrl+R)")
+        self.save_button = button("Save notes", accessible="Save notes (Control+S)")
+        self.save_button.setToolTip("Save the notes without deciding (Ctrl+S)")
+        self.next_button = button("Next pending →", accessible="Next pending report (Control+N)")
+        self.next_button.setToolTip("Open the next pending report (Ctrl+N or J)")
+        self.approve_button.clicked.connect(self.approve)
+        self.reject_button.clicked.connect(self.reject)
+        self.save_button.clicked.connect(self.save_notes)
+        self.next_button.clicked.connect(self.open_next_pending)
+        for widget in (self.approve_button, self.reject_button, self.save_button):
+            actions.addWidget(widget)
+        actions.addStretch(1)
+        actions.addWidget(self.next_button)
+        notes_card.body.addLayout(actions)
+        self.shortcut_hint = label("Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save · "
+                                   "Ctrl+N next · Esc list", "muted", wrap=True)
+        notes_card.body.addWidget(self.shortcut_hint)
+        layout.addWidget(notes_card)
+
+        history_card = Card("Previous reports", side)
+        self.history_list = QListWidget(history_card)
+        self.history_list.setAccessibleName("This patient's previous reports")
+        self.history_list.setMaximumHeight(150)
+        self.history_list.currentItemChanged.connect(self._on_history_selected)
+        history_card.body.addWidget(self.history_list)
+        self.history_empty = label("No earlier reports for this patient.", "muted")
+        history_card.body.addWidget(self.history_empty)
+        layout.addWidget(history_card)
+
+        audit_card = Card("Audit trail", side)
+        self.audit_list = QListWidget(audit_card)
+        self.audit_list.setAccessibleName("Who did what on this report, and when")
+        self.audit_list.setMaximumHeight(130)
+        self.audit_list.setWordWrap(True)
+        audit_card.body.addWidget(self.audit_list)
+        layout.addWidget(audit_card)
+        layout.addStretch(1)
+        scroll.setWidget(side)
+        return scroll
+
+    def _install_shortcuts(self) -> None:
+        bindings = [
+            (("Ctrl+Return", "Ctrl+Enter"), self.approve),
+            (("Ctrl+R",), self.reject),
+            (("Ctrl+S",), self.save_notes),
+            (("Ctrl+N", "J"), self.open_next_pending),
+            (("Ctrl+E",), self.notes.setFocus),
+            (("Ctrl+I",), self.image_view.canvas.setFocus),
+            (("Ctrl+H",), self.image_view.toggle_heatmap),
+            (("Ctrl+=", "Ctrl++"), self.image_view.zoom_in),
+            (("Ctrl+-",), self.image_view.zoom_out),
+            (("Ctrl+0",), self.image_view.fit),
+            (("Escape",), self.go_back),
+        ]
+        self.shortcuts: dict[str, QShortcut] = {}
+        for keys, slot in bindings:
+            for key in keys:
+                shortcut = QShortcut(QKeySequence(key), self)
+                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                shortcut.activated.connect(slot)
+                self.shortcuts[key] = shortcut
+
+    # ----- opening ------------------------------------------------------------------------
+    def open_report(self, report: dict) -> None:
+        """Show one report; texts appear at once, the scan and heatmap as they load."""
+        self.drafts.flush()  # the previous report's last words go to the store first
+        self.report = report
+        self._hide_error()
+        patient = self.navigator.name_of(report.get("username", ""))
+        self.title.setText(patient)
+        self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · "
+                              f"{report.get('image_name') or 'MRI'}")
+        self.status_pill.set_status(report.get("status") or "pending")
+        self._show_position()
+        self._show_model(report)
+        self._show_conflict(report)
+        self._show_audit(report)
+        self._show_history(report)
+        self._restore_notes(report)
+        self.image_view.clear()
+        self.image_view.set_placeholder_text("Loading scan…")
+        self.heatmap_note.setText("")
+        self._set_enabled(True)
+        self.loader.load_scan(report["id"])
+        self.opened.emit(report["id"])
+
+    def _show_position(self) -> None:
+        position = self.navigator.pending_position(self.report["id"]) if self.report else None
+        self.position_label.setText(f"Pending {position[0]} of {position[1]}" if position else "")
+
+    def _show_model(self, report: dict) -> None:
+        key = label_key_of(report)
+        self.finding_label.setText(
+            f"{label_text(key, report.get('label'))} · {confidence_text(report.get('confidence'))}")
+        self.probabilities.set_probabilities(report.get("probabilities") or {})
+        if report.get("is_brain_mri") is False:
+            self.mri_verdict.setText("⚠ This image may not be a brain MRI. Check it before deciding.")
+            self.mri_verdict.setStyleSheet("color: #B45309; font-weight: 600;")
+        else:
+            self.mri_verdict.setText("✓ The image looks like a brain MRI.")
+            self.mri_verdict.setStyleSheet("color: #15803D;")
+        version = report.get("model_version")
+        self.model_version.setText(f"Model version {version}" if version else "")
+
+    def _show_conflict(self, report: dict) -> None:
+        conflict = report.get("conflict")
+        self.conflict_banner.setVisible(bool(conflict))
+        if conflict:
+            self.conflict_banner.set_text(conflict_text(conflict, self.navigator.name_of))
+
+    def _show_audit(self, report: dict) -> None:
+        self.audit_list.clear()
+        for entry in reversed(report.get("audit") or []):  # newest first
+            self.audit_list.addItem(audit_line(entry, self.navigator.name_of))
+        if not report.get("audit"):
+            self.audit_list.addItem(f"{date_text(report.get('timestamp'))} · scan uploaded, "
+                                    "awaiting review")
+
+    def _show_history(self, report: dict) -> None:
+        self.history_list.blockSignals(True)
+        self.history_list.clear()
+        earlier = [r for r in self.navigator.history(report.get("username", ""))
+                   if r["id"] != report["id"]]
+        for other in earlier:
+            text = (f"{short_date_text(other.get('timestamp'))} · "
+                    f"{label_text(label_key_of(other), other.get('label'))} · "
+                    f"{status_text(other.get('status'))}")
+            confirmed = other.get("confirmed_label")
+            if confirmed and confirmed != label_key_of(other):
+                text += f" → {FINDINGS.get(confirmed, confirmed)}"
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, other)
+            self.history_list.addItem(item)
+        self.history_list.blockSignals(False)
+        self.history_list.setVisible(bool(earlier))
+        self.history_empty.setVisible(not earlier)
+        self._compare_id = None
+        self.compare_view.clear()
+        if earlier:  # put the most recent earlier scan beside this one straight away
+            self.history_list.setCurrentRow(0)
+        else:
+            self.compare_box.setVisible(False)
+
+    def _restore_notes(self, report: dict) -> None:
+        draft = self.services.reports.load_draft(report["id"])
+        text = draft if draft is not None else (report.get("doctor_notes") or "")
+        self._restoring_notes = True
+        self.notes.setPlainText(text)
+        self._restoring_notes = False
+        self.draft_label.setText("Unsaved draft restored." if draft is not None
+                                 and draft != (report.get("doctor_notes") or "") else "")
+
+    # ----- async arrivals -----------------------------------------------------------------
+    def _on_scan(self, scan: ScanPixels) -> None:
+        if self.report is not None and scan.report_id == self.report["id"]:
+            self.image_view.set_image(scan.pixels)
+            cached = self.loader.cached_heatmap(scan.report_id)
+            if cached is not None:
+                self.image_view.set_heatmap(cached, scan.model_region)
+            else:
+                self.heatmap_note.setText("Computing heatmap…")
+                self.loader.load_heatmap(scan.report_id)
+            self._prefetch_next()
+        elif scan.report_id == self._compare_id:
+            self.compare_view.set_image(scan.pixels)
+
+    def _on_scan_failed(self, report_id: str, reason: str) -> None:
+        if self.report is not None and report_id == self.report["id"]:
+            self.image_view.set_placeholder_text(reason)
+        elif report_id == self._compare_id:
+            self.compare_view.set_placeholder_text(reason)
+
+    def _on_heatmap(self, report_id: str, heat: np.ndarray) -> None:
+        scan = self.loader.cached_scan(report_id)
+        if self.report is not None and report_id == self.report["id"] and scan is not None:
+            self.image_view.set_heatmap(heat, scan.model_region)
+            self.heatmap_note.setText("Heatmap ready: press H on the image or Ctrl+H to show "
+                                      "where the model looked.")
+
+    def _on_heatmap_failed(self, report_id: str, reason: str) -> None:
+        if self.report is not None and report_id == self.report["id"]:
+            self.heatmap_note.setText(reason)
+
+    def _on_heatmap_toggled(self, visible: bool) -> None:
+        if visible:
+            self.heatmap_note.setText("Heatmap shown: warm colours mark the regions that drove "
+                                      "the model's finding.")
+
+    def _prefetch_next(self) -> None:
+        """Warm the cache with the next pending scan so 'next' opens instantly."""
+        upcoming = self.navigator.next_pending(self.report["id"] if self.report else None)
+        if upcoming is not None:
+            self.loader.load_scan(upcoming["id"])
+
+    def _on_history_selected(self, current: QListWidgetItem | None, _previous=None) -> None:
+        if current is None:
+            return
+        other = current.data(Qt.ItemDataRole.UserRole)
+        self._compare_id = other["id"]
+        self.compare_caption.setText(
+            f"Earlier scan · {short_date_text(other.get('timestamp'))} · "
+            f"{label_text(label_key_of(other), other.get('label'))}")
+        self.compare_view.clear()
+        self.compare_view.set_placeholder_text("Loading earlier scan…")
+        self.compare_box.setVisible(True)
+        self.loader.load_scan(other["id"])
+
+    # ----- notes --------------------------------------------------------------------------
+    def _on_notes_changed(self) -> None:
+        if self._restoring_notes or self.report is None:
+            return
+        self.draft_label.setText("Draft…")
+        self.drafts.schedule(self.report["id"], self.notes.toPlainText())
+
+    def _on_draft_saved(self, report_id: str) -> None:
+        if self.report is not None and report_id == self.report["id"]:
+            self.draft_label.setText("Draft saved on this computer.")
+
+    # ----- decisions ----------------------------------------------------------------------
+    def approve(self) -> None:
+        self._decide("approve")
+
+    def save_notes(self) -> None:
+        self._decide("save")
+
+    def reject(self) -> None:
+        if self.report is None or self._busy:
+            return
+        dialog = RejectDialog(label_text(label_key_of(self.report), self.report.get("label")), self)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return
+        self._decide("reject", label=dialog.finding(), reason=dialog.reason())
+
+    def _decide(self, action: str, *, label: str | None = None, reason: str = "") -> None:
+        if self.report is None or self._busy:
+            return
+        self._busy = True
+        self._set_enabled(False)
+        self.drafts.cancel()  # the decision carries the notes; a late draft must not follow it
+        report_id, notes = self.report["id"], self.notes.toPlainText().strip()
+        run_in_background(
+            self.services.reports.review, report_id, self.doctor, action,
+            notes=notes, label=label, reason=reason, pool=write_lane(), owner=self,
+            on_result=lambda updated: self._on_decided(action, updated),
+            on_error=self._on_decision_failed,
+        )
+
+    def _on_decided(self, action: str, updated: dict) -> None:
+        self._busy = False
+        self._set_enabled(True)
+        self.decided.emit(updated)
+        if self.report is None or updated["id"] != self.report["id"]:
+            return
+        if action == "save":
+            self.report = updated
+            self.status_pill.set_status(updated.get("status") or "pending")
+            self._show_audit(updated)
+            self.draft_label.setText("Notes saved.")
+            return
+        self.open_next_pending(after=updated["id"], finished=updated)
+
+    def _on_decision_failed(self, exc: Exception) -> None:
+        self._busy = False
+        self._set_enabled(True)
+        log.warning("review decision failed: %s", exc)
+        self._show_error(getattr(exc, "user_message", None)
+                         or "The decision could not be saved. Your notes are kept; try again.")
+        if self.report is not None:  # the typed notes stay a draft
+            self.drafts.schedule(self.report["id"], self.notes.toPlainText())
+
+    # ----- navigation ---------------------------------------------------------------------
+    def open_next_pending(self, after: str | None = None, finished: dict | None = None) -> None:
+        if self._busy:
+            return
+        after = after or (self.report["id"] if self.report else None)
+        upcoming = self.navigator.next_pending(after)
+        if upcoming is None:
+            if finished is not None:
+                self.open_report(finished)  # show the decision just made and its audit trail
+            self.position_label.setText("No more pending reports")
+            return
+        self.open_report(upcoming)
+
+    def go_back(self) -> None:
+        self.drafts.flush()
+        self.back_requested.emit()
+
+    # ----- state --------------------------------------------------------------------------
+    def _set_enabled(self, enabled: bool) -> None:
+        has_report = enabled and self.report is not None
+        # Decided reports stay editable: a doctor may revise a decision; the audit keeps both.
+        for widget in (self.approve_button, self.reject_button, self.save_button):
+            widget.setEnabled(has_report)
+        self.notes.setReadOnly(not has_report)
+
+    def _show_error(self, text: str) -> None:
+        self.error_banner.set_text(text)
+        self.error_banner.setVisible(True)
+        QTimer.singleShot(8000, self._hide_error)
+
+    def _hide_error(self) -> None:
+        self.error_banner.setVisible(False)
+
+    def closeEvent(self, event) -> None:  # noqa: N802
+        self.drafts.flush()
+        super().closeEvent(event)

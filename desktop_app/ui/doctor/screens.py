@@ -1,0 +1,131 @@
+"""The doctor's navigation entries, wired together: what the main window shows for a doctor."""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.ui.bridge import SyncStatusSource
+from desktop_app.ui.doctor.chat_screen import DoctorChatScreen
+from desktop_app.ui.doctor.dashboard import DoctorDashboard
+from desktop_app.ui.doctor.data import DoctorData, DoctorSnapshot, show_screen
+from desktop_app.ui.doctor.patients_screen import PatientsScreen
+from desktop_app.ui.doctor.profile_screen import DoctorProfileScreen
+from desktop_app.ui.doctor.reports_screen import ReportsScreen
+from desktop_app.ui.widgets.common import EmptyState, Screen
+from desktop_app.ui.workers import run_in_background
+
+log = logging.getLogger(__name__)
+
+
+def _federated_screen(services, parent: QWidget) -> QWidget:
+    """The federated-learning screen, or an explanation when this install cannot run it."""
+    try:
+        from desktop_app.ui.federated.screen import FederatedScreen
+
+        return FederatedScreen(services, parent)
+    except Exception as exc:  # e.g. no model on this computer yet: say so instead of failing
+        log.warning("federated learning screen unavailable: %s", exc)
+        screen = Screen("Federated learning", "Improve the model with your clinic's reviewed "
+                        "scans, without sharing any images.", parent)
+        screen.content.addWidget(EmptyState(
+            "federated", "Not available on this computer yet",
+            "Federated learning needs the shipped model and a clinic server. "
+            "Ask your IT contact to finish the setup.", screen), 1)
+        return screen
+
+
+class DoctorWorkspace(QObject):
+    """Owns the shared data and connects the screens: open a report from anywhere, chat, etc."""
+
+    def __init__(self, services, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.services = services
+        user = services.accounts.current_user
+        self.doctor = user.username if user else ""
+        self.data = DoctorData(services, self.doctor, self)
+        self.dashboard = DoctorDashboard(user.display_name if user else "Doctor", parent)
+        self.reports = ReportsScreen(services, self.doctor, self.data.name_of, parent)
+        self.patients = PatientsScreen(parent)
+        self.chat = DoctorChatScreen(services, self.doctor, self.data.name_of, parent)
+        self.federated = _federated_screen(services, parent)
+        self.profile = DoctorProfileScreen(services, parent)
+        self.sync_status = SyncStatusSource(services, parent=self)
+
+        self.data.loaded.connect(self._on_loaded)
+        self.data.load_failed.connect(self._on_load_failed)
+        self.data.report_changed.connect(self._on_report_changed)
+        self.data.messages_changed.connect(self.chat.refresh)
+        self.reports.counts_changed.connect(self._refresh_dashboard)
+        self.dashboard.open_queue.connect(self.open_queue)
+        self.dashboard.open_report.connect(self.open_report)
+        self.dashboard.open_chat.connect(lambda: show_screen(self.chat))
+        self.dashboard.start_triage.connect(self.start_triage)
+        self.patients.open_report.connect(self.open_report)
+        self.patients.chat_with.connect(self.chat_with)
+        self.chat.unread_changed.connect(self.dashboard.show_unread)
+        self.sync_status.changed.connect(self.dashboard.show_sync)
+        start = QShortcut(QKeySequence("Ctrl+Return"), self.dashboard)
+        start.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        start.activated.connect(self.start_triage)
+        self.data.reload()
+        self.sync_status.refresh()
+
+    # ----- data ---------------------------------------------------------------------------
+    def _on_loaded(self, snapshot: DoctorSnapshot) -> None:
+        self.reports.set_reports(snapshot.reports)
+        self.patients.show_patients(snapshot.patients, snapshot.reports)
+        self.chat.set_patients(snapshot.patients)
+        self._refresh_dashboard()
+
+    def _on_load_failed(self, reason: str) -> None:
+        self.reports.summary.setText(reason)
+
+    def _on_report_changed(self, report: dict) -> None:
+        self.reports.upsert(report)
+        reports = [row.report for row in self.reports.model.rows()]
+        self.patients.show_patients(self.data.patients, reports)
+
+    def _refresh_dashboard(self) -> None:
+        reports = [row.report for row in self.reports.model.rows()]
+        self.dashboard.show_reports(reports, self.data.name_of, self.doctor)
+        run_in_background(self.services.chat.unread_count, self.doctor,
+                          on_result=self.dashboard.show_unread, owner=self.dashboard)
+
+    # ----- navigation ---------------------------------------------------------------------
+    def open_queue(self, status: str | None) -> None:
+        self.reports.set_tab(status)
+        self.reports.show_list()
+        show_screen(self.reports)
+
+    def open_report(self, report_id: str) -> None:
+        if self.reports.open_report_id(report_id):
+            show_screen(self.reports)
+
+    def start_triage(self) -> None:
+        if self.reports.open_oldest_pending():
+            show_screen(self.reports)
+
+    def chat_with(self, username: str) -> None:
+        show_screen(self.chat)
+        self.chat.open_conversation(username)
+
+
+def doctor_screens(services, parent: QWidget | None = None) -> list[tuple[str, QIcon | str, QWidget]]:
+    """(title, icon name, widget) in navigation order for the signed-in doctor.
+
+    The Profile widget's `logout_requested` signal is for the main window to connect.
+    """
+    workspace = DoctorWorkspace(services, parent)
+    workspace.dashboard.workspace = workspace  # keeps the workspace alive with its screens
+    return [
+        ("Dashboard", "dashboard", workspace.dashboard),
+        ("Reports", "reports", workspace.reports),
+        ("Patients", "patients", workspace.patients),
+        ("Chat", "chat", workspace.chat),
+        ("Federated learning", "federated", workspace.federated),
+        ("Profile", "profile", workspace.profile),
+    ]
