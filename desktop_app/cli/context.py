@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import functools
+import getpass
 import os
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.paths import SERVER_ENV, resolve_data_dir
+
+PASSWORD_ENV = "TUMORPREDICT_PASSWORD"
 
 
 class CliError(Exception):
@@ -34,12 +40,48 @@ class CliContext:
     def services(self):
         """The app's core services over the store in the data dir, opened once per command."""
         if self._app is None:
+            from desktop_app.core.errors import ServiceError
             from desktop_app.core.services import AppServices
+            from local_store import StoreLockedError
 
-            self._app = AppServices.open(self.data_dir, server_url=self.server_override)
+            try:
+                self._app = AppServices.open(self.data_dir, server_url=self.server_override)
+            except StoreLockedError as exc:
+                raise CliError(str(exc) or f"the data folder {self.data_dir} is in use by another copy of TumorPredict") from exc
+            except ServiceError as exc:
+                raise CliError(exc.user_message) from exc
         return self._app
 
     def close(self) -> None:
         if self._app is not None:
             self._app.close()
             self._app = None
+
+
+def read_password(prompt: str = "Password: ", *, confirm: bool = False, env: str | None = PASSWORD_ENV) -> str:
+    """$TUMORPREDICT_PASSWORD (or `env`) when set, else a no-echo prompt (asked twice with `confirm`)."""
+    from_env = os.environ.get(env) if env else None
+    if from_env:
+        return from_env
+    if not sys.stdin.isatty():
+        hint = f"set {env} or run the command in a terminal" if env else "run the command in a terminal"
+        raise CliError(f"no {prompt.rstrip(': ').lower()} given: {hint}")
+    secret = getpass.getpass(prompt)
+    if confirm and getpass.getpass("Repeat it: ") != secret:
+        raise CliError("the two entries are not the same")
+    return secret
+
+
+def service_command(func: Callable) -> Callable:
+    """Turns a service's refusal (ServiceError) into a one-line CLI failure."""
+
+    @functools.wraps(func)
+    def wrapper(ctx: CliContext, args) -> int:
+        from desktop_app.core.errors import ServiceError
+
+        try:
+            return func(ctx, args)
+        except ServiceError as exc:
+            raise CliError(exc.user_message) from exc
+
+    return wrapper

@@ -1,0 +1,546 @@
+"""Accounts: local (offline) and server sign-in, the signed-in user, password changes, login backoff.
+
+Local accounts keep only a scrypt verifier. With a server configured, register and sign-in also go
+to the server through `remote` (see `AccountsRemote`); after one successful online sign-in the local
+verifier lets the same user sign in offline later.
+
+Doctor enrollment on this computer: when the clinic has set an enrollment code (in settings, or
+`TUMORPREDICT_ENROLLMENT_CODE` on a managed install) a doctor account needs it. On a fresh install
+with no code, the first doctor account is created freely and becomes this computer's administrator
+(the person installing the app at the clinic); any further doctor needs a code that administrator sets.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from desktop_app.core import events
+from desktop_app.core.api_client import ApiError, RequestRejected
+from desktop_app.core.credentials import CredentialStore
+from desktop_app.core.errors import ServiceError
+from desktop_app.core.passwords import burn_time, hash_password, needs_rehash, verify_password
+from desktop_app.core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+ROLES = ("patient", "doctor")
+USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+MIN_PASSWORD_LENGTH = 8
+MAX_PASSWORD_LENGTH = 256
+PROFILE_FIELDS = ("email", "full_name", "doctor", "specialty", "clinic", "phone")
+
+# Sign-in backoff: five free tries, then a wait that doubles with each further failure.
+FREE_ATTEMPTS = 5
+FIRST_WAIT_S = 30
+MAX_WAIT_S = 15 * 60
+_GUARD_DOC = "login_guard"
+_GUARD_MAX_ENTRIES = 500  # unknown user names are tracked too; keep the record small
+
+
+class AccountError(ServiceError):
+    """A refusal about accounts or signing in."""
+
+
+class AccessDenied(AccountError):
+    """The signed-in user (or nobody) may not see or change this."""
+
+
+class AccountsRemote(Protocol):
+    """What accounts need from the server (the api client, wrapped)."""
+
+    def register(self, username: str, email: str, password: str, role: str, **extra: Any) -> Any: ...
+
+    def login(self, username: str, password: str) -> Any: ...  # {"token", "user"} as a dict or an object
+
+    def logout(self, token: str) -> None: ...  # revokes the token on the server
+
+
+@dataclass(frozen=True)
+class User:
+    username: str
+    email: str
+    role: str
+    full_name: str = ""
+    doctor: str | None = None
+    specialty: str = ""
+    clinic: str = ""
+    phone: str = ""
+    is_admin: bool = False
+    server_user: bool = False
+    created_at: int = 0
+
+    @classmethod
+    def from_doc(cls, doc: dict[str, Any]) -> User:
+        return cls(
+            username=doc["username"],
+            email=doc.get("email") or "",
+            role=doc.get("role") or "patient",
+            full_name=doc.get("full_name") or "",
+            doctor=doc.get("doctor") or None,
+            specialty=doc.get("specialty") or "",
+            clinic=doc.get("clinic") or "",
+            phone=doc.get("phone") or "",
+            is_admin=bool(doc.get("is_admin")),
+            server_user=bool(doc.get("server_user")),
+            created_at=int(doc.get("created_at") or 0),
+        )
+
+    @property
+    def is_doctor(self) -> bool:
+        return self.role == "doctor"
+
+    @property
+    def is_patient(self) -> bool:
+        return self.role == "patient"
+
+    @property
+    def display_name(self) -> str:
+        name = self.full_name or self.username
+        return f"Dr. {name}" if self.is_doctor and not name.lower().startswith(("dr.", "dr ")) else name
+
+
+def normalize_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+class Accounts:
+    """Registers users, signs them in and out, and knows who is signed in."""
+
+    def __init__(
+        self,
+        store,
+        settings: Settings,
+        bus: events.EventBus,
+        credentials: CredentialStore,
+        remote: AccountsRemote | None = None,
+        *,
+        clock: Callable[[], float] = time.time,
+        restore_session: bool = True,
+    ):
+        self._users = store.collection("users")
+        self._guard = store.collection("settings")
+        self._settings = settings
+        self._bus = bus
+        self.credentials = credentials
+        self.remote = remote
+        self._outbox = store.outbox
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._current: str | None = None
+        if restore_session:
+            remembered = settings.current_user
+            if remembered and self._users.get(remembered):
+                self._current = remembered
+
+    # ---- who is signed in -----------------------------------------------------------------
+
+    @property
+    def current_user(self) -> User | None:
+        if self._current is None:
+            return None
+        doc = self._users.get(self._current)
+        return User.from_doc(doc) if doc else None
+
+    def require_user(self, *roles: str) -> User:
+        """The signed-in user, or AccessDenied; with `roles`, only a user with one of them."""
+        user = self.current_user
+        if user is None:
+            raise AccessDenied("Please sign in first.")
+        if roles and user.role not in roles:
+            raise AccessDenied(f"This is only available to {' or '.join(r + 's' for r in roles)}.")
+        return user
+
+    def get(self, username: str) -> User | None:
+        doc = self._users.get(normalize_username(username))
+        return User.from_doc(doc) if doc else None
+
+    def doctors(self) -> list[User]:
+        return sorted((u for u in self._all_users() if u.is_doctor), key=lambda u: u.display_name.lower())
+
+    def patients_of(self, doctor: str) -> list[User]:
+        doctor = normalize_username(doctor)
+        found = (u for u in self._all_users() if u.is_patient and u.doctor == doctor)
+        return sorted(found, key=lambda u: (u.full_name or u.username).lower())
+
+    def _all_users(self) -> list[User]:
+        return [User.from_doc(d) for d in self._users.all() if d.get("username")]
+
+    # ---- registration -----------------------------------------------------------------------
+
+    def register(
+        self,
+        username: str,
+        email: str,
+        password: str,
+        role: str,
+        full_name: str = "",
+        doctor: str | None = None,
+        enrollment_code: str | None = None,
+        **profile: str,
+    ) -> User:
+        """Creates the account (here, and on the server when one is configured) and signs it in."""
+        username = normalize_username(username)
+        email = (email or "").strip()
+        doctor = normalize_username(doctor) if doctor else None
+        _check_username(username)
+        _check_email(email)
+        _check_password(password)
+        if role not in ROLES:
+            raise AccountError("Choose whether this is a patient or a doctor account.")
+        unknown = set(profile) - set(PROFILE_FIELDS)
+        if unknown:
+            raise AccountError(f"Unknown account detail: {', '.join(sorted(unknown))}.")
+        with self._lock:
+            if self._users.get(username):
+                raise AccountError(f"The username “{username}” is already taken on this computer. Choose another one or sign in.")
+            is_admin, server_must_confirm = (
+                self._check_doctor_enrollment(enrollment_code) if role == "doctor" else (False, False)
+            )
+            if role == "patient" and doctor:
+                self._check_assigned_doctor(doctor)
+            server_user, token = self._register_remote(
+                username, email, password, role, full_name=full_name, doctor=doctor, enrollment_code=enrollment_code
+            )
+            if server_must_confirm and not server_user:
+                raise AccountError(
+                    "Doctor accounts are confirmed by the clinic server, which cannot be reached now. "
+                    "Please try again when the connection is back."
+                )
+            doc = {
+                "username": username,
+                "email": email,
+                "role": role,
+                "full_name": (full_name or "").strip(),
+                "doctor": doctor if role == "patient" else None,
+                "specialty": "",
+                "clinic": "",
+                "phone": "",
+                "is_admin": is_admin,
+                "password_verifier": hash_password(password),
+                "server_user": server_user,
+                "created_at": self._now_ms(),
+            }
+            doc.update({k: (v or "").strip() for k, v in profile.items() if k in ("specialty", "clinic", "phone")})
+            self._users.put(username, doc)
+            if self.remote is not None and not server_user:
+                # The server did not answer: the account works here now and is created there at the
+                # next online sign-in (the password is needed for that and is never kept).
+                self._outbox.append("register_account", {"username": username}, key=f"register_account:{username}")
+            if token:
+                self._remember_token(username, token)
+            log.info("registered %s account %s (server: %s)", role, username, server_user)
+            self._bus.emit(events.ACCOUNT_REGISTERED, username=username, role=role)
+            self._sign_in(username)
+            return User.from_doc(doc)
+
+    def _check_doctor_enrollment(self, code: str | None) -> tuple[bool, bool]:
+        """Raises unless this doctor may enroll; returns (becomes administrator, needs the server's yes)."""
+        if self._settings.enrollment_code_configured:
+            if not code:
+                raise AccountError("A doctor account needs the clinic's enrollment code. Ask your clinic administrator for it.")
+            if not self._settings.check_enrollment_code(code):
+                raise AccountError("That enrollment code is not correct. Check it with your clinic administrator.")
+            return False, False
+        if self.remote is not None:
+            # The clinic server holds the proof; never let an offline form grant a doctor's access.
+            return False, True
+        doctors = [u for u in self._all_users() if u.is_doctor]
+        if doctors:
+            names = ", ".join(u.display_name for u in doctors if u.is_admin) or "a doctor already registered here"
+            raise AccountError(
+                f"A doctor account on this computer needs an enrollment code. Ask {names} to set one "
+                "(Profile → Doctor enrollment code), then register with it."
+            )
+        return True, False
+
+    def _check_assigned_doctor(self, doctor: str) -> None:
+        known = self._users.get(doctor)
+        if known and known.get("role") != "doctor":
+            raise AccountError(f"“{doctor}” is not a doctor's account. Choose your doctor from the list.")
+        if not known and self.remote is None:
+            raise AccountError(f"There is no doctor “{doctor}” on this computer. Choose your doctor from the list.")
+
+    def _register_remote(self, username: str, email: str, password: str, role: str, **extra: Any) -> tuple[bool, str | None]:
+        """(server knows the user, token); refusals become AccountError, silence means "later"."""
+        if self.remote is None:
+            return False, None
+        try:
+            self.remote.register(username, email, password, role=role, **{k: v for k, v in extra.items() if v})
+        except RequestRejected as exc:
+            raise AccountError(exc.user_message) from exc
+        except (ApiError, OSError) as exc:
+            log.info("server unavailable for registration of %s (%s); created offline", username, exc)
+            return False, None
+        try:
+            answer = self.remote.login(username, password)
+        except (ApiError, OSError) as exc:
+            log.info("registered %s on the server but could not sign in there yet (%s)", username, exc)
+            return True, None
+        return True, _field(answer, "token")
+
+    # ---- signing in and out ---------------------------------------------------------------------
+
+    def login(self, username: str, password: str) -> User:
+        username = normalize_username(username)
+        if not username or not password:
+            raise AccountError("Enter your username and password.")
+        with self._lock:
+            self._check_backoff(username)
+            doc = self._users.get(username)
+            if self.remote is not None:
+                doc = self._login_remote(username, password, doc)
+            elif doc is None or not verify_password(password, doc.get("password_verifier")):
+                if doc is None:
+                    burn_time(password)  # an unknown name takes as long as a wrong password
+                self._record_failure(username)
+                raise AccountError("The username or password is not correct.")
+            if needs_rehash(doc.get("password_verifier") or ""):
+                doc = {**doc, "password_verifier": hash_password(password)}
+                self._users.put(username, doc)
+            self._clear_failures(username)
+            self._sign_in(username)
+            return User.from_doc(doc)
+
+    def _login_remote(self, username: str, password: str, doc: dict | None) -> dict:
+        """Signs in on the server; falls back to the local verifier when the server does not answer."""
+        try:
+            answer = self.remote.login(username, password)
+        except RequestRejected as exc:
+            if exc.code == "invalid_credentials" and doc and not doc.get("server_user"):
+                if verify_password(password, doc.get("password_verifier")):
+                    return self._finish_deferred_registration(doc, password)
+            self._record_failure(username)
+            raise AccountError(exc.user_message) from exc
+        except (ApiError, OSError) as exc:
+            log.info("server unavailable for sign-in (%s); checking this computer's copy", exc)
+            if doc is None:
+                raise AccountError(
+                    "The clinic server cannot be reached, and this account has not signed in on this "
+                    "computer before. Please try again when the connection is back."
+                ) from exc
+            if not verify_password(password, doc.get("password_verifier")):
+                self._record_failure(username)
+                raise AccountError("The username or password is not correct.") from exc
+            return doc
+        return self._adopt_server_user(username, password, doc, answer)
+
+    def _finish_deferred_registration(self, doc: dict, password: str) -> dict:
+        """An account made while the server was away: create it there now that the password is at hand."""
+        username = doc["username"]
+        extra = {k: doc.get(k) for k in ("full_name", "doctor") if doc.get(k)}
+        try:
+            self.remote.register(username, doc.get("email", ""), password, role=doc.get("role", "patient"), **extra)
+            answer = self.remote.login(username, password)
+        except RequestRejected as exc:
+            raise AccountError(
+                f"This account was created offline, but the server refused it: {exc.user_message}"
+            ) from exc
+        except (ApiError, OSError):
+            return doc  # still offline: the local sign-in stands
+        self._outbox.mark_done(f"register_account:{username}")
+        return self._adopt_server_user(username, password, doc, answer)
+
+    def _adopt_server_user(self, username: str, password: str, doc: dict | None, answer: Any) -> dict:
+        """Updates (or creates) the local copy after a server sign-in so offline sign-in works later."""
+        server = _field(answer, "user") or {}
+        fresh = dict(doc or {"username": username, "created_at": self._now_ms(), "is_admin": False})
+        # The legacy server keeps no roles: the one on this computer stands, else the least privilege.
+        server_role = _field(answer, "role") or server.get("role")
+        fresh["role"] = server_role if server_role in ROLES else fresh.get("role", "patient")
+        for key in ("email", "full_name", "doctor", "specialty", "clinic", "phone"):
+            if server.get(key):
+                fresh[key] = server[key]
+        fresh.setdefault("email", "")
+        if not verify_password(password, fresh.get("password_verifier")):
+            fresh["password_verifier"] = hash_password(password)
+        fresh["server_user"] = True
+        self._users.put(username, fresh)
+        token = _field(answer, "token")
+        if token:
+            self._remember_token(username, token)
+        return fresh
+
+    def logout(self) -> None:
+        """Signs out here and revokes the server token (best effort: offline sign-out always works)."""
+        with self._lock:
+            username = self._current
+            if username is None:
+                return
+            server_url = self._settings.server_url
+            if server_url:
+                token = self.credentials.get_token(server_url, username)
+                if token and self.remote is not None:
+                    try:
+                        self.remote.logout(token)
+                    except (ApiError, OSError) as exc:
+                        log.info("could not revoke the server token of %s (%s)", username, exc)
+                self.credentials.delete_token(server_url, username)
+            self._current = None
+            self._settings.set("current_user", None)
+        self._bus.emit(events.ACCOUNT_SIGNED_OUT, username=username)
+
+    def token(self, username: str | None = None) -> str | None:
+        """The server token of `username` (default: the signed-in user), if any."""
+        username = username or self._current
+        server_url = self._settings.server_url
+        if not username or not server_url:
+            return None
+        return self.credentials.get_token(server_url, username)
+
+    def _sign_in(self, username: str) -> None:
+        self._current = username
+        self._settings.set("current_user", username)
+        self._bus.emit(events.ACCOUNT_SIGNED_IN, username=username)
+
+    def _remember_token(self, username: str, token: str) -> None:
+        server_url = self._settings.server_url
+        if server_url:
+            self.credentials.set_token(server_url, username, token)
+
+    # ---- changing things ------------------------------------------------------------------
+
+    def change_password(self, old_password: str, new_password: str) -> None:
+        user = self.require_user()
+        with self._lock:
+            self._check_backoff(user.username)
+            doc = self._users.get(user.username) or {}
+            if not verify_password(old_password, doc.get("password_verifier")):
+                self._record_failure(user.username)
+                raise AccountError("Your current password is not correct.")
+            _check_password(new_password)
+            if new_password == old_password:
+                raise AccountError("The new password must be different from the current one.")
+            if user.server_user and self.remote is not None:
+                self._change_password_remote(user.username, old_password, new_password)
+            self._clear_failures(user.username)
+            self._users.put(user.username, {**doc, "password_verifier": hash_password(new_password)})
+        self._bus.emit(events.ACCOUNT_UPDATED, username=user.username, what="password")
+
+    def _change_password_remote(self, username: str, old_password: str, new_password: str) -> None:
+        change = getattr(self.remote, "change_password", None)
+        if change is None:
+            raise AccountError(
+                "Your password is kept by the clinic server, which does not support changing it from "
+                "the app. Use “Forgot password” on the sign-in screen instead."
+            )
+        try:
+            change(username, old_password, new_password, token=self.token(username))
+        except RequestRejected as exc:
+            raise AccountError(exc.user_message) from exc
+        except (ApiError, OSError) as exc:
+            raise AccountError("The clinic server cannot be reached. Change your password when you are online.") from exc
+
+    def update_profile(self, **fields: str) -> User:
+        """Changes the signed-in user's own details (email, full name, doctor, specialty, clinic, phone)."""
+        user = self.require_user()
+        unknown = set(fields) - set(PROFILE_FIELDS)
+        if unknown:
+            raise AccountError(f"Unknown account detail: {', '.join(sorted(unknown))}.")
+        if "email" in fields:
+            _check_email(fields["email"].strip())
+        if fields.get("doctor"):
+            if not user.is_patient:
+                raise AccountError("Only a patient's account has an assigned doctor.")
+            fields["doctor"] = normalize_username(fields["doctor"])
+            self._check_assigned_doctor(fields["doctor"])
+        cleaned = {k: (v or "").strip() for k, v in fields.items()}
+        if "doctor" in cleaned:
+            cleaned["doctor"] = cleaned["doctor"] or None
+        with self._lock:
+            doc = {**(self._users.get(user.username) or {}), **cleaned}
+            self._users.put(user.username, doc)
+        self._bus.emit(events.ACCOUNT_UPDATED, username=user.username, what="profile")
+        return User.from_doc(doc)
+
+    def set_enrollment_code(self, code: str | None) -> None:
+        """Sets (or with None removes) the code new doctors need on this computer; administrators only."""
+        user = self.require_user("doctor")
+        if not user.is_admin:
+            raise AccessDenied("Only this computer's administrator can set the doctor enrollment code.")
+        if code is not None and len(code.strip()) < 6:
+            raise AccountError("Choose an enrollment code of at least 6 characters.")
+        self._settings.set_enrollment_code(code.strip() if code else None)
+
+    # ---- sign-in backoff --------------------------------------------------------------------
+
+    def _guard_state(self) -> dict[str, Any]:
+        return dict(self._guard.get(_GUARD_DOC) or {})
+
+    def _check_backoff(self, username: str) -> None:
+        entry = self._guard_state().get(username)
+        if not entry:
+            return
+        wait = wait_after_failures(int(entry.get("failures", 0)))
+        remaining = entry.get("last", 0) + wait - self._clock()
+        if remaining > 0:
+            raise AccountError(
+                f"Too many unsuccessful sign-ins for this account. Please wait {_duration_text(remaining)} and try again."
+            )
+
+    def _record_failure(self, username: str) -> None:
+        state = self._guard_state()
+        entry = state.get(username) or {"failures": 0}
+        state[username] = {"failures": int(entry.get("failures", 0)) + 1, "last": self._clock()}
+        if len(state) > _GUARD_MAX_ENTRIES:
+            oldest = sorted(state, key=lambda k: state[k].get("last", 0))[: len(state) - _GUARD_MAX_ENTRIES]
+            for key in oldest:
+                del state[key]
+        self._guard.put(_GUARD_DOC, state)
+        log.info("unsuccessful sign-in for %s (%d in a row)", username, state[username]["failures"])
+
+    def _clear_failures(self, username: str) -> None:
+        state = self._guard_state()
+        if state.pop(username, None) is not None:
+            self._guard.put(_GUARD_DOC, state)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+
+def wait_after_failures(failures: int) -> float:
+    """Seconds a user must wait after `failures` unsuccessful sign-ins in a row."""
+    if failures < FREE_ATTEMPTS:
+        return 0.0
+    return float(min(MAX_WAIT_S, FIRST_WAIT_S * 2 ** (failures - FREE_ATTEMPTS)))
+
+
+def _duration_text(seconds: float) -> str:
+    seconds = int(seconds + 0.999)
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{(seconds + 59) // 60} minutes"
+
+
+def _check_username(username: str) -> None:
+    if not USERNAME_RE.match(username):
+        raise AccountError(
+            "Usernames are 3 to 32 characters: letters, digits, dots, dashes or underscores, starting with a letter."
+        )
+
+
+def _check_email(email: str) -> None:
+    if not EMAIL_RE.match(email):
+        raise AccountError("Enter a valid email address, for example name@clinic.org.")
+
+
+def _check_password(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise AccountError(f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters.")
+    if not password.strip():
+        raise AccountError("A password cannot be only spaces.")
+
+
+def _field(answer: Any, name: str) -> Any:
+    """Reads `name` from a dict answer or an object answer (the api client returns dataclasses)."""
+    if isinstance(answer, dict):
+        return answer.get(name)
+    return getattr(answer, name, None)

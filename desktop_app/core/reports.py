@@ -1,0 +1,316 @@
+"""Reports: save a prediction as a pending report, doctor review with an audit trail, drafts, images."""
+
+from __future__ import annotations
+
+import io
+import logging
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from desktop_app.core import events
+from desktop_app.core.accounts import AccessDenied, Accounts, normalize_username
+from desktop_app.core.errors import ServiceError
+from desktop_app.core.notifications import Notifications
+
+log = logging.getLogger(__name__)
+
+STATUSES = ("pending", "approved", "rejected")
+ACTIONS = {"approve": "approved", "reject": "rejected", "save": None}
+NOT_ASSESSABLE = "not_assessable"
+# The model's findings by label key, plus the doctor-only verdict; what a rejection may confirm.
+FINDINGS = {
+    "glioma": "Glioma",
+    "meningioma": "Meningioma",
+    "pituitary": "Pituitary tumor",
+    "notumor": "No Tumor",
+    NOT_ASSESSABLE: "Not assessable",
+}
+MAX_NOTES_LENGTH = 20_000
+
+
+class ReportError(ServiceError):
+    """A refusal about a report (missing, wrong input for a review)."""
+
+
+def finding_key(value: str | None) -> str | None:
+    """The label key for a key or a display label ("Pituitary tumor" → "pituitary"); None if unknown."""
+    if not value:
+        return None
+    text = value.strip().lower()
+    for key, display in FINDINGS.items():
+        if text in (key, display.lower(), key.replace("_", " ")):
+            return key
+    aliases = {"no tumour": "notumor", "no_tumor": "notumor", "pituitary tumour": "pituitary", "pituitary_tumor": "pituitary"}
+    return aliases.get(text)
+
+
+class Reports:
+    def __init__(
+        self,
+        store,
+        bus: events.EventBus,
+        accounts: Accounts,
+        notifications: Notifications,
+        *,
+        clock: Callable[[], float] = time.time,
+    ):
+        self._store = store
+        self._docs = store.collection("reports")
+        self._drafts = store.collection("drafts")
+        self._bus = bus
+        self._accounts = accounts
+        self._notifications = notifications
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    # ---- creating ---------------------------------------------------------------------------
+
+    def create(self, username: str, image_bytes: bytes, image_name: str, prediction: Any) -> dict[str, Any]:
+        """Saves the scan and its prediction as a pending report and queues it for sync.
+
+        `prediction` is an inference `Prediction` or its dict; the model is never run here.
+        """
+        username = normalize_username(username)
+        user = self._accounts.require_user()
+        if user.is_patient and user.username != username:
+            raise AccessDenied("You can only save scans to your own account.")
+        patient = self._accounts.get(username)
+        if user.is_doctor and (patient is None or not patient.is_patient):
+            raise ReportError(f"There is no patient “{username}” on this computer.")
+        if not image_bytes:
+            raise ReportError("The image file is empty, so no report was saved.")
+        p = _prediction_fields(prediction)
+        if p["is_brain_mri"] is False:
+            raise ReportError("This image does not look like a brain MRI, so no report was saved.")
+        now = self._now_ms()
+        report_id = uuid.uuid4().hex
+        doc = {
+            "id": report_id,
+            "server_id": None,
+            "username": username,
+            "doctor": patient.doctor if patient else None,
+            "timestamp": now,
+            "status": "pending",
+            "doctor_notes": "",
+            **{k: p[k] for k in ("label", "label_key", "confidence", "probabilities", "is_brain_mri", "model_version", "timings_ms")},
+            "image_hash": self._store.blobs.put(image_bytes),
+            "image_name": image_name or "scan",
+            "heatmap_hash": self._put_png(p["heatmap"], heatmap=True),
+            "model_image_hash": self._put_png(p["image"], heatmap=False),
+            "reviewed_by": None,
+            "reviewed_at": None,
+            "confirmed_label": None,
+            "reject_reason": "",
+            "audit": [{"at": now, "by": user.username, "action": "created", "status": "pending", "notes": "", "label": p["label_key"]}],
+            "conflict": None,
+            "updated_at": now,
+        }
+        self._docs.put(report_id, doc)
+        self._store.outbox.append("create_report", {"report_id": report_id})
+        log.info("report %s saved for %s (%s)", report_id, username, p["label_key"])
+        self._bus.emit(events.REPORT_CREATED, id=report_id, username=username)
+        return doc
+
+    def _put_png(self, array: Any, *, heatmap: bool) -> str | None:
+        """Keeps the heatmap (or the model's view of the scan) as a small PNG blob for viewers and PDFs."""
+        if array is None:
+            return None
+        try:
+            import numpy as np
+            from PIL import Image
+
+            data = np.asarray(array)
+            if data.ndim != 2 or data.size == 0:
+                return None
+            if heatmap or data.dtype != np.uint8:
+                data = (np.clip(np.nan_to_num(data.astype(np.float32)), 0.0, 1.0) * 255).round().astype(np.uint8)
+            buffer = io.BytesIO()
+            Image.fromarray(data, mode="L").save(buffer, format="PNG")
+            return self._store.blobs.put(buffer.getvalue())
+        except (ValueError, TypeError) as exc:
+            log.warning("could not keep the %s image of a report (%s)", "heatmap" if heatmap else "model", exc)
+            return None
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def get(self, report_id: str) -> dict[str, Any] | None:
+        """The report, or None when it is not on this computer; AccessDenied for another patient's."""
+        user = self._accounts.require_user()
+        doc = self._docs.get(report_id)
+        if doc is not None and user.is_patient and doc.get("username") != user.username:
+            raise AccessDenied("This report belongs to another patient.")
+        return doc
+
+    def for_patient(self, username: str) -> list[dict[str, Any]]:
+        """One patient's reports, newest first. A signed-in patient may ask only for their own."""
+        username = normalize_username(username)
+        user = self._accounts.require_user()
+        if user.is_patient and user.username != username:
+            raise AccessDenied("You can only see your own reports.")
+        return _newest_first(d for d in self._docs.all() if d.get("username") == username)
+
+    def queue(self, status: str | None = None) -> list[dict[str, Any]]:
+        """Every report on this computer (or those with `status`), newest first; doctors only."""
+        self._accounts.require_user("doctor")
+        if status is not None and status not in STATUSES:
+            raise ReportError(f"Unknown status “{status}”: use pending, approved or rejected.")
+        return _newest_first(d for d in self._docs.all() if status is None or d.get("status") == status)
+
+    def image(self, report_id: str) -> bytes:
+        return self._blob(report_id, "image_hash", "scan image")
+
+    def heatmap_png(self, report_id: str) -> bytes | None:
+        """The heatmap as an 8-bit grayscale PNG aligned to `model_image_png`, or None if not kept."""
+        doc = self._require(report_id)
+        return self._blob(report_id, "heatmap_hash", "heatmap") if doc.get("heatmap_hash") else None
+
+    def model_image_png(self, report_id: str) -> bytes | None:
+        """The scan as the model saw it (grayscale PNG), or None if not kept."""
+        doc = self._require(report_id)
+        return self._blob(report_id, "model_image_hash", "scan") if doc.get("model_image_hash") else None
+
+    def _blob(self, report_id: str, field: str, what: str) -> bytes:
+        doc = self._require(report_id)
+        digest = doc.get(field)
+        try:
+            return self._store.blobs.get(digest)
+        except (KeyError, FileNotFoundError, OSError, TypeError) as exc:
+            raise ReportError(f"The {what} of this report is missing on this computer.") from exc
+
+    def _require(self, report_id: str) -> dict[str, Any]:
+        doc = self.get(report_id)
+        if doc is None:
+            raise ReportError("This report is not on this computer.")
+        return doc
+
+    # ---- reviewing ---------------------------------------------------------------------------
+
+    def review(
+        self,
+        report_id: str,
+        doctor: str,
+        action: str,
+        notes: str = "",
+        label: str | None = None,
+        reason: str = "",
+    ) -> dict[str, Any]:
+        """Approve, reject (with a reason and the correct finding) or save notes; audited and queued for sync."""
+        user = self._accounts.require_user("doctor")
+        if normalize_username(doctor) != user.username:
+            raise AccessDenied("Reviews are recorded under the signed-in doctor's name.")
+        if action not in ACTIONS:
+            raise ReportError("Choose approve, reject or save.")
+        notes = (notes or "").strip()
+        reason = (reason or "").strip()
+        if len(notes) > MAX_NOTES_LENGTH:
+            raise ReportError(f"Notes can be at most {MAX_NOTES_LENGTH} characters.")
+        with self._lock:
+            doc = self._require(report_id)
+            confirmed = self._confirmed_finding(doc, action, label, reason)
+            now = self._now_ms()
+            status = ACTIONS[action] or doc.get("status", "pending")
+            updated = {**doc, "doctor_notes": notes, "status": status, "updated_at": now}
+            if action != "save":
+                updated.update(reviewed_by=user.username, reviewed_at=now, confirmed_label=confirmed,
+                               reject_reason=reason if action == "reject" else "")
+            entry = {"at": now, "by": user.username, "action": action, "status": status, "notes": notes,
+                     "label": confirmed, "reason": reason if action == "reject" else ""}
+            updated["audit"] = [*doc.get("audit", []), entry]
+            self._docs.put(report_id, updated)
+            self._store.outbox.append("review_report", {"report_id": report_id, "action": action, "notes": notes,
+                                                        "label": confirmed, "reason": entry["reason"]})
+            if self._drafts.get(report_id) is not None:
+                self._drafts.delete(report_id)
+        if action != "save":
+            self._notify_patient(updated, user.display_name)
+        log.info("report %s: %s by %s", report_id, action, user.username)
+        self._bus.emit(events.REPORT_REVIEWED, id=report_id, action=action, username=updated.get("username"))
+        return updated
+
+    @staticmethod
+    def _confirmed_finding(doc: dict[str, Any], action: str, label: str | None, reason: str) -> str | None:
+        """What the doctor confirms: the model's finding on approve, the given one (or not assessable) on reject."""
+        predicted = doc.get("label_key") or finding_key(doc.get("label"))
+        if action == "approve":
+            if label and finding_key(label) != predicted:
+                raise ReportError("Approving confirms the model's finding. To record a different finding, reject the report and choose the correct one.")
+            return predicted
+        if action == "reject":
+            if not reason:
+                raise ReportError("Please give a reason for rejecting this report.")
+            if not label:
+                return NOT_ASSESSABLE
+            key = finding_key(label)
+            if key is None:
+                raise ReportError(f"Unknown finding “{label}”: choose one of {', '.join(FINDINGS.values())}.")
+            return key
+        return doc.get("confirmed_label")
+
+    def _notify_patient(self, report: dict[str, Any], doctor_name: str) -> None:
+        # No diagnosis in the notification itself: it may be shown in a system tray others can see.
+        verdict = "confirmed the preliminary result" if report["status"] == "approved" else "did not confirm the preliminary result"
+        self._notifications.add(
+            report["username"],
+            "report_reviewed",
+            "Your scan has been reviewed",
+            f"{doctor_name} reviewed your scan and {verdict}. Open the report to read your doctor's notes.",
+            ref=report["id"],
+        )
+
+    # ---- drafts ----------------------------------------------------------------------------------
+
+    def save_draft(self, report_id: str, text: str) -> None:
+        """Keeps the doctor's unsaved notes durably (they survive a crash or power cut)."""
+        user = self._accounts.require_user("doctor")
+        self._require(report_id)
+        self._drafts.put(report_id, {"report_id": report_id, "doctor": user.username, "text": text or "",
+                                     "updated_at": self._now_ms()})
+        self._bus.emit(events.REPORT_DRAFT_SAVED, id=report_id)
+
+    def load_draft(self, report_id: str) -> str | None:
+        """The signed-in doctor's draft notes for the report, or None."""
+        user = self._accounts.require_user("doctor")
+        draft = self._drafts.get(report_id)
+        if draft is None or draft.get("doctor") != user.username:
+            return None
+        return draft.get("text", "")
+
+    def discard_draft(self, report_id: str) -> None:
+        self._accounts.require_user("doctor")
+        if self._drafts.get(report_id) is not None:
+            self._drafts.delete(report_id)
+
+    def _now_ms(self) -> int:
+        return int(self._clock() * 1000)
+
+
+def _newest_first(docs) -> list[dict[str, Any]]:
+    return sorted(docs, key=lambda d: (d.get("timestamp") or 0, d.get("id") or ""), reverse=True)
+
+
+def _prediction_fields(prediction: Any) -> dict[str, Any]:
+    """The fields a report keeps, from a Prediction object or its dict."""
+    if isinstance(prediction, dict):
+        get = prediction.get
+    else:
+        def get(name: str, default: Any = None) -> Any:
+            return getattr(prediction, name, default)
+    label = get("label")
+    if not label:
+        raise ReportError("The prediction has no result, so no report was saved.")
+    probabilities = {str(k): float(v) for k, v in (get("probabilities") or {}).items()}
+    confidence = get("confidence")
+    return {
+        "label": str(label),
+        "label_key": get("label_key") or finding_key(label) or str(label).lower(),
+        "confidence": float(confidence) if confidence is not None else max(probabilities.values(), default=None),
+        "probabilities": probabilities,
+        "is_brain_mri": None if get("is_brain_mri") is None else bool(get("is_brain_mri")),
+        "model_version": get("model_version"),
+        "timings_ms": {str(k): float(v) for k, v in (get("timings_ms") or {}).items()},
+        "heatmap": get("heatmap"),
+        "image": get("image"),
+    }

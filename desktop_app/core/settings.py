@@ -1,0 +1,129 @@
+"""The app's settings document (`settings/app`): server, signed-in user, idle logout, kiosk, clinic."""
+
+from __future__ import annotations
+
+import copy
+import hmac
+import os
+import threading
+from typing import Any
+
+from desktop_app.core import events
+from desktop_app.core.passwords import hash_password, verify_password
+
+ENROLLMENT_CODE_ENV = "TUMORPREDICT_ENROLLMENT_CODE"
+
+DEFAULTS: dict[str, Any] = {
+    "server_url": None,
+    "current_user": None,
+    "idle_logout_minutes": 15,  # a clinic workstation signs out a forgotten session
+    "kiosk": {"pin_verifier": None, "import_dir": None, "idle_minutes": 2},
+    "clinic_name": "",
+    "chat_poll_seconds": 3,
+    "doctor_enrollment_verifier": None,  # the clinic's doctor enrollment code, as a verifier
+    "emergency_numbers": None,  # None: the numbers shipped in resources/emergency.json
+}
+_MIN_IDLE_MINUTES = 1
+_MAX_IDLE_MINUTES = 24 * 60
+
+
+class Settings:
+    """Read and change `settings/app`; every change is written at once and announced."""
+
+    DOC_ID = "app"
+
+    def __init__(self, store, bus: events.EventBus):
+        self._docs = store.collection("settings")
+        self._bus = bus
+        self._lock = threading.Lock()
+
+    def all(self) -> dict[str, Any]:
+        """Every setting, defaults filled in (a copy: change settings through `update`)."""
+        stored = self._docs.get(self.DOC_ID) or {}
+        merged = copy.deepcopy(DEFAULTS)
+        for key, value in stored.items():
+            if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                merged[key].update(value)
+            else:
+                merged[key] = value
+        return merged
+
+    def get(self, key: str, default: Any = None) -> Any:
+        value = self.all().get(key)
+        return default if value is None else value
+
+    def update(self, **values: Any) -> None:
+        """Sets several keys in one durable write."""
+        with self._lock:
+            stored = dict(self._docs.get(self.DOC_ID) or {})
+            stored.update(values)
+            self._docs.put(self.DOC_ID, stored)
+        self._bus.emit(events.SETTINGS_CHANGED, keys=sorted(values))
+
+    def set(self, key: str, value: Any) -> None:
+        self.update(**{key: value})
+
+    # ---- typed helpers ----------------------------------------------------------------------
+
+    @property
+    def server_url(self) -> str | None:
+        return self.get("server_url")
+
+    @property
+    def current_user(self) -> str | None:
+        return self.get("current_user")
+
+    @property
+    def clinic_name(self) -> str:
+        return self.get("clinic_name", "") or ""
+
+    @property
+    def idle_logout_minutes(self) -> int:
+        return _clamp_minutes(self.get("idle_logout_minutes"), DEFAULTS["idle_logout_minutes"])
+
+    def set_idle_logout_minutes(self, minutes: int) -> None:
+        self.set("idle_logout_minutes", _clamp_minutes(minutes, DEFAULTS["idle_logout_minutes"]))
+
+    @property
+    def kiosk_idle_minutes(self) -> int:
+        return _clamp_minutes(self.get("kiosk", {}).get("idle_minutes"), DEFAULTS["kiosk"]["idle_minutes"])
+
+    def set_kiosk_pin(self, pin: str) -> None:
+        kiosk = self.get("kiosk", {})
+        kiosk["pin_verifier"] = hash_password(pin)
+        self.set("kiosk", kiosk)
+
+    def check_kiosk_pin(self, pin: str) -> bool:
+        return verify_password(pin, self.get("kiosk", {}).get("pin_verifier"))
+
+    # ---- doctor enrollment code ---------------------------------------------------------------
+
+    @property
+    def enrollment_code_configured(self) -> bool:
+        return bool(os.environ.get(ENROLLMENT_CODE_ENV) or self.get("doctor_enrollment_verifier"))
+
+    def set_enrollment_code(self, code: str | None) -> None:
+        """Stores the code as a verifier (it is a shared secret); None removes it."""
+        self.set("doctor_enrollment_verifier", hash_password(code) if code else None)
+
+    def check_enrollment_code(self, code: str | None) -> bool:
+        """The code matches the one in the environment (a managed install) or the one stored here."""
+        if not code:
+            return False
+        env_code = os.environ.get(ENROLLMENT_CODE_ENV)
+        if env_code and _same_text(code, env_code):
+            return True
+        verifier = self.get("doctor_enrollment_verifier")
+        return bool(verifier) and verify_password(code, verifier)
+
+
+def _same_text(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.strip().encode("utf-8"), b.strip().encode("utf-8"))
+
+
+def _clamp_minutes(value: Any, default: int) -> int:
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        return default
+    return max(_MIN_IDLE_MINUTES, min(_MAX_IDLE_MINUTES, minutes))
