@@ -42,7 +42,7 @@ class LoopbackFederation:
         self.clinics: list[ApiClient] = []
 
     def __enter__(self) -> LoopbackFederation:
-        from server import create_app
+        from server.app import create_app
         from server.config import ServerConfig
 
         self._tmp = tempfile.TemporaryDirectory(prefix="fl-sim-")
@@ -56,8 +56,7 @@ class LoopbackFederation:
             admins=(ADMIN,),
             fl_strategy=self.strategy,
             fl_initial_weights=str(initial_path),
-            fl_max_staleness=1000,
-            **self.fl_settings,
+            **{"fl_max_staleness": 1000, **self.fl_settings},
         )
         self._server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
         self._thread = threading.Thread(

@@ -322,6 +322,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
     from desktop_app.core.inference import InferenceEngine
 
     engine = InferenceEngine.load(args.models) if args.models else InferenceEngine.load()
