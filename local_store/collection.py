@@ -1,0 +1,170 @@
+"""A named set of JSON documents kept in memory and made durable by its DocLog."""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from . import records
+from .doclog import DocLog
+from .errors import StoreError
+from .fsio import write_error
+
+log = logging.getLogger(__name__)
+
+_MISSING = object()
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of JSON-shaped data; pickle round-trips in C, several times faster than deepcopy."""
+    return pickle.loads(pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _doc_json(collection: str, doc_id: str, doc: Any) -> str:
+    if not isinstance(doc_id, str) or not doc_id:
+        raise TypeError(f"document ids are non-empty strings, got {doc_id!r}")
+    if not isinstance(doc, dict):
+        raise TypeError(f"documents are dicts, got {type(doc).__name__} for {collection}/{doc_id}")
+    try:
+        return records.dumps(doc)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"document {collection}/{doc_id} is not JSON-serialisable: {exc}") from exc
+
+
+class Collection:
+    """Documents by id, in insertion order. Reads are served from memory and return copies,
+    so a caller changing a returned dict never changes the store behind its back."""
+
+    def __init__(self, name: str, doclog: DocLog, lock: threading.RLock, check_open: Callable[[], None]) -> None:
+        self.name = name
+        self._log = doclog
+        self._lock = lock
+        self._check_open = check_open
+        self._docs: dict[str, dict] = doclog.load()
+
+    # ---- writes --------------------------------------------------------------------------
+
+    def put(self, doc_id: str, doc: dict[str, Any]) -> None:
+        """Stores `doc` under `doc_id`; durable (fsynced) when this returns."""
+        doc_json = _doc_json(self.name, doc_id, doc)
+        with self._lock:
+            self._check_open()
+            seq = self._log.next_seq()
+            self._write(records.put_record(seq, doc_id, doc_json), seq, f"the {self.name} entry")
+            self._docs[doc_id] = json.loads(doc_json)  # exactly what a reload would give back
+            self._maybe_compact()
+
+    def put_many(self, items: dict[str, dict[str, Any]]) -> None:
+        """Stores several documents with one write and one fsync: all of them or none survive."""
+        if not items:
+            return
+        docs_json = {doc_id: _doc_json(self.name, doc_id, doc) for doc_id, doc in items.items()}
+        with self._lock:
+            self._check_open()
+            seq = self._log.next_seq()
+            self._write(records.batch_record(seq, docs_json), seq, f"{len(items)} {self.name} entries")
+            for doc_id, doc_json in docs_json.items():
+                self._docs[doc_id] = json.loads(doc_json)
+            self._maybe_compact()
+
+    def delete_many(self, doc_ids: list[str]) -> None:
+        """Removes several documents with one write and one fsync."""
+        with self._lock:
+            self._check_open()
+            gone = [doc_id for doc_id in dict.fromkeys(doc_ids) if doc_id in self._docs]
+            if not gone:
+                return
+            seq = self._log.next_seq()
+            self._write(records.batch_record(seq, {}, gone), seq, f"the removal of {len(gone)} {self.name} entries")
+            for doc_id in gone:
+                del self._docs[doc_id]
+            self._maybe_compact()
+
+    def delete(self, doc_id: str) -> None:
+        """Removes `doc_id` (no error if absent); durable when this returns."""
+        with self._lock:
+            self._check_open()
+            if doc_id not in self._docs:
+                return
+            seq = self._log.next_seq()
+            self._write(records.delete_record(seq, doc_id), seq, f"the removal of a {self.name} entry")
+            del self._docs[doc_id]
+            self._maybe_compact()
+
+    def _write(self, record_json: str, seq: int, what: str) -> None:
+        try:
+            self._log.append(record_json, seq)
+        except OSError as exc:
+            log.error("Write to collection '%s' failed: %s", self.name, exc)
+            raise write_error(exc, what) from exc
+
+    def _maybe_compact(self) -> None:
+        if not self._log.wants_compaction():
+            return
+        try:
+            self._log.compact(self._docs)
+        except OSError as exc:
+            # The write that triggered this is already durable in the log; try again later.
+            log.warning("Could not compact collection '%s' (will retry later): %s", self.name, exc)
+
+    def compact(self) -> None:
+        """Rewrites the snapshot and empties the log now. Raises StoreError on failure."""
+        with self._lock:
+            self._check_open()
+            try:
+                self._log.compact(self._docs)
+            except OSError as exc:
+                raise write_error(exc, f"the {self.name} collection") from exc
+
+    # ---- reads ---------------------------------------------------------------------------
+
+    def get(self, doc_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            doc = self._docs.get(doc_id)
+            return None if doc is None else copy_json(doc)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every document, in insertion order."""
+        with self._lock:
+            return copy_json(list(self._docs.values()))
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return list(self._docs)
+
+    def items(self) -> list[tuple[str, dict[str, Any]]]:
+        """(id, document) pairs in insertion order."""
+        with self._lock:
+            return copy_json(list(self._docs.items()))
+
+    def find(self, **equals: Any) -> list[dict[str, Any]]:
+        """Documents whose top-level fields equal every given value (a missing field never matches)."""
+        with self._lock:
+            matches = [doc for doc in self._docs.values()
+                       if all(doc.get(key, _MISSING) == value for key, value in equals.items())]
+            return copy_json(matches)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._docs)
+
+    def __contains__(self, doc_id: object) -> bool:
+        with self._lock:
+            return doc_id in self._docs
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.ids())
+
+    def __repr__(self) -> str:
+        return f"<Collection {self.name!r} ({len(self._docs)} documents)>"
+
+    def _close(self) -> None:
+        self._log.close()
+
+
+def invalid_name(name: str) -> StoreError:
+    return StoreError(f"'{name}' is not a valid collection name (lower-case letters, digits and _).")

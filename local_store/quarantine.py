@@ -1,0 +1,50 @@
+"""Moves damaged files aside into `quarantine/` so nothing is silently wiped."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+class Quarantine:
+    """The `quarantine/` folder of a data dir; damaged files are moved or copied here with a timestamp."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def _target(self, source: Path, label: str) -> Path:
+        self.root.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+        base = f"{stamp}-{label}-{source.name}"
+        target = self.root / base
+        counter = 1
+        while target.exists():
+            target = self.root / f"{base}.{counter}"
+            counter += 1
+        return target
+
+    def move(self, source: Path, label: str, reason: str) -> Path:
+        """Moves `source` aside and logs a WARNING naming where it went and why."""
+        target = self._target(source, label)
+        os.replace(source, target)
+        log.warning("Damaged file %s moved aside to %s: %s", source, target, reason)
+        return target
+
+    def copy(self, source: Path, label: str, reason: str) -> Path:
+        """Keeps a copy of `source` (which is about to be repaired in place) and logs a WARNING."""
+        target = self._target(source, label)
+        shutil.copy2(source, target)
+        log.warning("Damaged file %s: %s; the original was kept as %s", source, reason, target)
+        return target
+
+    def save_bytes(self, data: bytes, source: Path, label: str, reason: str) -> Path:
+        """Keeps `data` cut out of `source` and logs a WARNING."""
+        target = self._target(source, label)
+        target.write_bytes(data)
+        log.warning("Damaged data in %s: %s; the damaged bytes were kept as %s", source, reason, target)
+        return target
