@@ -9,6 +9,7 @@ import numpy as np
 
 from desktop_app.core.federated.errors import FederatedError
 from desktop_app.core.federated.npz_format import checksum, load_npz
+from local_store import StoreError
 
 STATE_COLLECTION = "fl_state"
 HISTORY_DOC = "weights"
@@ -54,7 +55,12 @@ class WeightsHistory:
 
     def weights_of(self, version: str) -> dict[str, np.ndarray]:
         entry = self._state()["entries"][version]
-        data = self._store.blobs.get(entry["digest"])
+        try:
+            data = self._store.blobs.get(entry["digest"])
+        except (StoreError, KeyError, OSError) as exc:
+            raise RollbackError(
+                f"The stored weights of version {version} are missing or damaged."
+            ) from exc
         if checksum(data) != entry["checksum"]:
             raise RollbackError(f"The stored weights of version {version} are damaged.")
         return load_npz(data)[0]
