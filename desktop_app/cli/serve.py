@@ -1,14 +1,96 @@
-"""The `tumorpredict serve` command."""
+"""The `tumorpredict serve` command: run the server for development, import a legacy server, promote an admin."""
 
 from __future__ import annotations
 
+import argparse
+import logging
+import os
+from pathlib import Path
+
 
 def register(commands) -> None:
-    parser = commands.add_parser("serve", help="(being built)")
-    parser.set_defaults(func=_run)
+    parser = commands.add_parser(
+        "serve",
+        help="run the TumorPredict server (development; use gunicorn in production)",
+        description="Runs the clinic's TumorPredict server. Settings come from TUMORPREDICT_* variables "
+        "(see docs/server.md); --data-dir overrides TUMORPREDICT_SERVER_DATA_DIR.",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port (default 5000)")
+    parser.add_argument("--data-dir", dest="server_data_dir", help="server data folder (database, images, weights)")
+    parser.set_defaults(func=_run, serve_command=None)
+    sub = parser.add_subparsers(dest="serve_command", metavar="ACTION")
+
+    importer = sub.add_parser("import-legacy", help="import a legacy server's folder (users, reports, chat, weights)")
+    importer.add_argument("path", help="the legacy server's folder (holding fl_server/, reports/, uploads/)")
+    importer.add_argument("--data-dir", dest="server_data_dir", default=argparse.SUPPRESS,
+                          help="server data folder to import into")
+
+    promote = sub.add_parser("promote", help="give a doctor account the admin flag (may trigger aggregation)")
+    promote.add_argument("username")
+    promote.add_argument("--revoke", action="store_true", help="take the admin flag away instead")
+    promote.add_argument("--data-dir", dest="server_data_dir", default=argparse.SUPPRESS)
+
+
+def _config(ctx, args):
+    from server.config import ServerConfig
+
+    data_dir = getattr(args, "server_data_dir", None)
+    config = ServerConfig.from_env(data_dir=Path(data_dir) if data_dir else None)
+    if not data_dir and not os.environ.get("TUMORPREDICT_SERVER_DATA_DIR"):
+        config.data_dir = ctx.data_dir / "server"
+    return config
 
 
 def _run(ctx, args) -> int:
-    from desktop_app.cli.context import CliError
+    if args.serve_command == "import-legacy":
+        return _import_legacy(ctx, args)
+    if args.serve_command == "promote":
+        return _promote(ctx, args)
+    from server.app import create_app
 
-    raise CliError("this command is not available in this build yet")
+    logging.getLogger("server").setLevel(logging.INFO)
+    config = _config(ctx, args)
+    app = create_app(config)
+    print(f"TumorPredict server on http://{args.host}:{args.port}/  (data: {config.data_dir})")
+    print("Development server: for a clinic, run it under gunicorn (see docs/server.md).")
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    return 0
+
+
+def _import_legacy(ctx, args) -> int:
+    from desktop_app.cli.context import CliError
+    from server.legacy_import import import_legacy
+    from server.storage import BlobStore, Storage
+
+    config = _config(ctx, args)
+    source = Path(args.path).expanduser()
+    if not source.is_dir():
+        raise CliError(f"{source} is not a folder")
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    storage = Storage.open(config.resolved_database_url)
+    try:
+        result = import_legacy(source, storage, BlobStore(config.data_dir / "blobs"))
+    finally:
+        storage.close()
+    print(f"Imported {source} into {config.data_dir}:")
+    for line in result.lines():
+        print(f"  {line}")
+    return 1 if result.problems else 0
+
+
+def _promote(ctx, args) -> int:
+    from desktop_app.cli.context import CliError
+    from server.storage import Storage
+
+    config = _config(ctx, args)
+    storage = Storage.open(config.resolved_database_url)
+    try:
+        user = storage.get_user(args.username)
+        if user is None or user["role"] != "doctor":
+            raise CliError(f"{args.username} is not a doctor account on this server")
+        storage.update_user(args.username, is_admin=not args.revoke)
+    finally:
+        storage.close()
+    print(f"{args.username}: admin {'removed' if args.revoke else 'granted'}")
+    return 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import Any
@@ -12,14 +11,10 @@ from flask import Blueprint, jsonify
 from server import auth
 from server.errors import ApiError
 from server.routes import state
+from server.storage import conversation_key as pair_key
 from server.validation import cursor, json_body, name, text
 
 blueprint = Blueprint("chat", __name__)
-
-
-def pair_key(user1: str, user2: str) -> str:
-    """One key per conversation whatever the order of the two names."""
-    return json.dumps(sorted([user1, user2]), ensure_ascii=False)
 
 
 def message_wire(row: dict[str, Any]) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Iterator
@@ -18,6 +19,11 @@ log = logging.getLogger(__name__)
 
 Row = dict[str, Any]
 _COUNTERS = ("reports", "messages")
+
+
+def conversation_key(user1: str, user2: str) -> str:
+    """One key per conversation whatever the order of the two names."""
+    return json.dumps(sorted([user1, user2]), ensure_ascii=False)
 
 
 class DuplicateError(Exception):
@@ -278,6 +284,11 @@ class Storage:
             row = conn.execute(
                 select(t.messages).where(t.messages.c.sender == sender, t.messages.c.client_message_id == client_id)
             ).first()
+        return dict(row._mapping) if row else None
+
+    def get_message(self, message_id: str) -> Row | None:
+        with self._read() as conn:
+            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).first()
         return dict(row._mapping) if row else None
 
     def list_messages(self, pair: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
