@@ -243,6 +243,8 @@ class FederatedClient:
         version = str(meta.get("version") or "")
         if not meta.get("checksum"):
             raise FederatedError("The server has no shared model weights to download yet.")
+        if meta.get("round") == 0 and self.history.active_entry() is None and not force:
+            return None  # round 0 is the head this app shipped with: nothing newer to apply
         if version == self.history.active_version() and not force:
             return None
         if self.history.was_rolled_back(version) and not force:
