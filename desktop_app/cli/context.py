@@ -42,13 +42,11 @@ class CliContext:
         if self._app is None:
             from desktop_app.core.errors import ServiceError
             from desktop_app.core.services import AppServices
-            from local_store import StoreLockedError
+            from local_store import StoreError
 
             try:
                 self._app = AppServices.open(self.data_dir, server_url=self.server_override)
-            except StoreLockedError as exc:
-                raise CliError(str(exc) or f"the data folder {self.data_dir} is in use by another copy of TumorPredict") from exc
-            except ServiceError as exc:
+            except (ServiceError, StoreError) as exc:  # e.g. StoreLockedError: another copy has the folder
                 raise CliError(exc.user_message) from exc
         return self._app
 
@@ -78,10 +76,11 @@ def service_command(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(ctx: CliContext, args) -> int:
         from desktop_app.core.errors import ServiceError
+        from local_store import StoreError
 
         try:
             return func(ctx, args)
-        except ServiceError as exc:
+        except (ServiceError, StoreError) as exc:  # both carry plain words in `user_message`
             raise CliError(exc.user_message) from exc
 
     return wrapper

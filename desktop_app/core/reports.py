@@ -177,7 +177,7 @@ class Reports:
         digest = doc.get(field)
         try:
             return self._store.blobs.get(digest)
-        except (KeyError, FileNotFoundError, OSError, TypeError) as exc:
+        except (KeyError, OSError, TypeError) as exc:  # the store's BlobMissingError is a KeyError
             raise ReportError(f"The {what} of this report is missing on this computer.") from exc
 
     def _require(self, report_id: str) -> dict[str, Any]:

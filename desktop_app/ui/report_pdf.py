@@ -31,6 +31,7 @@ STATUS_TEXT = {
     "rejected": "Reviewed: the preliminary result was not confirmed",
 }
 _IMAGE_WIDTH = 260  # points in the document's layout; the PDF keeps the full resolution
+_BAR_WIDTH = 200
 
 
 def ensure_gui_application() -> QGuiApplication:
@@ -127,9 +128,10 @@ def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, r
     ) or "<td>No image is available for this report on this computer.</td>"
     probabilities = sorted((report.get("probabilities") or {}).items(), key=lambda kv: -kv[1])
     bars = "".join(
-        f"<tr><td style='padding-right:8px'>{e(label)}</td>"
-        f"<td><table cellspacing='0' cellpadding='0'><tr><td width='{max(1, int(p * 200))}' style='background:#2f6db5'>&nbsp;</td>"
-        f"<td>&nbsp;{p * 100:.1f}%</td></tr></table></td></tr>"
+        f"<tr><td style='padding-right:8px'>{e(label)}</td><td width='{_BAR_WIDTH}'>"
+        f"<table cellspacing='0' cellpadding='0'><tr><td width='{max(1, round(p * _BAR_WIDTH))}' height='10' "
+        f"style='background:#2f6db5'></td></tr></table></td>"
+        f"<td align='right' style='padding-left:8px;white-space:nowrap'>{p * 100:.1f}%</td></tr>"
         for label, p in probabilities
     )
     confidence = report.get("confidence")
