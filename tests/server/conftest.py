@@ -76,6 +76,7 @@ def head_npz(fill: float = 0.0, meta: dict | None = None) -> bytes:
 
 
 def server_config(tmp_path: Path, database_url: str, **overrides: Any) -> dict[str, Any]:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     initial = tmp_path / "initial_head.npz"
     initial.write_bytes(head_npz(0.0, {"version": "base-test"}))
     config = {
