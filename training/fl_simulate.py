@@ -21,44 +21,23 @@ log = logging.getLogger("fl_simulate")
 
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "brain-mri" / "Training"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 
 # ---- data ------------------------------------------------------------------------------------
 
 
-def image_files(data_dir: Path, label_keys: list[str]) -> tuple[list[Path], np.ndarray]:
-    paths, labels = [], []
-    for index, key in enumerate(label_keys):
-        folder = data_dir / key
-        if not folder.is_dir():
-            raise SystemExit(
-                f"{data_dir} has no {key}/ folder; expected one folder per class: {label_keys}"
-            )
-        for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in IMAGE_SUFFIXES:
-                paths.append(path)
-                labels.append(index)
-    return paths, np.array(labels, dtype=int)
-
-
-def load_embeddings(
-    engine, data_dir: Path, cache: Path
-) -> tuple[np.ndarray, np.ndarray, list[Path]]:
-    """Pooled embeddings of every image (cached per model checksum: the extractor is frozen)."""
-    keys = list(engine.label_keys)
-    paths, labels = image_files(data_dir, keys)
+def load_embeddings(engine, data_dir: Path, paths: np.ndarray, cache: Path) -> np.ndarray:
+    """Pooled embeddings of every image through the app's engine (cached per model checksum)."""
     model_id = str(engine.model_checksum)
     if cache.exists():
         with np.load(cache, allow_pickle=False) as stored:
-            if str(stored["model_id"]) == model_id and list(stored["paths"]) == [
-                str(p) for p in paths
-            ]:
+            if str(stored["model_id"]) == model_id and stored["paths"].tolist() == paths.tolist():
                 log.info("embeddings from cache %s", cache)
-                return stored["X"], stored["y"], paths
+                return stored["X"]
     started = time.perf_counter()
     vectors = []
-    for done, path in enumerate(paths, start=1):
+    for done, relative in enumerate(paths, start=1):
+        path = data_dir / str(relative)
         vectors.append(
             np.asarray(engine.embed_bytes(path.read_bytes(), name=path.name), np.float32).reshape(
                 -1
@@ -69,52 +48,22 @@ def load_embeddings(
     X = np.stack(vectors)
     log.info("embedded %d images in %.0f s", len(paths), time.perf_counter() - started)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(
-        cache, X=X, y=labels, paths=np.array([str(p) for p in paths]), model_id=np.array(model_id)
-    )
-    return X, labels, paths
+    np.savez(cache, X=X, paths=paths, model_id=np.array(model_id))
+    return X
 
 
-def dhash(path: Path, size: int = 8) -> int:
-    from PIL import Image, ImageOps
+def model_split(data_dir: Path, run_dir: Path, val_fraction: float, seed: int):
+    """(labels, paths, groups, train, val): the model's own near-duplicate-free split, recomputed.
 
-    with Image.open(path) as image:
-        gray = ImageOps.grayscale(image).resize((size + 1, size), Image.Resampling.BILINEAR)
-    pixels = np.asarray(gray, dtype=np.int16)
-    bits = (pixels[:, 1:] > pixels[:, :-1]).flatten()
-    return int("".join("1" if b else "0" for b in bits), 2)
+    The feature extractor was trained on `train` only, so `val` is the only honest yardstick.
+    """
+    from training.dataset import build_cache
+    from training.near_duplicates import group_near_duplicates, group_split
 
-
-def near_duplicate_groups(paths: list[Path], max_distance: int = 4) -> np.ndarray:
-    """Group id per image: images whose difference hashes (or their mirror's) are close share a group."""
-    values = np.array([dhash(path) for path in paths], dtype=np.uint64)
-    parent = list(range(len(paths)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for i in range(len(paths)):
-        distances = np.bitwise_count(values[i + 1 :] ^ values[i])
-        for j in np.flatnonzero(distances <= max_distance) + i + 1:
-            parent[find(int(j))] = find(i)
-    return np.array([find(i) for i in range(len(paths))])
-
-
-def split_validation(
-    groups: np.ndarray, labels: np.ndarray, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Whole near-duplicate groups go to one side only, so validation never sees a copy of a training image."""
-    rng = np.random.default_rng(seed)
-    val = []
-    for cls in np.unique(labels):
-        class_groups = np.unique(groups[labels == cls])
-        chosen = rng.permutation(class_groups)[: int(round(len(class_groups) * fraction))]
-        val.extend(chosen.tolist())
-    is_val = np.isin(groups, np.array(val))
-    return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+    data = build_cache(data_dir, run_dir / "cache128.npz")
+    groups = group_near_duplicates(data.hashes)
+    train, val = group_split(data.labels, groups, val_fraction, seed)
+    return data.labels.astype(int), data.paths, groups, train, val
 
 
 def partition(
@@ -304,7 +253,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--clinics", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--local-epochs", type=int, default=3)
-    parser.add_argument("--val-fraction", type=float, default=0.15)
+    parser.add_argument(
+        "--val-fraction", type=float, default=0.2, help="as the model's training used"
+    )
+    parser.add_argument("--split-seed", type=int, default=42, help="as the model's training used")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=REPO / "training" / "runs" / "latest",
+        help="decoded-image cache",
+    )
     parser.add_argument(
         "--alpha", type=float, default=0.3, help="Dirichlet concentration of the non-IID split"
     )
@@ -327,9 +285,13 @@ def main(argv: list[str] | None = None) -> int:
 
     engine = InferenceEngine.load(args.models) if args.models else InferenceEngine.load()
     started = time.perf_counter()
-    X, y, paths = load_embeddings(engine, args.data, args.cache)
-    groups = near_duplicate_groups(paths)
-    train, val = split_validation(groups, y, args.val_fraction, args.seed)
+    seed_of_model = int(
+        (getattr(engine, "meta", None) or {}).get("training", {}).get("seed", args.split_seed)
+    )
+    y, paths, groups, train, val = model_split(
+        args.data, args.run_dir, args.val_fraction, seed_of_model
+    )
+    X = load_embeddings(engine, args.data, paths, args.cache)
     log.info(
         "%d images, %d near-duplicate groups; %d train, %d validation",
         len(y),
@@ -384,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
             f"--local-epochs {args.local_epochs} --seed {args.seed}` in {elapsed:.0f} s.",
             "",
             f"- Images: {len(y)} ({len(np.unique(groups))} near-duplicate groups); validation: {len(val)} images "
-            f"from whole groups ({args.val_fraction:.0%} of each class's groups), never seen in training.",
+            f"— the model's own validation split (whole near-duplicate groups), never seen in training.",
             f"- Model: `{engine.model_version}` (feature extractor frozen; every run starts from a zero head).",
             f"- Clinic sizes: {json.dumps(sizes)}",
             f"- Cases per class (glioma, meningioma, notumor, pituitary) per clinic: {json.dumps(class_mix)}",
