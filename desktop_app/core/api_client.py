@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 # Statuses worth another try on a call that is safe to repeat.
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
+_READ_ONLY_POSTS = frozenset({"/list_reports", "/get_messages", "/get_inbox", "/get_report"})
 
 
 class ApiError(Exception):
@@ -67,7 +68,8 @@ class Page:
     """A list answer; `cursor` is None when the server ignored `since` (legacy full list)."""
 
     items: list[dict[str, Any]]
-    cursor: str | None
+    cursor: Any  # opaque: sent back exactly as received (JSON number or string)
+    has_more: bool = False  # the server capped the page: ask again from `cursor`
 
 
 @dataclass
@@ -189,12 +191,16 @@ class ApiClient:
             raw=answer,
         )
 
-    def list_reports(self, username: str, since: str | None = None) -> Page:
+    def list_reports(self, username: str, since: Any = None) -> Page:
         body: dict[str, Any] = {"username": username}
         if since is not None:
             body["since"] = since
         answer = self._call("POST", "/list_reports", body, safe=True)
         return self._page(answer, "reports")
+
+    def report_image(self, report_id: str) -> bytes:
+        """The scan of a report (project server only)."""
+        return self._call("GET", f"/report_image/{report_id}", None, safe=True, raw=True)
 
     def doctor_update_report(
         self,
@@ -224,11 +230,17 @@ class ApiClient:
         message_id = answer.get("message_id")
         return str(message_id) if message_id is not None else None
 
-    def get_messages(self, user1: str, user2: str, since: str | None = None) -> Page:
+    def get_messages(self, user1: str, user2: str, since: Any = None) -> Page:
         body: dict[str, Any] = {"user1": user1, "user2": user2}
         if since is not None:
             body["since"] = since
         answer = self._call("POST", "/get_messages", body, safe=True)
+        return self._page(answer, "messages")
+
+    def get_inbox(self, since: Any = None) -> Page:
+        """Every message to or from the signed-in user after `since` (project server only)."""
+        body: dict[str, Any] = {} if since is None else {"since": since}
+        answer = self._call("POST", "/get_inbox", body, safe=True)
         return self._page(answer, "messages")
 
     # ---- federated learning ---------------------------------------------------------------
@@ -277,7 +289,8 @@ class ApiClient:
         cursor = answer.get("cursor")
         self.capabilities.cursors = cursor is not None
         items = answer.get(key)
-        return Page(items=list(items) if isinstance(items, list) else [], cursor=None if cursor is None else str(cursor))
+        return Page(items=list(items) if isinstance(items, list) else [], cursor=cursor,
+                    has_more=bool(answer.get("has_more")) and cursor is not None)
 
     def _call(
         self,
@@ -292,7 +305,7 @@ class ApiClient:
         raw: bool = False,
     ) -> Any:
         # A client id only makes a write safe to repeat once the server has shown it honours them.
-        may_retry = safe and (method == "GET" or path in ("/list_reports", "/get_messages") or self.capabilities.honours_idempotency_keys)
+        may_retry = safe and (method == "GET" or path in _READ_ONLY_POSTS or self.capabilities.honours_idempotency_keys)
         headers = {"Authorization": f"Bearer {self.token}"} if auth and self.token else {}
         url = self.base_url + path
         attempt = 0

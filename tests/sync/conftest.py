@@ -50,7 +50,6 @@ def legacy_proxy(legacy_url: str) -> Iterator[FaultProxy]:
 def project_server(tmp_path: Path) -> Iterator[str]:
     """This project's server (SQLite in a temp dir) on a free loopback port."""
     from server.app import create_app
-
     from server.config import ServerConfig
 
     config = ServerConfig(data_dir=tmp_path / "project_server", enrollment_code=ENROLLMENT_CODE)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient, RequestRejected
-from desktop_app.paths import resources_dir
+from desktop_app.core.sync.wire import label_key
+from desktop_app.paths import models_dir, resources_dir
 
 ENROLLMENT_CODE = "clinic-enrollment-code-7"
 PASSWORDS = {"patient": "bench-password-1", "doctor": "bench-password-2"}
@@ -62,9 +64,27 @@ def add_offline_reports(app, username: str, images: list[bytes]) -> list[dict]:
     created = []
     for i, image in enumerate(images):
         if image not in predictions:
-            predictions[image] = app.engine.predict_bytes(image, name=f"scan-{i}.jpg")
+            predictions[image] = device_prediction(app, image, f"scan-{i}.jpg")
         created.append(app.reports.create(username, image, f"scan-{i}.jpg", predictions[image]))
     return created
+
+
+def device_prediction(app, image: bytes, name: str):
+    """The shipped model's result when the model is installed; else the result fields a device sends.
+
+    Sync only carries the prediction; the values matter to these tests only as data that must
+    arrive unchanged on the server and on other devices.
+    """
+    if (models_dir() / "model.json").exists():
+        return app.engine.predict_bytes(image, name=name)
+    digest = hashlib.sha256(image).digest()
+    labels = ["Glioma", "Meningioma", "No Tumor", "Pituitary tumor"]
+    label = labels[digest[0] % 4]
+    confidence = 0.5 + digest[1] / 512
+    rest = (1 - confidence) / 3
+    return {"label": label, "label_key": label_key(label), "confidence": confidence,
+            "probabilities": {name_: (confidence if name_ == label else rest) for name_ in labels},
+            "is_brain_mri": True, "model_version": "device-test", "heatmap": None, "image": None}
 
 
 def add_offline_messages(app, sender: str, receiver: str, count: int) -> list[dict]:

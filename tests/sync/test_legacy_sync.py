@@ -77,6 +77,7 @@ def test_doctor_decision_travels_back_through_the_legacy_server(devices, legacy_
 
 def test_messages_both_ways_never_duplicate(devices, legacy_url, legacy_root):
     patient, doctor = _clinic(devices, legacy_url)
+    add_offline_reports(patient.app, "alice", sample_images(1))  # how a doctor learns of a patient
     add_offline_messages(patient.app, "alice", "dr_bob", 3)
     patient.sync()
     assert doctor.sync().messages_pulled == 3

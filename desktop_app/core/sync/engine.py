@@ -135,11 +135,14 @@ class SyncEngine:
             role = (self.store.collection("users").get(me) or {}).get("role")
             try:
                 pull.pull_reports(self, ctx, me, role)
-                for peer in sorted(self._peers(me, role)):
-                    pull.pull_conversation(self, ctx, me, peer)
+                pull.pull_messages(self, ctx, me, self._peers(me, role))
             except AuthRequired as exc:
                 self._flag_login(me, exc)
                 ctx.blocked.add(me)
+            except RequestRejected as exc:
+                # Not fatal for the pass: what this user sends may still go through.
+                log.warning("fetching changes for %s was refused: %s", me, exc.user_message)
+                ctx.report.failed.append(f"fetching changes for {me}: {exc.user_message}")
 
     def _push_all(self, ctx: SyncPass) -> None:
         ctx.blocked |= self._needs_login  # their entries wait for a new sign-in
@@ -287,15 +290,20 @@ class SyncEngine:
         kind, key, payload = (push.entry_field(entry, n) for n in ("kind", "key", "payload"))
         what = f"{kind.replace('_', ' ')} refused by the server: {exc.user_message}"
         log.warning("%s (entry %s)", what, key)
+        first_time = not push.entry_field(entry, "attempts")
         self.store.outbox.mark_failed(key, exc.user_message)
         ctx.report.failed.append(what)
         if kind == "send_message":
+            # The message shows as failed; "Retry" in the chat queues it again (same id, never twice).
             messages = self.store.collection("messages")
             message = messages.get((payload or {}).get("message_id"))
             if message is not None:
                 messages.put(message["id"], {**message, "state": "failed"})
                 ctx.report.changed_messages.add(message["id"])
-        self._notify(owner, "sync_problem", "A change could not be sent", what, (payload or {}).get("report_id"))
+            self.store.outbox.mark_done(key)
+        if first_time:  # other kinds stay queued and are tried again; say so once
+            self._notify(owner, "sync_problem", "A change could not be sent", what,
+                         (payload or {}).get("report_id") or (payload or {}).get("message_id"))
 
     # ---- who and what to sync ------------------------------------------------------------
 
@@ -323,7 +331,7 @@ class SyncEngine:
         return peers
 
     def _pending_count(self) -> int:
-        return len(self.store.outbox.pending())
+        return len(self.store.outbox)
 
     def _seed_capabilities(self) -> None:
         kind = self.state.server_kind

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.core.api_client import ApiError, Page
 from desktop_app.core.sync.ids import legacy_message_match, legacy_report_match
 from desktop_app.core.sync.merge import merge_report
 from desktop_app.core.sync.wire import message_from_wire, report_from_wire
@@ -14,44 +16,78 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+# Asking with a cursor from the start is what tells a cursor-aware server from a legacy one.
+FIRST_CURSOR = 0
+_MAX_PAGES = 10_000  # a bound, not a limit anyone meets: a server that never says "no more" stops here
+
 
 def pull_reports(engine: SyncEngine, ctx: SyncPass, me: str, role: str | None) -> None:
     key = f"reports:{me}"
-    page = engine.call_as(me, lambda c: c.list_reports("all" if role == "doctor" else me, since=engine.state.cursor(key) or "0"))
-    engine.learn_server_kind()
-    for record in page.items:
-        if isinstance(record, dict) and record.get("id"):
-            _merge_report_record(engine, ctx, record)
-            if role == "doctor" and record.get("username"):
-                engine.state.add_peer(me, str(record["username"]))  # whose chat to fetch
-    if page.cursor is not None:
-        engine.state.set_cursor(key, page.cursor)
+    who = "all" if role == "doctor" else me
+    for page in _pages(engine, me, key, lambda c, since: c.list_reports(who, since=since)):
+        for record in page.items:
+            if isinstance(record, dict) and record.get("id"):
+                _merge_report_record(engine, ctx, me, record)
+                if role == "doctor" and record.get("username"):
+                    engine.state.add_peer(me, str(record["username"]))  # whose chat to fetch (legacy)
+
+
+def pull_messages(engine: SyncEngine, ctx: SyncPass, me: str, peers: set[str]) -> None:
+    """One inbox call on a cursor-aware server; each known conversation in full on a legacy one."""
+    if engine.client.capabilities.cursors:
+        _pull_inbox(engine, ctx, me)
+        return
+    for peer in sorted(peers):
+        pull_conversation(engine, ctx, me, peer)
+
+
+def _pull_inbox(engine: SyncEngine, ctx: SyncPass, me: str, peer: str | None = None) -> int:
+    added = 0
+    for page in _pages(engine, me, f"inbox:{me}", lambda c, since: c.get_inbox(since=since)):
+        for record in page.items:
+            if isinstance(record, dict) and record.get("id"):
+                new = _merge_message_record(engine, ctx, record)
+                if peer is None or peer in (record.get("sender"), record.get("receiver")):
+                    added += new
+    return added
 
 
 def pull_conversation(engine: SyncEngine, ctx: SyncPass, me: str, peer: str) -> int:
     """New messages between `me` and `peer`; returns how many were added here."""
-    key = f"messages:{me}|{peer}"
-    page = engine.call_as(me, lambda c: c.get_messages(me, peer, since=engine.state.cursor(key) or "0"))
-    engine.learn_server_kind()
+    if engine.client.capabilities.cursors:
+        return _pull_inbox(engine, ctx, me, peer)
     added = 0
-    for record in page.items:
-        if isinstance(record, dict) and record.get("id"):
-            added += _merge_message_record(engine, ctx, record)
-    if page.cursor is not None:
-        engine.state.set_cursor(key, page.cursor)
+    for page in _pages(engine, me, f"messages:{me}|{peer}", lambda c, since: c.get_messages(me, peer, since=since)):
+        for record in page.items:
+            if isinstance(record, dict) and record.get("id"):
+                added += _merge_message_record(engine, ctx, record)
     return added
 
 
-def _merge_report_record(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any]) -> None:
+def _pages(engine: SyncEngine, me: str, key: str, fetch) -> Iterator[Page]:
+    """Pages after the stored cursor; the cursor is saved only after its page was merged."""
+    for _ in range(_MAX_PAGES):
+        cursor = engine.state.cursor(key)
+        page = engine.call_as(me, lambda c, since=FIRST_CURSOR if cursor is None else cursor: fetch(c, since))
+        engine.learn_server_kind()
+        yield page
+        if page.cursor is None:
+            return  # legacy: the full list, every time
+        engine.state.set_cursor(key, page.cursor)
+        if not page.has_more:
+            return
+
+
+def _merge_report_record(engine: SyncEngine, ctx: SyncPass, me: str, record: dict[str, Any]) -> None:
     reports = engine.store.collection("reports")
     server_id = str(record["id"])
     local_id = engine.report_ids.local_id(server_id)
     if local_id is None:
         local_id = _claim_own_report(engine, ctx, record)
-        if local_id == "":
-            return  # ours, still being sent: the push maps it by its client id
     if local_id is None:
         doc = report_from_wire(record, doctor=engine.assigned_doctor(record.get("username")), now_ms=ctx.now_ms)
+        if record.get("has_image"):
+            doc["image_hash"], doc["image_name"] = _fetch_image(engine, me, str(record["id"])), "scan"
         reports.put(doc["id"], doc)
         engine.report_ids.remember(server_id, doc["id"])
         ctx.report.reports_pulled += 1
@@ -75,8 +111,21 @@ def _merge_report_record(engine: SyncEngine, ctx: SyncPass, record: dict[str, An
         engine.notify_conflict(merged.doc)
 
 
+def _fetch_image(engine: SyncEngine, me: str, server_id: str) -> str | None:
+    """The scan of a report made on another device, so a doctor can review it here."""
+    try:
+        return engine.store.blobs.put(engine.call_as(me, lambda c: c.report_image(server_id)))
+    except (ApiError, OSError) as exc:
+        log.warning("the scan of report %s could not be fetched: %s", server_id, exc)
+        return None
+
+
 def _claim_own_report(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any]) -> str | None:
-    """A server report we sent whose answer was lost. Returns its local id, "" to skip it, None if not ours."""
+    """A legacy server's report that is ours but whose answer was lost: its local id, or None.
+
+    On a server that honours client ids nothing is guessed: a pulled copy is folded into the
+    original when the resent create returns the same server id (`SyncEngine.map_report`).
+    """
     reports = engine.store.collection("reports")
     client_id = record.get("client_report_id")
     if client_id and reports.get(str(client_id)) is not None:
@@ -85,10 +134,8 @@ def _claim_own_report(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any])
     for local_id, entry_key in ctx.unsent_creates.items():
         local = reports.get(local_id)
         attempt = engine.state.attempt(entry_key)
-        if local is None or attempt is None or local.get("username") != record.get("username"):
+        if local is None or attempt is None or not engine.client.capabilities.legacy:
             continue
-        if not engine.client.capabilities.legacy:
-            return ""  # the project server honours client ids: resending maps it exactly
         if legacy_report_match([record], engine.report_ids, local, attempt) is not None:
             engine.adopt_report(ctx, local_id, entry_key, str(record["id"]))
             return local_id
@@ -107,11 +154,9 @@ def _merge_message_record(engine: SyncEngine, ctx: SyncPass, record: dict[str, A
     for local_id, entry_key in ctx.unsent_messages.items():
         local = messages.get(local_id)
         attempt = engine.state.attempt(entry_key)
-        if local is None or attempt is None:
+        if local is None or attempt is None or not engine.client.capabilities.legacy:
             continue
         if legacy_message_match([record], engine.message_ids, local, attempt) is not None:
-            if not engine.client.capabilities.legacy:
-                return 0  # resending with its client id maps it exactly
             engine.adopt_message(ctx, local_id, entry_key, server_id)
             return 0
     doc = message_from_wire(record, now_ms=ctx.now_ms)

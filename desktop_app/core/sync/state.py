@@ -39,10 +39,10 @@ class SyncState:
         self._doc["last_sync_at"] = ms
         self._save()
 
-    def cursor(self, key: str) -> str | None:
+    def cursor(self, key: str) -> Any:
         return self._doc.setdefault("cursors", {}).get(key)
 
-    def set_cursor(self, key: str, cursor: str) -> None:
+    def set_cursor(self, key: str, cursor: Any) -> None:
         cursors = self._doc.setdefault("cursors", {})
         if cursors.get(key) != cursor:
             cursors[key] = cursor
