@@ -90,9 +90,33 @@ class FederatedClient:
         return self.history.active_version() or self.base_head().version
 
     def restore(self) -> None:
-        """Puts the active version into the engine (on start-up, after a restart)."""
+        """Puts the active version into the engine (on start-up, after a rollback)."""
         entry = self.history.active_entry()
         engine_bridge.apply_head(self.engine, self.active_head() if entry else None)
+
+    def restore_on_start(self) -> bool:
+        """Like `restore`, but a version that no longer fits the installed model is left unused.
+
+        After an app update ships another model file, an old federated head would be meaningless
+        (other embeddings) or unloadable (other shapes): predictions then use the shipped head.
+        """
+        entry = self.history.active_entry()
+        if entry is None:
+            return False
+        try:
+            head = self.active_head()
+            check_shapes(head.arrays(), self.base_head().arrays())
+        except FederatedError as exc:
+            log.warning("federated weights %s not used: %s", entry["version"], exc.user_message)
+            return False
+        made_for = (entry.get("meta") or {}).get("model_id")
+        if made_for and made_for != engine_bridge.model_id(self.engine):
+            log.warning(
+                "federated weights %s were made for another model file; not used", entry["version"]
+            )
+            return False
+        engine_bridge.apply_head(self.engine, head)
+        return True
 
     # ---- local dataset ---------------------------------------------------------------------
 
@@ -275,8 +299,11 @@ class FederatedClient:
             npz_bytes,
             source="global",
             meta={
-                k: meta.get(k)
-                for k in ("round", "contributors", "total_examples", "strategy", "updated")
+                **{
+                    k: meta.get(k)
+                    for k in ("round", "contributors", "total_examples", "strategy", "updated")
+                },
+                "model_id": engine_bridge.model_id(self.engine),
             },
         )
         engine_bridge.apply_head(self.engine, head)
