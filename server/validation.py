@@ -9,6 +9,7 @@ from flask import request
 from server.errors import ApiError
 
 MAX_NAME = 150
+MAX_CURSOR = 2**62  # fits a 64-bit database integer
 
 
 def json_body() -> dict[str, Any]:
@@ -64,8 +65,8 @@ def cursor(body: dict[str, Any], key: str = "since") -> int | None:
         return None
     if isinstance(value, bool):
         raise ApiError(400, "invalid_cursor")
-    if isinstance(value, int) and value >= 0:
+    if isinstance(value, int) and 0 <= value <= MAX_CURSOR:
         return value
-    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+    if isinstance(value, str) and len(value) <= 19 and value.isascii() and value.isdigit() and int(value) <= MAX_CURSOR:
         return int(value)
     raise ApiError(400, "invalid_cursor")
