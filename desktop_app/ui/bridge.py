@@ -89,7 +89,8 @@ class SyncStatusSource(QObject):
         if self._busy:
             return
         self._busy = True
-        run_in_background(self._read, on_result=self._apply, on_finished=self._done)
+        run_in_background(self._read, on_result=self._apply, on_finished=self._done,
+                          owner=self)
 
     def _done(self) -> None:
         self._busy = False

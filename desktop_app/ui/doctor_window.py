@@ -1,9 +1,10 @@
 """The doctor's main window: the shell, filled by `desktop_app.ui.doctor.screens` when installed.
 
-Plug-in contract: `desktop_app.ui.doctor.screens.doctor_screens(services, user, window)` returns
-`[(key, title, icon_name, widget), ...]` in navigation order. Icon names are files in
-`resources/icons/`. `window.open_screen(key)` navigates; `window.events.event(topic, data)` relays
-core events on the UI thread.
+Plug-in contract: `desktop_app.ui.doctor.screens.doctor_screens(services, window)` returns
+`[(title, icon, widget), ...]` in navigation order; icon is a QIcon or the name of a file in
+`resources/icons/`. A widget with a `logout_requested` signal signs the doctor out.
+`window.open_screen(key)` navigates (key: the title in lower case, spaces as underscores);
+`window.events.event(topic, data)` relays core events on the UI thread.
 """
 
 from __future__ import annotations
@@ -16,13 +17,13 @@ from desktop_app.ui.widgets.common import EmptyState, Screen
 log = logging.getLogger(__name__)
 
 DOCTOR_PLACES = (
-    ("dashboard", "Dashboard", "dashboard", "Your day at a glance will appear here."),
-    ("reports", "Reports", "reports", "Scans waiting for your review will appear here."),
-    ("patients", "Patients", "patients", "Patients who chose you as their doctor appear here."),
-    ("chat", "Chat", "chat", "Conversations with your patients appear here."),
-    ("federated", "Federated learning", "federated",
+    ("Dashboard", "dashboard", "Your day at a glance will appear here."),
+    ("Reports", "reports", "Scans waiting for your review will appear here."),
+    ("Patients", "patients", "Patients who chose you as their doctor appear here."),
+    ("Chat", "chat", "Conversations with your patients appear here."),
+    ("Federated learning", "federated",
      "Improve the model with this clinic's reviewed cases, without sharing images."),
-    ("profile", "Profile", "profile", "Your name, specialty and clinic."),
+    ("Profile", "profile", "Your name, specialty and clinic."),
 )
 
 
@@ -36,8 +37,11 @@ class DoctorWindow(MainWindow):
     def __init__(self, services, user, *, sync_worker=None) -> None:
         super().__init__(services, user, role_title="Doctor")
         self.sync_worker = sync_worker
-        for key, title, icon_name, widget in self._screens():
-            self.add_screen(key, title, icon_name, widget)
+        for title, icon_name, widget in self._screens():
+            self.add_screen(title.lower().replace(" ", "_"), title, icon_name, widget)
+            logout = getattr(widget, "logout_requested", None)
+            if logout is not None:
+                logout.connect(self.logout_requested.emit)
 
     def _screens(self) -> list[tuple]:
         try:
@@ -47,6 +51,6 @@ class DoctorWindow(MainWindow):
                 raise  # a real bug inside the doctor screens must not hide behind empty ones
             log.info("doctor screens not installed; showing empty screens")
         else:
-            return list(doctor_screens(self.services, self.user, self))
-        return [(key, title, icon_name, _empty_screen(title, icon_name, body))
-                for key, title, icon_name, body in DOCTOR_PLACES]
+            return list(doctor_screens(self.services, self))
+        return [(title, icon_name, _empty_screen(title, icon_name, body))
+                for title, icon_name, body in DOCTOR_PLACES]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -12,12 +12,14 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
+    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from desktop_app.ui.theme import MIN_WINDOW, icon, svg_pixmap
+from desktop_app.ui.theme import MIN_WINDOW, svg_pixmap
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
 
@@ -81,6 +83,35 @@ class _CardPage(QWidget):
         self.error.setVisible(bool(text))
 
 
+class RoleCard(QPushButton):
+    """A large button with an icon, a title and one line of explanation."""
+
+    def __init__(self, title: str, text: str, icon_name: str) -> None:
+        super().__init__()
+        self.setProperty("kind", "roleCard")
+        self.setAccessibleName(title)
+        self.setAccessibleDescription(text)
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumHeight(130)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(20, 16, 20, 16)
+        row.setSpacing(14)
+        picture = QLabel(self)
+        picture.setPixmap(svg_pixmap(icon_name, 36, "#1F6FD1"))
+        row.addWidget(picture, 0, Qt.AlignmentFlag.AlignTop)
+        column = QVBoxLayout()
+        column.setSpacing(4)
+        heading = label(title, "section")
+        body = label(text, "muted", wrap=True)
+        column.addWidget(heading)
+        column.addWidget(body)
+        column.addStretch(1)
+        row.addLayout(column, 1)
+        for child in (picture, heading, body):
+            child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+
+
 class RolePage(_CardPage):
     chosen = Signal(str)
 
@@ -92,14 +123,12 @@ class RolePage(_CardPage):
         row = QHBoxLayout()
         row.setSpacing(16)
         self.buttons = {}
-        for role, text, icon_name in (
-            ("patient", "I am a patient\nUpload a scan, see results, talk to my doctor", "patient"),
-            ("doctor", "I am a doctor\nReview scans and answer my patients", "stethoscope"),
+        for role, title, text, icon_name in (
+            ("patient", "I am a patient", "Upload a scan, see my results, talk to my doctor",
+             "patient"),
+            ("doctor", "I am a doctor", "Review scans and answer my patients", "stethoscope"),
         ):
-            choice = button(text, "roleCard", accessible=f"Continue as {role}")
-            choice.setIcon(icon(icon_name))
-            choice.setIconSize(QSize(32, 32))
-            choice.setMinimumHeight(120)
+            choice = RoleCard(title, text, icon_name)
             choice.clicked.connect(lambda _=False, r=role: self.chosen.emit(r))
             row.addWidget(choice)
             self.buttons[role] = choice
@@ -309,7 +338,7 @@ class AuthWindow(QWidget):
     # ----- sign in ---------------------------------------------------------------------
     def _sign_in(self, username: str, password: str) -> None:
         self.login_page.set_busy(True)
-        run_in_background(self.services.accounts.login, username, password,
+        run_in_background(self.services.accounts.login, username, password, owner=self,
                           on_result=self._signed_in, on_error=self._login_failed,
                           on_finished=lambda: self.login_page.set_busy(False))
 
@@ -341,11 +370,11 @@ class AuthWindow(QWidget):
             self.pages.setCurrentWidget(self.register_page)
             self.register_page.full_name.setFocus()
 
-        run_in_background(load, on_result=show, on_error=self._login_failed)
+        run_in_background(load, on_result=show, on_error=self._login_failed, owner=self)
 
     def _register(self, details: dict) -> None:
         self.register_page.set_busy(True)
-        run_in_background(lambda: self.services.accounts.register(**details),
+        run_in_background(lambda: self.services.accounts.register(**details), owner=self,
                           on_result=self.signed_in.emit,
                           on_error=lambda exc: self.register_page.show_error(user_message(exc)),
                           on_finished=lambda: self.register_page.set_busy(False))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -38,7 +38,7 @@ def display_name(user) -> str:
 class ScreenEntry:
     key: str
     title: str
-    icon_name: str
+    icon_name: str | QIcon
     widget: QWidget
     item: QListWidgetItem
 
@@ -152,8 +152,8 @@ class MainWindow(QMainWindow):
         )
 
     # ----- screens ---------------------------------------------------------------------
-    def add_screen(self, key: str, title: str, icon_name: str, widget: QWidget) -> ScreenEntry:
-        item = QListWidgetItem(icon(icon_name), title)
+    def add_screen(self, key: str, title: str, icon_name: str | QIcon, widget: QWidget) -> ScreenEntry:
+        item = QListWidgetItem(icon_name if isinstance(icon_name, QIcon) else icon(icon_name), title)
         item.setData(Qt.ItemDataRole.UserRole, key)
         item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
         item.setSizeHint(QSize(0, 40))

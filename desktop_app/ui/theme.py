@@ -64,12 +64,12 @@ def svg_pixmap(name: str, size: int, colour: str | None = None) -> QPixmap:
     return pixmap
 
 
-def icon(name: str) -> QIcon:
-    """A navigation icon: slate normally, accent blue when selected."""
+def icon(name: str, colour: str | None = None) -> QIcon:
+    """An icon: slate (or `colour`) normally, accent blue when selected."""
     result = QIcon()
     for size in (20, 24, 32):
-        result.addPixmap(svg_pixmap(name, size), QIcon.Mode.Normal)
-        result.addPixmap(svg_pixmap(name, size, SELECTED_INK), QIcon.Mode.Selected)
+        result.addPixmap(svg_pixmap(name, size, colour), QIcon.Mode.Normal)
+        result.addPixmap(svg_pixmap(name, size, colour or SELECTED_INK), QIcon.Mode.Selected)
     return result
 
 

@@ -70,7 +70,7 @@ class DashboardScreen(Screen):
                                            ("history", "See all results", "history", None),
                                            ("emergency", "Emergency help", "emergency", None)):
             action = button(text, kind)
-            action.setIcon(icon(icon_name))
+            action.setIcon(icon(icon_name, "#FFFFFF" if kind == "primary" else None))
             action.clicked.connect(lambda _=False, k=key: self.ctx.navigate(k))
             row.addWidget(action)
         row.addStretch(1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
+import shiboken6
 from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
@@ -39,7 +40,7 @@ MineRole = Qt.ItemDataRole.UserRole + 2
 FOREGROUND_POLL_S = 3  # while the conversation is on screen, as the clinic's earlier app did
 BACKGROUND_POLL_S = 15  # window in the background: poll slower
 MAX_MESSAGE_CHARS = 4000
-STATE_TEXT = {"sending": "Sending…", "sent": "Sent", "failed": "Not sent — click to retry"}
+STATE_TEXT = {"sending": "Waiting to send", "sent": "Sent", "failed": "Not sent — click to retry"}
 
 
 class ChatMessageModel(QAbstractListModel):
@@ -226,7 +227,7 @@ class ChatView(QWidget):
         self._apply_poll_rate()
         app = QGuiApplication.instance()
         if app is not None:
-            app.applicationStateChanged.connect(lambda _state: self._apply_poll_rate())
+            app.applicationStateChanged.connect(self._apply_poll_rate)
 
     # ----- data ------------------------------------------------------------------------
     def set_me(self, me: str) -> None:
@@ -238,7 +239,11 @@ class ChatView(QWidget):
         self.model.set_messages(messages)
         self._stack.setCurrentWidget(self.list if messages else self.empty)
         if grew or at_bottom:
-            QTimer.singleShot(0, self.list.scrollToBottom)
+            QTimer.singleShot(0, self._scroll_to_bottom)
+
+    def _scroll_to_bottom(self) -> None:
+        if shiboken6.isValid(self.list):  # the view may be gone by the time the timer fires
+            self.list.scrollToBottom()
 
     def set_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -273,7 +278,7 @@ class ChatView(QWidget):
         return bar.value() >= bar.maximum() - 4
 
     # ----- polling ---------------------------------------------------------------------
-    def _apply_poll_rate(self) -> None:
+    def _apply_poll_rate(self, _state=None) -> None:
         active = QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
         self._timer.setInterval((FOREGROUND_POLL_S if active else BACKGROUND_POLL_S) * 1000)
 
@@ -339,7 +344,7 @@ class ConversationPanel(QWidget):
             return
         self._loading = True
         peer = self.peer
-        run_in_background(self._load, on_result=lambda msgs: self._show(peer, msgs),
+        run_in_background(self._load, owner=self, on_result=lambda msgs: self._show(peer, msgs),
                           on_error=self._failed, on_finished=self._done)
 
     def _done(self) -> None:
@@ -361,7 +366,7 @@ class ConversationPanel(QWidget):
     def send(self, text: str) -> None:
         if not self.peer:
             return
-        run_in_background(self.chat.send, self.me, self.peer, text,
+        run_in_background(self.chat.send, self.me, self.peer, text, owner=self,
                           on_result=lambda _m: self._after_write(),
                           on_error=lambda exc: self._send_failed(text, exc))
 
@@ -370,7 +375,7 @@ class ConversationPanel(QWidget):
         self._failed(exc)
 
     def retry(self, message_id: str) -> None:
-        run_in_background(self.chat.retry, message_id,
+        run_in_background(self.chat.retry, message_id, owner=self,
                           on_result=lambda _m: self._after_write(), on_error=self._failed)
 
     def _after_write(self) -> None:

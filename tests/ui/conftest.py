@@ -1,0 +1,135 @@
+"""Fixtures for the desktop UI tests: a real store in a temp dir, accounts, the real model, sample scans."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from desktop_app.paths import models_dir, resources_dir
+
+PASSWORD = "correct horse 1"
+SCAN_SUFFIXES = (".jpg", ".jpeg", ".png", ".dcm")
+
+
+@pytest.fixture
+def services(tmp_path):
+    from desktop_app.core.services import AppServices
+
+    app = AppServices.open(tmp_path / "data")
+    yield app
+    from desktop_app.ui.workers import wait_for_background
+
+    wait_for_background(30000)  # nothing may still be writing when the store closes
+    app.close()
+
+
+@pytest.fixture
+def doctor(services):
+    """A doctor account on this computer (signed out again)."""
+    user = services.accounts.register("dr.lee", "lee@clinic.example", PASSWORD, "doctor",
+                                      full_name="Mina Lee", specialty="Neuroradiology",
+                                      clinic="Riverside Clinic", phone="+44 20 7946 0000")
+    services.accounts.logout()
+    return user
+
+
+@pytest.fixture
+def patient(services, doctor):
+    """A signed-in patient assigned to `doctor`."""
+    return services.accounts.register("anna", "anna@example.org", PASSWORD, "patient",
+                                      full_name="Anna Kowalska", doctor=doctor.username)
+
+
+@pytest.fixture
+def make_controller(qtbot, services):
+    """Builds the app controller (windowed, not full screen) and tears its window down after."""
+    import shiboken6
+
+    from desktop_app.ui.app import AppController
+
+    made = []
+
+    def make(**options):
+        controller = AppController(services, full_screen=False, **options)
+        controller.start()
+        made.append(controller)
+        return controller
+
+    yield make
+    for controller in made:
+        controller.idle.detach()
+        window = controller.window
+        if window is not None and shiboken6.isValid(window):
+            if hasattr(window, "shutdown"):
+                window.shutdown()
+            window.allow_close = True
+            window.close()
+            window.deleteLater()
+    settle(qtbot)
+
+
+def _model_present() -> bool:
+    folder = models_dir()
+    return folder.is_dir() and any(folder.glob("*.tflite"))
+
+
+def sample_scans() -> list[Path]:
+    folder = resources_dir() / "samples"
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in SCAN_SUFFIXES)
+
+
+@pytest.fixture
+def engine_ready(services):
+    """The real inference engine; skips (with the reason) only when the model is not installed."""
+    if not _model_present():
+        pytest.skip(f"no .tflite model in {models_dir()} yet: run the training export first")
+    return services.engine
+
+
+@pytest.fixture
+def mri_scan(engine_ready) -> Path:
+    """A shipped sample brain MRI that the model accepts as an MRI."""
+    for path in sample_scans():
+        if engine_ready.predict_file(path).is_brain_mri:
+            return path
+    pytest.skip(f"no sample brain MRI in {resources_dir() / 'samples'} yet")
+
+
+@pytest.fixture
+def photo_file(tmp_path) -> Path:
+    """A colourful everyday picture (not an MRI): a sunset-like gradient with a red disc."""
+    height, width = 480, 640
+    y, x = np.mgrid[0:height, 0:width]
+    rgb = np.stack([
+        np.clip(255 - y * 0.2, 0, 255),
+        np.clip(120 + x * 0.15, 0, 255),
+        np.clip(60 + y * 0.35, 0, 255),
+    ], axis=-1).astype(np.uint8)
+    disc = (x - 420) ** 2 + (y - 160) ** 2 < 60 ** 2
+    rgb[disc] = (240, 40, 30)
+    path = tmp_path / "holiday.jpg"
+    buffer = io.BytesIO()
+    Image.fromarray(rgb, "RGB").save(buffer, format="JPEG", quality=92)
+    path.write_bytes(buffer.getvalue())
+    return path
+
+
+@pytest.fixture
+def corrupt_file(tmp_path) -> Path:
+    path = tmp_path / "scan.jpg"
+    path.write_bytes(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8)  # a JPEG header, then garbage
+    return path
+
+
+def settle(qtbot, ms: int = 50) -> None:
+    """Lets queued signals from finished background work arrive."""
+    from desktop_app.ui.workers import wait_for_background
+
+    wait_for_background(30000)
+    qtbot.wait(ms)

@@ -1,0 +1,167 @@
+"""The patient's screens driven as a patient would: every entry, chat, emergency, notifications."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+
+from desktop_app.ui.app import build_main_window
+from desktop_app.ui.patient.window import PATIENT_SCREENS, PatientWindow
+from desktop_app.ui.widgets.chat_view import MessageRole
+
+from .conftest import settle
+
+
+@pytest.fixture
+def window(qtbot, services, patient) -> PatientWindow:
+    win = build_main_window(services, patient)
+    qtbot.addWidget(win)
+    win.show()
+    settle(qtbot)
+    yield win
+    win.shutdown()
+
+
+def test_every_entry_opens_a_real_screen_with_an_empty_state(qtbot, window):
+    for key, *_ in PATIENT_SCREENS:
+        screen = window.navigate(key)
+        settle(qtbot)
+        assert window.stack.currentWidget() is screen
+        assert screen.isVisible()
+        assert screen.title_label.text()  # every screen says what it is
+    history = window.screen("history")
+    assert history.list_stack.currentWidget() is history.empty
+    notifications = window.screen("notifications")
+    assert notifications.stack.currentWidget() is notifications.empty
+
+
+def test_keyboard_moves_through_the_navigation(qtbot, window):
+    window.nav.setFocus()
+    window.nav.setCurrentRow(0)
+    qtbot.keyClick(window.nav, Qt.Key.Key_Down)
+    assert window.current_key() == "new_scan"
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.current_key() == "history"
+
+
+def test_dashboard_greets_by_name_and_says_no_scans_yet(qtbot, window):
+    dashboard = window.navigate("dashboard")
+    settle(qtbot)
+    assert "Anna" in dashboard.title_label.text()
+    assert dashboard.latest_label.text() == "No scans yet"
+    qtbot.mouseClick(dashboard.latest_open, Qt.MouseButton.LeftButton)
+    assert window.current_key() == "new_scan"
+
+
+def test_my_doctor_shows_the_assigned_doctor_and_starts_a_chat(qtbot, window):
+    screen = window.navigate("my_doctor")
+    qtbot.waitUntil(lambda: screen.card.isVisible(), timeout=5000)
+    assert screen.name.text() == "Dr. Mina Lee"
+    assert screen.fields["specialty"].text() == "Neuroradiology"
+    assert screen.fields["clinic"].text() == "Riverside Clinic"
+    qtbot.mouseClick(screen.chat_button, Qt.MouseButton.LeftButton)
+    assert window.current_key() == "chat"
+
+
+def test_chat_send_saves_and_queues_the_message(qtbot, services, window):
+    chat = window.navigate("chat")
+    view = chat.panel.view
+    qtbot.keyClicks(view.input, "Hello doctor, I uploaded my scan.")
+    qtbot.keyClick(view.input, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1, timeout=5000)
+    shown = view.model.index(0).data(MessageRole)
+    assert shown["message"] == "Hello doctor, I uploaded my scan."
+    assert shown["state"] == "sending"
+    assert view.input.toPlainText() == ""
+    kinds = [entry.kind for entry in services.store.outbox.pending()]
+    assert "send_message" in kinds
+    assert services.chat.conversation("anna", "dr.lee")[0]["receiver"] == "dr.lee"
+
+
+def test_chat_shows_the_doctors_reply_and_clears_the_unread_badge(qtbot, services, window):
+    services.accounts.logout()
+    services.accounts.login("dr.lee", "correct horse 1")
+    services.chat.send("dr.lee", "anna", "Your scan arrived, I will review it today.")
+    services.accounts.logout()
+    services.accounts.login("anna", "correct horse 1")
+    window.refresh_badges()
+    qtbot.waitUntil(lambda: "(1)" in window.screens["chat"].item.text(), timeout=5000)
+    chat = window.navigate("chat")
+    qtbot.waitUntil(lambda: chat.panel.view.model.rowCount() == 1, timeout=5000)
+    qtbot.waitUntil(lambda: window.screens["chat"].item.text() == "Chat", timeout=5000)
+    assert services.chat.unread_count("anna") == 0
+
+
+def test_failed_message_retries_on_click(qtbot, services, window):
+    message = services.chat.send("anna", "dr.lee", "Are you there?")
+    services.store.collection("messages").put(message["id"], {**message, "state": "failed"})
+    chat = window.navigate("chat")
+    view = chat.panel.view
+    qtbot.waitUntil(lambda: view.model.rowCount() == 1
+                    and view.model.index(0).data(MessageRole)["state"] == "failed", timeout=5000)
+    rect = view.list.visualRect(view.model.index(0))
+    qtbot.mouseClick(view.list.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.waitUntil(lambda: view.model.index(0).data(MessageRole)["state"] == "sending",
+                    timeout=5000)
+
+
+def test_emergency_shows_numbers_and_sends_an_urgent_message(qtbot, services, window):
+    screen = window.navigate("emergency")
+    qtbot.waitUntil(lambda: screen._loaded, timeout=5000)
+    texts = [w.text() for w in screen.numbers.findChildren(type(screen.title_label))]
+    assert "112" in texts
+    assert screen.signs.findChildren(type(screen.title_label))
+    screen.send_urgent("URGENT: sudden severe headache since this morning")
+    qtbot.waitUntil(lambda: screen.urgent_status.isVisible(), timeout=5000)
+    sent = services.chat.conversation("anna", "dr.lee")
+    assert sent and sent[-1]["message"].startswith("URGENT:")
+
+
+def test_emergency_numbers_follow_the_clinic_setting(qtbot, services, patient):
+    services.settings.set("emergency_numbers", [{"label": "Riverside Clinic", "number": "0800 123"}])
+    win = build_main_window(services, patient)
+    qtbot.addWidget(win)
+    screen = win.navigate("emergency")
+    qtbot.waitUntil(lambda: screen._loaded, timeout=5000)
+    texts = [w.text() for w in screen.numbers.findChildren(type(screen.title_label))]
+    assert "0800 123" in texts and "112" not in texts
+    win.shutdown()
+
+
+def test_health_tips_come_from_the_shipped_content(qtbot, services, window):
+    screen = window.navigate("tips")
+    qtbot.waitUntil(lambda: screen._loaded, timeout=5000)
+    titles = [t["title"] for t in services.content.health_tips()]
+    assert titles and screen.grid.count() == len(titles)
+
+
+def test_notifications_read_and_unread(qtbot, services, window):
+    services.notifications.add("anna", "info", "Clinic closed on Friday", "Open again Monday.")
+    services.notifications.add("anna", "new_message", "New message", "Dr. Lee wrote to you.")
+    screen = window.navigate("notifications")
+    qtbot.waitUntil(lambda: screen.model.rowCount() == 2, timeout=5000)
+    qtbot.waitUntil(lambda: "(2)" in window.screens["notifications"].item.text(), timeout=5000)
+    first_unread = screen.model.index(0, 0).data()
+    assert first_unread == "●"
+    qtbot.mouseClick(screen.mark_all, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: services.notifications.unread_count("anna") == 0, timeout=5000)
+    qtbot.waitUntil(lambda: screen.model.index(0, 0).data() == "", timeout=5000)
+    qtbot.waitUntil(lambda: window.screens["notifications"].item.text() == "Notifications",
+                    timeout=5000)
+
+
+def test_status_bar_shows_offline_pending_and_user(qtbot, services, window):
+    services.chat.send("anna", "dr.lee", "one")
+    window.sync_status.refresh()
+    qtbot.waitUntil(lambda: "waiting to sync" in window.status_pending.text(), timeout=5000)
+    assert "no server configured" in window.status_connection.text()
+    assert "Anna Kowalska" in window.status_user.text()
+
+
+def test_window_fits_the_minimum_size(qtbot, window):
+    window.resize(1024, 700)
+    assert window.minimumSize().width() <= 1024 and window.minimumSize().height() <= 700
+    for key, *_ in PATIENT_SCREENS:
+        window.navigate(key)
+        settle(qtbot, 10)
+        assert window.stack.currentWidget().width() > 600
