@@ -86,6 +86,7 @@ def test_idle_logout_leaves_nothing_of_the_previous_patient(qtbot, kiosk_service
     assert kiosk_services.accounts.current_user is None
 
     # The next patient gets a brand-new window with none of the previous one's state.
+    controller.idle.set_timeout_ms(120_000)
     kiosk_services.accounts.register("ben", "ben@example.org", PASSWORD, "patient", doctor="dr.lee")
     kiosk_services.accounts.logout()
     window2 = _sign_in(qtbot, controller, "ben")
