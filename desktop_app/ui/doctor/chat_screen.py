@@ -10,6 +10,7 @@ from desktop_app.ui.widgets.common import Screen, format_time, label
 from desktop_app.ui.workers import run_in_background
 
 PEER_ROLE = Qt.ItemDataRole.UserRole + 1
+COMPOSER_HINT = "Write a message…  (Enter sends, Shift+Enter for a new line)"
 
 
 def conversation_rows(chat, doctor: str, patients: list) -> list[dict]:
@@ -119,3 +120,5 @@ class DoctorChatScreen(Screen):
         self.peer_title.setText(self.name_of(peer) if peer else "")
         if peer != self.panel.peer:
             self.panel.set_peer(peer)
+            if peer:  # the composer keeps an earlier "no one to write to" hint otherwise
+                self.panel.view.input.setPlaceholderText(COMPOSER_HINT)

@@ -85,11 +85,10 @@ class DoctorDashboard(Screen):
         oldest.body.addWidget(self.oldest_hint)
         self.oldest_list = QListWidget(oldest)
         self.oldest_list.setAccessibleName("Oldest pending reports")
-        self.oldest_list.setMinimumHeight(220)
+        self.oldest_list.setMinimumHeight(8 * (self.fontMetrics().height() + 14))
         self.oldest_list.itemActivated.connect(self._on_activated)
-        oldest.body.addWidget(self.oldest_list)
-        self.content.addWidget(oldest)
-        self.content.addStretch(1)
+        oldest.body.addWidget(self.oldest_list, 1)
+        self.content.addWidget(oldest, 1)
 
     def show_reports(self, reports: list[dict], name_of, doctor: str) -> None:
         counts = {"pending": 0, "approved": 0, "rejected": 0}

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QFormLayout, QLineEdit, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
@@ -50,9 +50,9 @@ class DoctorProfileScreen(Screen):
         self.save_button = button("Save details", "primary")
         self.save_button.clicked.connect(self.save_details)
         self.details_message = label("", "muted", wrap=True)
-        details.body.addWidget(self.save_button)
+        details.body.addWidget(self.save_button, 0, Qt.AlignmentFlag.AlignLeft)
         details.body.addWidget(self.details_message)
-        self.content.addWidget(details)
+        details.body.addStretch(1)
 
         password = Card("Change password", self)
         password_form = QFormLayout()
@@ -68,9 +68,14 @@ class DoctorProfileScreen(Screen):
         self.password_button.clicked.connect(self.change_password)
         self.confirm_password.returnPressed.connect(self.change_password)
         self.password_message = label("", "muted", wrap=True)
-        password.body.addWidget(self.password_button)
+        password.body.addWidget(self.password_button, 0, Qt.AlignmentFlag.AlignLeft)
         password.body.addWidget(self.password_message)
-        self.content.addWidget(password)
+        password.body.addStretch(1)
+        cards = QHBoxLayout()
+        cards.setSpacing(16)
+        cards.addWidget(details, 3)
+        cards.addWidget(password, 2)
+        self.content.addLayout(cards)
         self.content.addStretch(1)
         self.refresh()
 

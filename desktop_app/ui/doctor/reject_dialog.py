@@ -70,6 +70,11 @@ class RejectDialog(QDialog):
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self.activateWindow()
+        self.finding_buttons["glioma"].setFocus()  # arrow keys then move between findings
+
     def keyPressEvent(self, event) -> None:  # noqa: N802
         ctrl_enter = (event.modifiers() & Qt.KeyboardModifier.ControlModifier
                       and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter))

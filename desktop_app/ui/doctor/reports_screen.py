@@ -27,6 +27,7 @@ from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.report_model import (
     CONFIDENCE,
     DATE,
+    LABEL,
     PATIENT,
     REVIEWER,
     STATUS,
@@ -67,7 +68,6 @@ class ReportsTable(QTableView):
         vertical.setDefaultSectionSize(max(30, self.fontMetrics().height() + 14))
         header = self.horizontalHeader()
         header.setHighlightSections(False)
-        header.setStretchLastSection(True)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.doubleClicked.connect(lambda _index: self.open_requested.emit())
 
@@ -78,10 +78,16 @@ class ReportsTable(QTableView):
         super().keyPressEvent(event)
 
     def size_columns(self) -> None:
-        unit = self.fontMetrics().horizontalAdvance("M")
-        widths = {PATIENT: 16, DATE: 12, 2: 11, CONFIDENCE: 7, STATUS: 11, REVIEWER: 12}
-        for column, ems in widths.items():
-            self.setColumnWidth(column, ems * unit)
+        """Widths from the font (so 150% scaling still fits); the patient column takes the rest."""
+        metrics = self.fontMetrics()
+        padding = 4 * metrics.horizontalAdvance("M")
+        samples = {DATE: "28 Nov 2026 14:05", LABEL: "Pituitary tumor", CONFIDENCE: "Confidence",
+                   STATUS: "Pending review ⚠", REVIEWER: "Dr. Amelia Reed"}
+        header = self.horizontalHeader()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(PATIENT, QHeaderView.ResizeMode.Stretch)
+        for column, sample in samples.items():
+            self.setColumnWidth(column, metrics.horizontalAdvance(sample) + padding)
 
 
 class ReportsScreen(QWidget):
@@ -167,10 +173,11 @@ class ReportsScreen(QWidget):
             edit.setDisplayFormat("dd MMM yyyy")
             edit.setAccessibleName(name)
             edit.setEnabled(False)
-            edit.dateChanged.connect(self._on_date_filter)
         today = QDate.currentDate()
         self.date_from.setDate(today.addDays(-30))
         self.date_to.setDate(today)
+        for edit in (self.date_from, self.date_to):
+            edit.dateChanged.connect(self._on_date_filter)
         self.date_check.toggled.connect(self._on_date_filter)
         filters.addWidget(self.date_check)
         filters.addWidget(self.date_from)

@@ -127,8 +127,8 @@ class ReviewPanel(QWidget):
         splitter.addWidget(self._build_images())
         splitter.addWidget(self._build_side())
         splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
-        splitter.setSizes([760, 420])
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([820, 400])
         root.addWidget(splitter, 1)
         self._install_shortcuts()
         self._set_enabled(False)
@@ -148,11 +148,16 @@ class ReviewPanel(QWidget):
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         row.addLayout(titles, 1)
+        self.status_pill = StatusPill("pending", self)
+        row.addWidget(self.status_pill)
+        row.addSpacing(12)
         self.position_label = label("", "muted")
         self.position_label.setAccessibleName("Position in the pending queue")
         row.addWidget(self.position_label)
-        self.status_pill = StatusPill("pending", self)
-        row.addWidget(self.status_pill)
+        self.next_button = button("Next pending →", accessible="Next pending report (Control+N)")
+        self.next_button.setToolTip("Open the next pending report (Ctrl+N or J)")
+        self.next_button.clicked.connect(self.open_next_pending)
+        row.addWidget(self.next_button)
         return row
 
     def _build_images(self) -> QWidget:
@@ -177,6 +182,8 @@ class ReviewPanel(QWidget):
         self.compare_box = compare
         self.compare_box.setVisible(False)
         self.images.addWidget(compare)
+        self.images.setStretchFactor(0, 3)
+        self.images.setStretchFactor(1, 2)
         layout.addWidget(self.images, 1)
         self.heatmap_note = label("", "muted")
         layout.addWidget(self.heatmap_note)
@@ -186,7 +193,8 @@ class ReviewPanel(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setMinimumWidth(360)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setMinimumWidth(380)
         side = QWidget(scroll)
         side.setObjectName("screen")
         layout = QVBoxLayout(side)
@@ -211,7 +219,8 @@ class ReviewPanel(QWidget):
         self.notes.setAccessibleName("Doctor's notes")
         self.notes.setPlaceholderText("Findings and advice… (saved as a draft while you type)")
         self.notes.setTabChangesFocus(True)
-        self.notes.setMinimumHeight(120)
+        self.notes.setMinimumHeight(90)
+        self.notes.setMaximumHeight(150)
         self.notes.textChanged.connect(self._on_notes_changed)
         notes_card.body.addWidget(self.notes)
         self.draft_label = label("", "muted")
@@ -225,19 +234,16 @@ class ReviewPanel(QWidget):
         self.reject_button.setToolTip("Reject and record the correct finding (Ctrl+R)")
         self.save_button = button("Save notes", accessible="Save notes (Control+S)")
         self.save_button.setToolTip("Save the notes without deciding (Ctrl+S)")
-        self.next_button = button("Next pending →", accessible="Next pending report (Control+N)")
-        self.next_button.setToolTip("Open the next pending report (Ctrl+N or J)")
         self.approve_button.clicked.connect(self.approve)
         self.reject_button.clicked.connect(self.reject)
         self.save_button.clicked.connect(self.save_notes)
-        self.next_button.clicked.connect(self.open_next_pending)
         for widget in (self.approve_button, self.reject_button, self.save_button):
             actions.addWidget(widget)
         actions.addStretch(1)
-        actions.addWidget(self.next_button)
         notes_card.body.addLayout(actions)
-        self.shortcut_hint = label("Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save · "
-                                   "Ctrl+N next · Esc list", "muted", wrap=True)
+        self.shortcut_hint = label("Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save notes\n"
+                                   "Ctrl+N next pending · Ctrl+E notes · Ctrl+I image · Esc list",
+                                   "muted", wrap=True)
         notes_card.body.addWidget(self.shortcut_hint)
         layout.addWidget(notes_card)
 
@@ -283,6 +289,10 @@ class ReviewPanel(QWidget):
                 shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
                 shortcut.activated.connect(slot)
                 self.shortcuts[key] = shortcut
+
+    def _set_shortcuts_enabled(self, enabled: bool) -> None:
+        for shortcut in self.shortcuts.values():
+            shortcut.setEnabled(enabled)
 
     # ----- opening ------------------------------------------------------------------------
     def open_report(self, report: dict) -> None:
@@ -447,13 +457,23 @@ class ReviewPanel(QWidget):
     def save_notes(self) -> None:
         self._decide("save")
 
+    def is_busy(self) -> bool:
+        """True while a decision is being written or the reject dialog is open."""
+        return self._busy
+
     def reject(self) -> None:
         if self.report is None or self._busy:
             return
         dialog = RejectDialog(label_text(label_key_of(self.report), self.report.get("label")), self)
-        if dialog.exec() != QDialog.DialogCode.Accepted:
-            return
-        self._decide("reject", label=dialog.finding(), reason=dialog.reason())
+        self._busy = True  # the panel's own keys must not act behind the dialog
+        self._set_shortcuts_enabled(False)
+        try:
+            accepted = dialog.exec() == QDialog.DialogCode.Accepted
+        finally:
+            self._busy = False
+            self._set_shortcuts_enabled(True)
+        if accepted:
+            self._decide("reject", label=dialog.finding(), reason=dialog.reason())
 
     def _decide(self, action: str, *, label: str | None = None, reason: str = "") -> None:
         if self.report is None or self._busy:
@@ -506,6 +526,8 @@ class ReviewPanel(QWidget):
         self.open_report(upcoming)
 
     def go_back(self) -> None:
+        if self._busy:
+            return
         self.drafts.flush()
         self.back_requested.emit()
 

@@ -245,23 +245,20 @@ class ImageView(QWidget):
         return slider
 
     def _build_toolbar(self) -> QWidget:
+        """Two short rows (view, then picture), so nothing is clipped in a narrow pane or at 150%."""
         bar = QWidget(self)
         bar.setObjectName("imageViewToolbar")
-        row = QHBoxLayout(bar)
-        row.setContentsMargins(0, 0, 0, 0)
-        row.setSpacing(6)
+        rows = QVBoxLayout(bar)
+        rows.setContentsMargins(0, 0, 0, 0)
+        rows.setSpacing(4)
         self.zoom_out_button = self._tool_button("−", "Zoom out (-)", self.zoom_out)
         self.zoom_in_button = self._tool_button("+", "Zoom in (+)", self.zoom_in)
         self.fit_button = self._tool_button("Fit", "Fit to window (0)", self.fit)
         self.actual_button = self._tool_button("1:1", "Actual size (1)", self.actual_size)
         self.zoom_label = QLabel("100%", bar)
-        self.zoom_label.setMinimumWidth(44)
+        self.zoom_label.setMinimumWidth(self.zoom_label.fontMetrics().horizontalAdvance("3200%"))
+        self.zoom_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.zoom_label.setAccessibleName("Zoom level")
-        self.brightness_slider = self._slider(
-            "Brightness", 0, 255, 255 - MID_LEVEL, self._on_brightness
-        )
-        self.contrast_slider = self._slider("Contrast", 1, 255, 256 - FULL_WINDOW, self._on_contrast)
-        self.reset_button = self._tool_button("Reset", "Reset brightness and contrast (R)", self.reset_window_level)
         self.heatmap_check = QCheckBox("Heatmap", bar)
         self.heatmap_check.setToolTip("Show where the model looked (H)")
         self.heatmap_check.setAccessibleName("Show heatmap")
@@ -269,19 +266,32 @@ class ImageView(QWidget):
         self.opacity_slider = self._slider(
             "Heatmap opacity", 0, 100, int(self._heat_opacity * 100), self._on_opacity
         )
-        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button, self.fit_button,
-                       self.actual_button):
-            row.addWidget(widget)
-        row.addSpacing(12)
-        row.addWidget(QLabel("Brightness", bar))
-        row.addWidget(self.brightness_slider)
-        row.addWidget(QLabel("Contrast", bar))
-        row.addWidget(self.contrast_slider)
-        row.addWidget(self.reset_button)
-        row.addSpacing(12)
-        row.addWidget(self.heatmap_check)
-        row.addWidget(self.opacity_slider)
-        row.addStretch(1)
+        view_row = QHBoxLayout()
+        view_row.setSpacing(6)
+        for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button,
+                       self.fit_button, self.actual_button):
+            view_row.addWidget(widget)
+        view_row.addStretch(1)
+        view_row.addWidget(self.heatmap_check)
+        view_row.addWidget(self.opacity_slider, 1)
+        rows.addLayout(view_row)
+
+        self.brightness_slider = self._slider(
+            "Brightness", 0, 255, 255 - MID_LEVEL, self._on_brightness
+        )
+        self.contrast_slider = self._slider("Contrast", 1, 255, 256 - FULL_WINDOW, self._on_contrast)
+        self.reset_button = self._tool_button("Reset", "Reset brightness and contrast (R)",
+                                              self.reset_window_level)
+        picture_row = QHBoxLayout()
+        picture_row.setSpacing(6)
+        for caption, slider in (("Brightness", self.brightness_slider),
+                                ("Contrast", self.contrast_slider)):
+            text = QLabel(caption, bar)
+            text.setBuddy(slider)
+            picture_row.addWidget(text)
+            picture_row.addWidget(slider, 1)
+        picture_row.addWidget(self.reset_button)
+        rows.addLayout(picture_row)
         return bar
 
     def _install_shortcuts(self) -> None:

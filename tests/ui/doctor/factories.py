@@ -30,7 +30,8 @@ def phantom(size: int = 512, seed: int = 0) -> np.ndarray:
     radius = np.sqrt(xx**2 + (yy * 0.82) ** 2)
     image = np.zeros((size, size), np.float32)
     image[radius < 0.40] = 210
-    image[radius < 0.36] = 95 + 25 * np.cos(xx * 40) * np.sin(yy * 30)
+    brain = radius < 0.36
+    image[brain] = (95 + 25 * np.cos(xx * 40) * np.sin(yy * 30))[brain]
     cx, cy = rng.uniform(-0.15, 0.15, size=2)
     image[(xx - cx) ** 2 + (yy - cy) ** 2 < rng.uniform(0.002, 0.008)] = 185
     image += rng.normal(0, 4, image.shape)

@@ -1,0 +1,193 @@
+"""A doctor triages the pending queue from the keyboard: open, zoom, heatmap, notes, approve,
+next; reject with the correct finding; conflicts; earlier scans side by side."""
+
+from __future__ import annotations
+
+import random
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.ui.doctor.data import show_screen
+from desktop_app.ui.doctor.reject_dialog import RejectDialog
+from tests.ui.doctor.conftest import store_report
+from tests.ui.doctor.factories import report_doc
+
+
+def stored(services, report_id: str) -> dict:
+    return services.store.collection("reports").get(report_id)
+
+
+def open_from_list(qtbot, reports) -> dict:
+    """Reports screen, Pending tab, focus the table, Enter: the review opens with its scan."""
+    show_screen(reports)
+    reports.set_tab("pending")
+    reports.table.setFocus()
+    qtbot.keyClick(reports.table, Qt.Key.Key_Return)
+    review = reports.review
+    assert reports.in_review()
+    qtbot.waitUntil(review.image_view.has_image, timeout=10_000)
+    return review.report
+
+
+def test_triage_the_pending_queue_without_the_mouse(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    newest_pending = clinic["pending"][-1]
+
+    opened = open_from_list(qtbot, reports)
+    assert opened["id"] == newest_pending["id"]  # the table lists newest first
+    assert review.title.text() == "Anna Kowalska"
+    assert review.position_label.text() == "Pending 1 of 3"
+    assert review.finding_label.text().startswith(newest_pending["label"])
+    assert "brain MRI" in review.mri_verdict.text()
+
+    # zoom in with the keyboard on the image, then fit again
+    fitted = review.image_view.zoom()
+    review.image_view.canvas.setFocus()
+    qtbot.keyClick(review.image_view.canvas, Qt.Key.Key_Plus)
+    qtbot.keyClick(review.image_view.canvas, Qt.Key.Key_Plus)
+    assert review.image_view.zoom() > fitted * 1.5
+
+    # notes: Ctrl+E jumps to the editor; typing is kept as a draft
+    qtbot.keyClick(review, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert review.notes.hasFocus()
+    qtbot.keyClicks(review.notes, "Enhancing lesion, left temporal. Refer to neurosurgery.")
+    qtbot.waitUntil(lambda: services.reports.load_draft(opened["id"]) is not None, timeout=5000)
+
+    # Ctrl+Enter approves and moves on to the next pending report
+    qtbot.keyClick(review.notes, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: review.report["id"] != opened["id"], timeout=5000)  # decided, moved on
+    decided = stored(services, opened["id"])
+    assert decided["reviewed_by"] == "dr.lee" and decided["reviewed_at"]
+    assert decided["doctor_notes"] == "Enhancing lesion, left temporal. Refer to neurosurgery."
+    assert decided["audit"][-1]["action"] == "approve" and decided["audit"][-1]["by"] == "dr.lee"
+    assert services.reports.load_draft(opened["id"]) is None
+    assert any(e.kind == "review_report" for e in services.store.outbox.pending())
+    assert review.report["status"] == "pending"
+    assert review.notes.toPlainText() == ""
+    assert reports.pending_proxy.rowCount() == 2
+
+    # Ctrl+N (or J outside the editor) skips to the following pending report
+    current = review.report["id"]
+    qtbot.keyClick(review.notes, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    assert review.report["id"] != current
+    review.image_view.canvas.setFocus()
+    qtbot.keyClick(review.image_view.canvas, Qt.Key.Key_J)
+    assert review.report["id"] == current  # two left: J wraps back
+
+    # Esc returns to the list, on the Pending tab, with the approved report gone from it
+    qtbot.keyClick(review.notes, Qt.Key.Key_Escape)
+    assert not reports.in_review()
+    assert opened["id"] not in {reports.proxy.report_at(r)["id"]
+                                for r in range(reports.proxy.rowCount())}
+
+
+def fill_reject_dialog(qtbot, finding_key: str, reason: str, seen: list) -> None:
+    """Answers the modal reject dialog the way a doctor would, from the keyboard."""
+    def answer() -> None:
+        dialog = QApplication.activeModalWidget()
+        assert isinstance(dialog, RejectDialog)
+        seen.append(dialog)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert dialog.isVisible() and dialog.problem.text() == "Choose the correct finding."
+        dialog.finding_buttons[finding_key].setFocus()
+        qtbot.keyClick(dialog.finding_buttons[finding_key], Qt.Key.Key_Space)
+        qtbot.keyClick(dialog, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+        assert dialog.isVisible() and "reason" in dialog.problem.text()
+        qtbot.keyClicks(dialog.reason_edit, reason)
+        qtbot.keyClick(dialog.reason_edit, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+
+    QTimer.singleShot(0, answer)
+
+
+def test_reject_records_the_reason_and_the_correct_finding(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    opened = open_from_list(qtbot, reports)
+    wrong_model_key = "meningioma" if opened["label_key"] != "meningioma" else "glioma"
+    qtbot.keyClicks(review.notes, "Not a glioma on my read.")
+    seen: list = []
+    fill_reject_dialog(qtbot, wrong_model_key, "Extra-axial, dural tail sign.", seen)
+    qtbot.keyClick(review.notes, Qt.Key.Key_R, Qt.KeyboardModifier.ControlModifier)
+    assert seen, "the reject dialog did not open"
+    qtbot.waitUntil(lambda: review.report["id"] != opened["id"], timeout=5000)
+    decided = stored(services, opened["id"])
+    assert decided["confirmed_label"] == wrong_model_key
+    assert decided["reject_reason"] == "Extra-axial, dural tail sign."
+    assert decided["doctor_notes"] == "Not a glioma on my read."
+    assert decided["audit"][-1]["action"] == "reject"
+    # the patient is told (the notification travels to their device with the next sync)
+    notices = services.store.collection("notifications").all()
+    assert any(n["username"] == "anna" and n["ref"] == opened["id"] for n in notices)
+
+
+def test_not_assessable_is_a_finding_and_cancel_changes_nothing(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    opened = open_from_list(qtbot, reports)
+
+    def cancel() -> None:
+        qtbot.keyClick(QApplication.activeModalWidget(), Qt.Key.Key_Escape)
+
+    QTimer.singleShot(0, cancel)
+    review.reject()
+    assert stored(services, opened["id"])["status"] == "pending"
+
+    def not_assessable() -> None:
+        dialog = QApplication.activeModalWidget()
+        dialog.select_finding("not_assessable")
+        dialog.reason_edit.setPlainText("Motion artefact; repeat the scan.")
+        dialog.reject_button.click()
+
+    QTimer.singleShot(0, not_assessable)
+    review.reject()
+    qtbot.waitUntil(lambda: stored(services, opened["id"])["status"] == "rejected", timeout=5000)
+    assert stored(services, opened["id"])["confirmed_label"] == "not_assessable"
+
+
+def test_save_notes_keeps_the_report_pending_and_audits_it(qtbot, services, clinic, desk):
+    _host, screens = desk
+    review = screens["Reports"].review
+    opened = open_from_list(qtbot, screens["Reports"])
+    qtbot.keyClicks(review.notes, "Awaiting prior imaging from the referring hospital.")
+    qtbot.keyClick(review.notes, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    qtbot.waitUntil(lambda: stored(services, opened["id"])["doctor_notes"] != "", timeout=5000)
+    saved = stored(services, opened["id"])
+    assert saved["status"] == "pending" and saved["audit"][-1]["action"] == "save"
+    qtbot.waitUntil(lambda: review.draft_label.text() == "Notes saved.", timeout=5000)
+    assert review.report["id"] == opened["id"]  # saving does not move on
+    assert review.audit_list.item(0).text().endswith("“Awaiting prior imaging from the referring hospital.”")
+
+
+def test_earlier_scans_of_the_patient_are_shown_side_by_side(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    opened = open_from_list(qtbot, reports)
+    assert opened["username"] == "anna"
+    earlier = [r for r in clinic["by_patient"]["anna"] if r["id"] != opened["id"]]
+    assert review.history_list.count() == len(earlier)
+    assert review.compare_box.isVisibleTo(review)
+    qtbot.waitUntil(review.compare_view.has_image, timeout=10_000)
+    review.history_list.setCurrentRow(1)
+    assert review._compare_id == review.history_list.item(1).data(Qt.ItemDataRole.UserRole)["id"]
+
+
+def test_conflict_banner_and_audit_trail(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    conflicted = report_doc(random.Random(5), "ben", doctor="dr.lee", status="approved")
+    conflicted["conflict"] = {"status": "rejected", "by": "dr.lee", "at": conflicted["timestamp"]}
+    store_report(services, conflicted, seed=99)
+    reports.set_reports(services.reports.queue())
+    assert reports.open_report_id(conflicted["id"])
+    assert review.conflict_banner.isVisibleTo(review)
+    assert "also reviewed this report on another computer" in review.conflict_banner.text_label.text()
+    texts = [review.audit_list.item(i).text() for i in range(review.audit_list.count())]
+    assert any("approved" in text for text in texts) and any("created" in text for text in texts)
+    assert review.approve_button.isEnabled()  # the doctor can settle it
