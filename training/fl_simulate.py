@@ -282,12 +282,13 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
     from desktop_app.core.inference import InferenceEngine
+    from desktop_app.paths import models_dir
 
     engine = InferenceEngine.load(args.models) if args.models else InferenceEngine.load()
     started = time.perf_counter()
-    seed_of_model = int(
-        (getattr(engine, "meta", None) or {}).get("training", {}).get("seed", args.split_seed)
-    )
+    model_json = (args.models or models_dir()) / "model.json"
+    trained_with = json.loads(model_json.read_text(encoding="utf-8")).get("training", {})
+    seed_of_model = int(trained_with.get("seed", args.split_seed))
     y, paths, groups, train, val = model_split(
         args.data, args.run_dir, args.val_fraction, seed_of_model
     )
