@@ -175,10 +175,22 @@ def _splash() -> QSplashScreen:
     return splash
 
 
-def _store_locked_message(exc: Exception, data_dir) -> str:
-    return ("TumorPredict is already open on this computer with the same data folder:\n"
-            f"{data_dir}\n\nSwitch to the open window, or close it and try again. "
-            "Two copies at once could damage your records, so this one will not start.")
+def _store_locked(exc: BaseException | None) -> BaseException | None:
+    """The StoreLockedError behind `exc` (the CLI context wraps it), or None."""
+    from local_store import StoreLockedError
+
+    while exc is not None:
+        if isinstance(exc, StoreLockedError):
+            return exc
+        exc = exc.__cause__
+    return None
+
+
+def _store_locked_message(exc: BaseException, data_dir) -> str:
+    detail = getattr(exc, "user_message", None) or (
+        f"TumorPredict is already open on this computer with the data folder {data_dir}.")
+    return (f"{detail}\n\nSwitch to the window that is already open. Two copies at once could "
+            "damage your records, so this one will not start.")
 
 
 def _make_sync_worker(services):
@@ -218,11 +230,10 @@ def run_app(ctx, kiosk: bool = False) -> int:
 
     def failed(exc: Exception) -> None:
         splash.close()
-        from local_store import StoreLockedError
-
-        if isinstance(exc, StoreLockedError):
+        locked = _store_locked(exc)
+        if locked is not None:
             QMessageBox.critical(None, "TumorPredict is already open",
-                                 _store_locked_message(exc, ctx.data_dir))
+                                 _store_locked_message(locked, ctx.data_dir))
         else:
             log.exception("could not open the data folder", exc_info=exc)
             QMessageBox.critical(None, "TumorPredict could not start",

@@ -6,7 +6,6 @@ from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
-    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -15,6 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.login import add_row, make_form
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
@@ -41,11 +41,11 @@ class SetPinDialog(QDialog):
         layout.addWidget(label(
             "This computer will run as a patient kiosk. Choose a PIN for clinic staff: it is "
             "needed to leave kiosk mode. Patients must not know it.", None, wrap=True))
-        form = QFormLayout()
+        form = make_form()
         self.pin = _pin_field("Operator PIN")
         self.repeat = _pin_field("Repeat operator PIN")
-        form.addRow("PIN", self.pin)
-        form.addRow("Repeat PIN", self.repeat)
+        add_row(form, "PIN", self.pin)
+        add_row(form, "Repeat PIN", self.repeat)
         layout.addLayout(form)
         self.error = label("", "error", wrap=True)
         layout.addWidget(self.error)

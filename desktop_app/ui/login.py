@@ -49,6 +49,23 @@ def _text_field(name: str, placeholder: str = "") -> QLineEdit:
     return field
 
 
+def make_form() -> QFormLayout:
+    form = QFormLayout()
+    form.setVerticalSpacing(10)
+    form.setHorizontalSpacing(16)
+    return form
+
+
+def add_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
+    """A form row whose label sits level with the field's text and focuses it (Alt+letter)."""
+    caption = QLabel(text)
+    caption.setBuddy(field)
+    caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    caption.setMinimumHeight(field.sizeHint().height())
+    form.addRow(caption, field)
+    return caption
+
+
 class _CardPage(QWidget):
     """A page with one centred white card."""
 
@@ -150,12 +167,11 @@ class LoginPage(_CardPage):
         self.notice = label("", "muted", wrap=True)
         self.notice.setVisible(False)
         self.body.addWidget(self.notice)
-        form = QFormLayout()
-        form.setVerticalSpacing(10)
+        form = make_form()
         self.username = _text_field("Username")
         self.password = _password_field("Password")
-        form.addRow("Username", self.username)
-        form.addRow("Password", self.password)
+        add_row(form, "&Username", self.username)
+        add_row(form, "&Password", self.password)
         self.body.addLayout(form)
         self.body.addWidget(self.error)
         self.sign_in = button("Sign in", "primary")
@@ -204,8 +220,7 @@ class RegisterPage(_CardPage):
 
     def __init__(self) -> None:
         super().__init__("Create an account", width=520)
-        self.form = QFormLayout()
-        self.form.setVerticalSpacing(10)
+        self.form = make_form()
         self.full_name = _text_field("Full name", "e.g. Anna Kowalska")
         self.username = _text_field("Username", "3–32 letters, digits, . _ -")
         self.email = _text_field("Email", "name@example.com")
@@ -221,7 +236,7 @@ class RegisterPage(_CardPage):
                              ("Repeat password", self.confirm), ("Your doctor", self.doctor),
                              ("Specialty", self.specialty),
                              ("Enrollment code", self.enrollment)):
-            self.form.addRow(text, widget)
+            add_row(self.form, text, widget)
         self.body.addLayout(self.form)
         self.doctor_hint = label("", "muted", wrap=True)
         self.body.addWidget(self.doctor_hint)

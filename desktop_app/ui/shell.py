@@ -115,6 +115,7 @@ class MainWindow(QMainWindow):
         self.nav.setAccessibleName("Navigation")
         self.nav.setIconSize(QSize(20, 20))
         self.nav.setSpacing(1)
+        self.nav.setFrameShape(QFrame.Shape.NoFrame)
         self.nav.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         column.addWidget(self.nav, 1)
         self.logout_button = button("Sign out", accessible="Sign out")

@@ -212,7 +212,11 @@ class NewScanScreen(Screen):
         self._set_busy(False)
         self.result_area.setVisible(False)
         message = getattr(exc, "user_message", None)
-        if message:
+        if type(exc).__name__ == "ModelError":  # the model files, not the patient's image
+            log.error("analysis unavailable: %s", message)
+            self._show_problem("The analysis is not available on this computer",
+                               f"{NO_MODEL_TEXT}\n(Details for clinic staff: {message})")
+        elif message:
             self._show_problem("This file cannot be analysed", f"{message} Nothing was saved.")
         elif isinstance(exc, OSError):
             ours = len(exc.args) == 1 and isinstance(exc.args[0], str)  # raised by read_scan

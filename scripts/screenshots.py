@@ -1,0 +1,305 @@
+"""Drives the app offscreen on demo data and saves a PNG of every screen to docs/screenshots/.
+
+    PYTHONPATH=. .venv/bin/python scripts/screenshots.py [--only NAME ...] [--scale 1.5]
+
+Each screen is one function registered with `@capture("file_name")`: it receives the `Studio`
+(demo services, accounts and helpers) and returns the widget to photograph. Add a screen by
+adding a function; the name becomes `docs/screenshots/<name>.png`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SIZE = (1280, 800)
+PASSWORD = "demo password 1"
+CAPTURES: dict[str, Callable[[Studio], object]] = {}
+
+
+def capture(name: str):
+    """Registers a screen-capture function under the PNG's file name."""
+
+    def register(fn):
+        CAPTURES[name] = fn
+        return fn
+
+    return register
+
+
+class Studio:
+    """Demo clinic in a temporary data dir: one doctor, one patient, real scans and messages."""
+
+    def __init__(self, data_dir: Path) -> None:
+        from desktop_app.core.services import AppServices
+        from desktop_app.ui.app import ensure_application
+
+        self.app = ensure_application()
+        self.services = AppServices.open(data_dir)
+        self.windows: list = []
+        self.notes: list[str] = []
+        self._seed()
+
+    # ----- demo data -------------------------------------------------------------------
+    def _seed(self) -> None:
+        accounts = self.services.accounts
+        self.doctor = accounts.register("dr.lee", "mina.lee@riverside.example", PASSWORD, "doctor",
+                                        full_name="Mina Lee", specialty="Neuroradiology",
+                                        clinic="Riverside Clinic", phone="+44 20 7946 0321")
+        accounts.logout()
+        self.patient = accounts.register("anna", "anna.k@example.org", PASSWORD, "patient",
+                                         full_name="Anna Kowalska", doctor="dr.lee")
+        self.scans = self._sample_scans() if self._model_present() else []
+        self.reports = []
+        for path in self.scans[:3]:
+            prediction = self.engine.predict_file(path)
+            if prediction.is_brain_mri:
+                self.reports.append(self.services.reports.create(
+                    "anna", path.read_bytes(), path.name, prediction))
+        chat = self.services.chat
+        chat.send("anna", "dr.lee", "Hello Dr. Lee, I uploaded my scan from Monday. "
+                  "Is there anything I should do before my appointment?")
+        self.sign_in("dr.lee")
+        if self.reports:
+            self.services.reports.review(
+                self.reports[0]["id"], "dr.lee", "approve",
+                notes="I agree with the finding. Please book a follow-up visit next week; "
+                      "bring your earlier scans.")
+        chat.send("dr.lee", "anna", "Hello Anna, thank you. I have reviewed your first scan; "
+                  "please see my notes and book a follow-up.")
+        self.sign_in("anna")
+
+    def _model_present(self) -> bool:
+        if any((ROOT / "models").glob("*.tflite")):
+            return True
+        self.notes.append("no model in models/: result screens skipped")
+        return False
+
+    def _sample_scans(self) -> list[Path]:
+        folder = ROOT / "resources" / "samples"
+        found = sorted(p for p in folder.rglob("*")
+                       if p.suffix.lower() in (".jpg", ".jpeg", ".png", ".dcm"))
+        if not found:
+            self.notes.append("no sample scans in resources/samples: result screens skipped")
+        return found
+
+    @property
+    def engine(self):
+        return self.services.engine
+
+    def sign_in(self, username: str) -> None:
+        self.services.accounts.logout()
+        self.services.accounts.login(username, PASSWORD)
+
+    # ----- helpers for capture functions ------------------------------------------------
+    def settle(self, rounds: int = 6) -> None:
+        """Lets background work finish and its results reach the widgets."""
+        from desktop_app.ui.workers import wait_for_background
+
+        for _ in range(rounds):
+            wait_for_background(60000)
+            self.app.processEvents()
+            time.sleep(0.02)
+
+    def show(self, window, size: tuple[int, int] = SIZE):
+        window.resize(*size)
+        window.show()
+        self.windows.append(window)
+        self.settle()
+        return window
+
+    def patient_window(self, **options):
+        from desktop_app.ui.app import build_main_window
+
+        self.sign_in("anna")
+        return self.show(build_main_window(self.services, self.patient, **options))
+
+    def patient_screen(self, key: str):
+        window = self.patient_window()
+        window.navigate(key)
+        self.settle()
+        return window
+
+    def auth_window(self, **options):
+        from desktop_app.ui.login import AuthWindow
+
+        return self.show(AuthWindow(self.services, **options))
+
+    def photo(self) -> Path:
+        """An everyday photo (not an MRI) for the friendly-refusal screen."""
+        import numpy as np
+        from PIL import Image
+
+        y, x = np.mgrid[0:480, 0:640]
+        rgb = np.stack([255 - y * 0.2, 120 + x * 0.15, 60 + y * 0.35], -1).clip(0, 255)
+        path = Path(tempfile.mkdtemp()) / "holiday.jpg"
+        buffer = io.BytesIO()
+        Image.fromarray(rgb.astype("uint8"), "RGB").save(buffer, format="JPEG")
+        path.write_bytes(buffer.getvalue())
+        return path
+
+    def close(self) -> None:
+        for window in self.windows:
+            if hasattr(window, "shutdown"):
+                window.shutdown()
+            window.allow_close = True
+            window.close()
+        self.settle()
+        self.services.close()
+
+
+# ----- sign-in ---------------------------------------------------------------------------
+@capture("login_role")
+def login_role(studio: Studio):
+    return studio.auth_window()
+
+
+@capture("login_signin")
+def login_signin(studio: Studio):
+    window = studio.auth_window()
+    window.choose_role("patient")
+    window.login_page.username.setText("anna")
+    return window
+
+
+@capture("login_register")
+def login_register(studio: Studio):
+    window = studio.auth_window()
+    window.choose_role("patient")
+    window._open_register()
+    studio.settle()
+    page = window.register_page
+    page.full_name.setText("Anna Kowalska")
+    page.username.setText("anna")
+    page.email.setText("anna.k@example.org")
+    return window
+
+
+# ----- patient ---------------------------------------------------------------------------
+@capture("patient_dashboard")
+def patient_dashboard(studio: Studio):
+    return studio.patient_screen("dashboard")
+
+
+@capture("patient_new_scan")
+def patient_new_scan(studio: Studio):
+    return studio.patient_screen("new_scan")
+
+
+@capture("patient_new_scan_result")
+def patient_new_scan_result(studio: Studio):
+    if not studio.scans:
+        return None
+    window = studio.patient_screen("new_scan")
+    window.screen("new_scan").analyse_file(studio.scans[-1])
+    studio.settle(12)
+    return window
+
+
+@capture("patient_new_scan_not_mri")
+def patient_new_scan_not_mri(studio: Studio):
+    window = studio.patient_screen("new_scan")
+    window.screen("new_scan").analyse_file(studio.photo())
+    studio.settle(12)
+    return window
+
+
+@capture("patient_history")
+def patient_history(studio: Studio):
+    return studio.patient_screen("history")
+
+
+@capture("patient_history_detail")
+def patient_history_detail(studio: Studio):
+    if not studio.reports:
+        return None
+    window = studio.patient_screen("history")
+    history = window.screen("history")
+    history.open_report(studio.services.reports.get(studio.reports[0]["id"]))
+    studio.settle()
+    return window
+
+
+@capture("patient_chat")
+def patient_chat(studio: Studio):
+    return studio.patient_screen("chat")
+
+
+@capture("patient_my_doctor")
+def patient_my_doctor(studio: Studio):
+    return studio.patient_screen("my_doctor")
+
+
+@capture("patient_health_tips")
+def patient_health_tips(studio: Studio):
+    return studio.patient_screen("tips")
+
+
+@capture("patient_emergency")
+def patient_emergency(studio: Studio):
+    return studio.patient_screen("emergency")
+
+
+@capture("patient_notifications")
+def patient_notifications(studio: Studio):
+    return studio.patient_screen("notifications")
+
+
+@capture("patient_kiosk")
+def patient_kiosk(studio: Studio):
+    from desktop_app.ui.kiosk import KioskBar
+
+    window = studio.patient_window(kiosk=True)
+    window.top_bar_host.insertWidget(0, KioskBar("Riverside Clinic", window))
+    window.navigate("new_scan")
+    studio.settle()
+    return window
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", help="capture just these names")
+    parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
+    parser.add_argument("--scale", type=float, help="QT_SCALE_FACTOR, e.g. 1.5")
+    parser.add_argument("--suffix", default="", help="added to each file name, e.g. _150")
+    args = parser.parse_args(argv)
+    if args.scale:
+        os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    names = args.only or list(CAPTURES)
+    unknown = [n for n in names if n not in CAPTURES]
+    if unknown:
+        parser.error(f"unknown screen(s): {', '.join(unknown)}; known: {', '.join(CAPTURES)}")
+    with tempfile.TemporaryDirectory(prefix="tumorpredict-shots-") as data_dir:
+        studio = Studio(Path(data_dir))
+        try:
+            for name in names:
+                widget = CAPTURES[name](studio)
+                if widget is None:
+                    print(f"skipped {name}")
+                    continue
+                studio.settle()
+                path = out / f"{name}{args.suffix}.png"
+                widget.grab().save(str(path))
+                print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        finally:
+            for note in studio.notes:
+                print(f"note: {note}")
+            studio.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
