@@ -1,0 +1,37 @@
+"""Turns file bytes (raster or DICOM) into a uint8 grayscale array, refusing what cannot be used."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from desktop_app.core.imaging.errors import ImageError
+from desktop_app.core.imaging.limits import MAX_FILE_BYTES
+
+
+def looks_like_dicom(data: bytes, name: str | None = None) -> bool:
+    return data[128:132] == b"DICM" or (name or "").lower().endswith((".dcm", ".dicom"))
+
+
+def read_checked(data: bytes) -> None:
+    """ImageError for an empty or oversized file, before any parsing."""
+    if not data:
+        raise ImageError("This file is empty.", reason="not_an_image")
+    if len(data) > MAX_FILE_BYTES:
+        raise ImageError(
+            f"This file is too large to analyse ({len(data) // (1024 * 1024)} MB).", reason="too_large"
+        )
+
+
+def load_gray(data: bytes, name: str | None = None, frame: int | None = None) -> np.ndarray:
+    """uint8 grayscale H×W from raster or DICOM bytes; ImageError with plain words otherwise."""
+    from desktop_app.core.imaging.scan import load_scan
+
+    return load_scan(data, name, frame).gray
+
+
+def check_not_blank(gray: np.ndarray) -> None:
+    """ImageError for an empty or single-colour picture (nothing to analyse)."""
+    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 8 or float(gray.std()) < 2.0:
+        raise ImageError(
+            "This image is blank or a single colour, so there is nothing to analyse.", reason="blank"
+        )

@@ -1,0 +1,43 @@
+"""A decoded scan: the grayscale pixels plus what the brain-MRI check needs to know about the file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PIL import Image
+
+from desktop_app.core.imaging.loading import check_not_blank, looks_like_dicom, read_checked
+from desktop_app.core.imaging.pil_decode import decode_raster
+
+
+@dataclass(frozen=True)
+class Scan:
+    gray: np.ndarray  # uint8 H×W, EXIF-oriented
+    colour_saturation: float  # mean HSV saturation of lit pixels, 0 for grayscale sources
+    source: str  # "dicom" or "raster"
+
+
+def colour_saturation(image: Image.Image) -> float:
+    """How colourful a picture is (MRIs are gray, photos and screenshots are not); on a thumbnail."""
+    if image.mode not in ("RGB", "RGBA", "P", "CMYK", "YCbCr"):
+        return 0.0
+    thumb = image.convert("RGB")
+    thumb.thumbnail((96, 96))
+    hsv = np.asarray(thumb.convert("HSV"), dtype=np.float32) / 255.0
+    lit = hsv[..., 2] > 0.1
+    return float(hsv[..., 1][lit].mean()) if lit.any() else 0.0
+
+
+def load_scan(data: bytes, name: str | None = None, frame: int | None = None) -> Scan:
+    """Decodes raster or DICOM bytes into a Scan; ImageError with plain words when unusable."""
+    read_checked(data)
+    if looks_like_dicom(data, name):
+        from desktop_app.core.imaging.dicom import decode_dicom
+
+        gray, saturation, source = decode_dicom(data, frame=frame), 0.0, "dicom"
+    else:
+        gray, image = decode_raster(data)
+        saturation, source = colour_saturation(image), "raster"
+    check_not_blank(gray)
+    return Scan(gray=gray, colour_saturation=saturation, source=source)

@@ -1,0 +1,166 @@
+"""Trains the classifier on a folder of class sub-folders and exports the app's model files.
+
+PYTHONPATH=. python -m training.train --data ../shared/data/brain-mri/Training --out models
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("training")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--data",
+        type=Path,
+        required=True,
+        help="folder with glioma/ meningioma/ notumor/ pituitary/",
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, help="folder receiving the model files (e.g. models)"
+    )
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=Path("training/runs/latest"),
+        help="cache, logs, checkpoints",
+    )
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--val-fraction", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--version", default=None, help="model version string (default: date-based)"
+    )
+    parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+    import tensorflow as tf
+
+    from desktop_app.core.imaging import MODEL_INPUT_SIZE
+    from training.augment import augment_batch, jpeg_and_flip
+    from training.dataset import LABEL_KEYS, build_cache
+    from training.export import export_model_files
+    from training.model import build_model
+    from training.near_duplicates import group_near_duplicates, group_split
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    keras.utils.set_random_seed(args.seed)
+    started = time.time()
+    size = MODEL_INPUT_SIZE
+    args.run_dir.mkdir(parents=True, exist_ok=True)
+    data = build_cache(args.data, args.run_dir / f"cache{size}.npz", size)
+    groups = group_near_duplicates(data.hashes)
+    train_idx, val_idx = group_split(data.labels, groups, args.val_fraction, args.seed)
+    split_stats = split_summary(data.labels, groups, train_idx, val_idx)
+    log.info("split: %s", split_stats)
+    np.savez(
+        args.run_dir / "split.npz", train=train_idx, val=val_idx, groups=groups, paths=data.paths
+    )
+
+    counts = np.bincount(data.labels[train_idx], minlength=len(LABEL_KEYS))
+    class_weight = counts.sum() / (len(LABEL_KEYS) * np.maximum(counts, 1))
+    x_train = data.images[train_idx][..., None]
+    y_train = data.labels[train_idx]
+    x_val = data.images[val_idx][..., None].astype(np.float32)
+    y_val = data.labels[val_idx]
+
+    weights = class_weight[y_train].astype(np.float32)
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((x_train, y_train, weights))
+        .shuffle(len(y_train), seed=args.seed, reshuffle_each_iteration=True)
+        .map(lambda x, y, w: (jpeg_and_flip(x), y, w), num_parallel_calls=args.threads)
+        .batch(args.batch)
+        .map(lambda x, y, w: (augment_batch(x, size), y, w), num_parallel_calls=1)
+        .map(lambda x, y, w: (x, {"probabilities": y}, {"probabilities": w}))
+        .prefetch(2)
+    )
+    model = build_model(size)
+    trainer = keras.Model(model.input, {"probabilities": model.outputs[0]})
+    steps = args.epochs * int(np.ceil(len(y_train) / args.batch))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        args.lr * 0.1, steps, alpha=0.01, warmup_target=args.lr, warmup_steps=max(1, steps // 20)
+    )
+    trainer.compile(
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
+        loss={"probabilities": keras.losses.SparseCategoricalCrossentropy()},
+        metrics={"probabilities": ["accuracy"]},
+    )
+    checkpoint = args.run_dir / "best.weights.h5"
+    callbacks = [
+        keras.callbacks.CSVLogger(str(args.run_dir / "history.csv")),
+        keras.callbacks.ModelCheckpoint(
+            str(checkpoint), monitor="val_accuracy", save_best_only=True, save_weights_only=True
+        ),
+    ]
+    val_data = (x_val, {"probabilities": y_val}) if len(y_val) else None
+    if val_data is None:
+        callbacks = callbacks[:1]
+    trainer.fit(
+        train_ds, epochs=args.epochs, validation_data=val_data, callbacks=callbacks, verbose=2
+    )
+    if checkpoint.exists() and val_data is not None:
+        trainer.load_weights(str(checkpoint))
+    train_seconds = time.time() - started
+    model.save(args.run_dir / "model.keras")
+    summary = export_model_files(
+        model,
+        out_dir=args.out,
+        train_images=data.images[train_idx],
+        train_labels=y_train,
+        val_images=data.images[val_idx],
+        val_labels=y_val,
+        version=args.version or time.strftime("tumornet-%Y.%m.%d"),
+        extra={
+            "training": {
+                "data": str(args.data.name),
+                "seconds": round(train_seconds, 1),
+                "epochs": args.epochs,
+                "seed": args.seed,
+                "input_size": size,
+                "split": split_stats,
+            }
+        },
+    )
+    (args.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
+    log.info("done in %.0f s: %s", time.time() - started, json.dumps(summary)[:400])
+    return 0
+
+
+def split_summary(
+    labels: np.ndarray, groups: np.ndarray, train_idx: np.ndarray, val_idx: np.ndarray
+) -> dict:
+    """How the near-duplicate-aware split came out (goes into model.json and the model card)."""
+    _, sizes = np.unique(groups, return_counts=True)
+    return {
+        "images": int(len(labels)),
+        "near_duplicate_groups": int(len(sizes)),
+        "images_in_groups_of_2_or_more": int(sizes[sizes > 1].sum()),
+        "redundant_copies": int(len(labels) - len(sizes)),
+        "largest_group": int(sizes.max()),
+        "train": int(len(train_idx)),
+        "val": int(len(val_idx)),
+        "val_unique_groups": int(len(np.unique(groups[val_idx]))) if len(val_idx) else 0,
+        "val_per_class": np.bincount(labels[val_idx], minlength=4).tolist(),
+    }
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
