@@ -77,6 +77,8 @@ class DoctorData(QObject):
                 self.reload()
         elif topic.startswith("message."):
             self.messages_changed.emit()
+        elif topic == "account.signed_out":
+            return  # the window is closing; there is no one to load for
         elif topic.startswith("account."):
             self.reload()
             self.patients_changed.emit()

@@ -8,6 +8,7 @@ proxy's O(n log n) calls back into Python.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -33,21 +34,26 @@ PATIENT, DATE, LABEL, CONFIDENCE, STATUS, REVIEWER = range(len(COLUMNS))
 REPORT_ROLE = Qt.ItemDataRole.UserRole + 1  # the report dict
 REPORT_ID_ROLE = Qt.ItemDataRole.UserRole + 2
 
+_filter_generations = itertools.count()  # unique across proxies sharing one model
+
 STATUS_COLOURS = {"pending": "#b45309", "approved": "#15803d", "rejected": "#b91c1c"}
 _STATUS_ORDER = {"pending": 0, "rejected": 1, "approved": 2}
 
 
-@dataclass(slots=True, eq=False)  # identity equality: list.index finds a row in C speed
+@dataclass(slots=True, eq=False)
 class ReportRow:
     """A report plus everything the table shows, computed once."""
 
     report: dict
     texts: tuple[str, ...]
-    sort_keys: tuple
+    sort_keys: tuple[tuple, ...]  # per column: (value, timestamp)
     search: str  # lower-case patient name and username
     status: str
     label_key: str
     timestamp: int
+    # The last filter verdict and which filter generation produced it (see ReportFilterProxy).
+    verdict: bool = False
+    verdict_generation: int = -1
 
     @property
     def report_id(self) -> str:
@@ -67,7 +73,7 @@ def make_row(report: dict, patient_name: str, reviewer_name: str) -> ReportRow:
         status_text(status) + (" ⚠" if report.get("conflict") else ""),
         reviewer_name,
     )
-    sort_keys = (
+    primary = (
         patient_name.lower(),
         timestamp,
         texts[LABEL].lower(),
@@ -75,6 +81,7 @@ def make_row(report: dict, patient_name: str, reviewer_name: str) -> ReportRow:
         _STATUS_ORDER.get(status, 9),
         reviewer_name.lower(),
     )
+    sort_keys = tuple((value, timestamp) for value in primary)  # ties fall back to the date
     search = f"{patient_name} {report.get('username', '')}".lower()
     return ReportRow(report, texts, sort_keys, search, status, key, timestamp)
 
@@ -88,6 +95,7 @@ class ReportTableModel(QAbstractTableModel):
         self._rows: list[ReportRow] = []
         self._row_of: dict[str, int] | None = {}
         self._sorted_revision = -1
+        self._counts: dict[str, int] | None = None
         self._sort: tuple[int, Qt.SortOrder] = (DATE, Qt.SortOrder.DescendingOrder)
         self.revision = 0  # bumped whenever rows move or change, so proxies refresh their caches
 
@@ -99,12 +107,14 @@ class ReportTableModel(QAbstractTableModel):
 
     def set_reports(self, reports: Iterable[dict]) -> None:
         self.beginResetModel()
+        self._counts = None
         self._rows = [self._row_for(report) for report in reports]
         self._apply_sort()
         self.endResetModel()
 
     def upsert(self, report: dict) -> None:
         """Add or refresh one report in place (a review, a sync) without resetting the table."""
+        self._counts = None
         row_index = self.row_of(report["id"])
         if row_index is None:
             position = len(self._rows)
@@ -123,11 +133,22 @@ class ReportTableModel(QAbstractTableModel):
         if row_index is None:
             return
         self.beginRemoveRows(QModelIndex(), row_index, row_index)
+        self._counts = None
         del self._rows[row_index]
         self._reindex()
         self.endRemoveRows()
 
     # ----- lookups ------------------------------------------------------------------------
+    def status_counts(self) -> dict[str, int]:
+        """Reports per status plus 'all'; cached until a report is added or changed."""
+        if self._counts is None:
+            counts = {"pending": 0, "approved": 0, "rejected": 0}
+            for row in self._rows:
+                counts[row.status] = counts.get(row.status, 0) + 1
+            counts["all"] = len(self._rows)
+            self._counts = counts
+        return self._counts
+
     def row(self, row_index: int) -> ReportRow:
         return self._rows[row_index]
 
@@ -189,7 +210,8 @@ class ReportTableModel(QAbstractTableModel):
         self._sort = (column, order)
         self._apply_sort()
         if old_persistent:  # keep selections and the current row on the same reports
-            new_persistent = [self.index(self._rows.index(row), index.column())
+            position = {id(row): row_index for row_index, row in enumerate(self._rows)}
+            new_persistent = [self.index(position[id(row)], index.column())
                               for row, index in zip(moved_rows, old_persistent, strict=True)]
             self.changePersistentIndexList(old_persistent, new_persistent)
         self.layoutChanged.emit()
@@ -199,9 +221,12 @@ class ReportTableModel(QAbstractTableModel):
 
     def _apply_sort(self) -> None:
         column, order = self._sort
-        # One pass over precomputed keys; ties fall back to the report's date.
-        self._rows.sort(key=lambda row: (row.sort_keys[column], row.timestamp),
+        rows = self._rows
+        keys = [row.sort_keys[column] for row in rows]
+        # Sorting positions by a C-level key lookup avoids a Python call per comparison.
+        ranked = sorted(range(len(rows)), key=keys.__getitem__,
                         reverse=order == Qt.SortOrder.DescendingOrder)
+        self._rows = [rows[position] for position in ranked]
         self._reindex()
         self._sorted_revision = self.revision
 
@@ -220,9 +245,7 @@ class ReportFilterProxy(QSortFilterProxyModel):
         self._label_key: str | None = None
         self._date_from: int | None = None
         self._date_to: int | None = None
-        # Verdict per source row, computed in one Python pass instead of one call per row.
-        self._accepted: list[bool] = []
-        self._accepted_revision = -1
+        self._generation = next(_filter_generations)
         self._model: ReportTableModel | None = None
 
     def source(self) -> ReportTableModel:
@@ -243,7 +266,7 @@ class ReportFilterProxy(QSortFilterProxyModel):
             self._date_from = date_from
         if date_to is not ...:
             self._date_to = date_to
-        self._accepted_revision = -1
+        self._generation = next(_filter_generations)
         self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
 
     def filters(self) -> dict:
@@ -267,10 +290,12 @@ class ReportFilterProxy(QSortFilterProxyModel):
         super().setSourceModel(model)
 
     def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802
-        if self._accepted_revision != self._model.revision:
-            self._accepted = [self.accepts(row) for row in self._model.rows()]
-            self._accepted_revision = self._model.revision
-        return self._accepted[source_row]
+        # Verdicts live on the rows, so a sort (which only moves rows) re-filters for free.
+        row = self._model.rows()[source_row]
+        if row.verdict_generation != self._generation:
+            row.verdict = self.accepts(row)
+            row.verdict_generation = self._generation
+        return row.verdict
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         # The source sorts its precomputed keys in one pass; the proxy keeps the source order.

@@ -104,10 +104,6 @@ class ReportsScreen(QWidget):
         self.model = ReportTableModel(name_of, self)
         self.proxy = ReportFilterProxy(self)
         self.proxy.setSourceModel(self.model)
-        # The review's queue follows the Pending tab's order, whatever tab the list shows.
-        self.pending_proxy = ReportFilterProxy(self)
-        self.pending_proxy.setSourceModel(self.model)
-        self.pending_proxy.set_filters(status="pending")
 
         self.stack = QStackedWidget(self)
         self.list_page = self._build_list()
@@ -225,31 +221,42 @@ class ReportsScreen(QWidget):
         self.counts_changed.emit()
 
     def counts(self) -> dict[str, int]:
-        counts = {"pending": 0, "approved": 0, "rejected": 0}
-        for row in self.model.rows():
-            counts[row.status] = counts.get(row.status, 0) + 1
-        counts["all"] = len(self.model.rows())
-        return counts
+        return self.model.status_counts()
 
     # ----- ReviewNavigator ----------------------------------------------------------------
+    def pending_ids(self) -> list[str]:
+        """Pending reports in the table's current order (the Pending tab's order)."""
+        return [row.report["id"] for row in self.model.rows() if row.status == "pending"]
+
     def next_pending(self, after_report_id: str | None) -> dict | None:
         """The pending report after `after_report_id` in the Pending tab's order (wrapping)."""
-        total = self.pending_proxy.rowCount()
-        if total == 0:
+        queue = self.pending_ids()
+        if not queue:
             return None
         start = 0
         if after_report_id is not None:
-            position = self.pending_proxy.proxy_row_of(after_report_id)
-            start = 0 if position is None else position + 1
-        for offset in range(total):
-            candidate = self.pending_proxy.report_at((start + offset) % total)
-            if candidate is not None and candidate["id"] != after_report_id:
-                return candidate
+            try:
+                start = queue.index(after_report_id) + 1
+            except ValueError:  # just decided, so no longer pending: continue from its place
+                start = self._pending_before(after_report_id)
+        for offset in range(len(queue)):
+            candidate = queue[(start + offset) % len(queue)]
+            if candidate != after_report_id:
+                return self.model.report(candidate)
         return None
 
+    def _pending_before(self, report_id: str) -> int:
+        """How many pending reports come before `report_id` in the table's order."""
+        position = self.model.row_of(report_id)
+        if position is None:
+            return 0
+        return sum(1 for row in self.model.rows()[:position] if row.status == "pending")
+
     def pending_position(self, report_id: str) -> tuple[int, int] | None:
-        position = self.pending_proxy.proxy_row_of(report_id)
-        return None if position is None else (position + 1, self.pending_proxy.rowCount())
+        queue = self.pending_ids()
+        if report_id not in queue:
+            return None
+        return queue.index(report_id) + 1, len(queue)
 
     def history(self, username: str) -> list[dict]:
         """That patient's reports, newest first (from the table: no disk read)."""

@@ -67,7 +67,7 @@ def test_triage_the_pending_queue_without_the_mouse(qtbot, services, clinic, des
     assert any(e.kind == "review_report" for e in services.store.outbox.pending())
     assert review.report["status"] == "pending"
     assert review.notes.toPlainText() == ""
-    assert reports.pending_proxy.rowCount() == 2
+    assert len(reports.pending_ids()) == 2
 
     # Ctrl+N (or J outside the editor) skips to the following pending report
     current = review.report["id"]
