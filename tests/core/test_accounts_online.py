@@ -117,3 +117,26 @@ def test_doctors_are_never_enrolled_offline_when_a_server_decides(open_app, serv
     with pytest.raises(AccountError, match="confirmed by the clinic server"):
         app.accounts.register("dr_bob", "bob@clinic.org", PASSWORD, "doctor")
     assert app.accounts.get("dr_bob") is None
+
+
+def test_without_a_keyring_the_token_lives_in_memory_only(open_app, server, data_dir):
+    from keyring.backends import fail
+
+    from desktop_app.core.credentials import CredentialStore
+
+    app = open_app(server.url, credentials=CredentialStore(fail.Keyring()))
+    app.accounts.register("alice", "alice@example.org", PASSWORD, "patient")
+    assert app.accounts.token() and "only while the app is open" in app.credentials.user_message
+    token = app.accounts.token()
+    assert not any(token.encode() in p.read_bytes() for p in data_dir.rglob("*") if p.is_file())
+    app.close()
+    assert open_app(credentials=CredentialStore(fail.Keyring())).accounts.token() is None
+
+
+def test_a_server_managed_password_is_not_changed_behind_the_servers_back(open_app, server):
+    app = open_app(server.url)
+    app.accounts.register("alice", "alice@example.org", PASSWORD, "patient")
+    with pytest.raises(AccountError, match="Forgot password"):
+        app.accounts.change_password(PASSWORD, "a brand new password")
+    app.accounts.logout()
+    assert app.accounts.login("alice", PASSWORD).username == "alice"
