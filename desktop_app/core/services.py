@@ -123,7 +123,11 @@ class AppServices:
         if self._engine is None:
             with self._engine_lock:
                 if self._engine is None:
-                    self._engine = self._engine_loader()
+                    from desktop_app.core.federated import restore_federated_head
+
+                    engine = self._engine_loader()
+                    restore_federated_head(self.store, engine)  # predictions name the weights in use
+                    self._engine = engine
         return self._engine
 
     @property

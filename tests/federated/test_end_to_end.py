@@ -11,6 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from desktop_app.core.federated import FederatedError
+from desktop_app.core.federated.npz_format import load_npz
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.paths import models_dir
 from tests.core.conftest import DictKeyring
@@ -83,12 +84,17 @@ def test_a_round_changes_the_global_version_and_rollback_restores_predictions(cl
     answer = SyncRemote(north.app.sync, north.doctor).trigger_aggregation()
     assert answer["version"] == "global-1" and answer["contributors"] == 2
 
-    entry = south.federated.pull(SyncRemote(south.app.sync, south.doctor))
+    remote = SyncRemote(south.app.sync, south.doctor)
+    entry = south.federated.pull(remote)
     assert entry is not None and entry["version"] == "global-1"
     assert south.federated.status()["active_version"] == "global-1"
+    shared, _ = load_npz(remote.download_global_weights())
+    W, b, version = south.app.engine.current_head()
+    assert version == "global-1"
+    np.testing.assert_array_equal(W, shared["W"])
+    np.testing.assert_array_equal(b, shared["b"])
     after = south.app.engine.predict_bytes(probe, name=probe_name)
-    assert "global-1" in after.model_version
-    assert not np.allclose(list(after.probabilities.values()), list(before.probabilities.values()))
+    assert after.model_version == f"{before.model_version}+global-1"
     report = south.app.reports.create(south.patient, probe, probe_name, after)
     assert "global-1" in report["model_version"]
 

@@ -4,6 +4,7 @@ from desktop_app.core.federated.client import (
     FederatedClient,
     FederatedError,
     TrainOutcome,
+    restore_federated_head,
 )
 from desktop_app.core.federated.head import HeadWeights
 from desktop_app.core.federated.history import RollbackError, WeightsHistory
@@ -28,5 +29,6 @@ __all__ = [
     "WeightsHistory",
     "dump_npz",
     "load_npz",
+    "restore_federated_head",
     "train_head",
 ]

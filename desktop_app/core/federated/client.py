@@ -359,3 +359,14 @@ def _now_ms() -> int:
 
 def _finite_or_none(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
+
+
+def restore_federated_head(store, engine) -> bool:
+    """Called once the app's engine is loaded: predictions resume with the clinic's active weights."""
+    try:
+        return FederatedClient(store, lambda: engine).restore_on_start()
+    except (
+        Exception
+    ):  # a problem here must never stop the app from predicting with the shipped head
+        log.exception("could not restore the federated weights; using the shipped head")
+        return False
