@@ -54,27 +54,33 @@ class Federation:
         current = self.current()
         return current["round"] + 1 if current else 1
 
-    def _initial_file(self) -> Path | None:
-        if self.config.fl_initial_weights:
-            return Path(self.config.fl_initial_weights)
-        from desktop_app.paths import models_dir
+    def _initial_head(self) -> tuple[dict[str, np.ndarray], str, str | None] | None:
+        """(arrays, version, model id) of the starting weights: the configured file, else the shipped head."""
+        try:
+            if self.config.fl_initial_weights:
+                arrays, meta = load_npz(Path(self.config.fl_initial_weights).read_bytes())
+                return arrays, str(meta.get("version") or "base"), meta.get("model_id")
+            from desktop_app.paths import models_dir
 
-        candidate = Path(self.config.model_dir or models_dir()) / "head_weights.npz"
-        return candidate if candidate.exists() else None
+            folder = Path(self.config.model_dir or models_dir())
+            description = folder / "model.json"
+            if not description.exists():
+                return None
+            model = json.loads(description.read_text(encoding="utf-8"))
+            arrays, _ = load_npz((folder / model["head"]["file"]).read_bytes())
+            return {k: arrays[k] for k in ("W", "b")}, str(model["head"]["version"]), model.get("sha256")
+        except (OSError, ValueError, KeyError, TypeError, WeightsFileError):
+            log.exception("the initial federated weights are unusable; the first round starts from the uploads")
+            return None
 
     def _seed_initial(self) -> dict[str, Any] | None:
         """Round 0: the shipped head (so uploads can be checked against its shapes from the start)."""
-        path = self._initial_file()
-        if path is None or not path.exists():
+        initial = self._initial_head()
+        if initial is None:
             return None
-        try:
-            arrays, meta = load_npz(path.read_bytes())
-        except (OSError, WeightsFileError):
-            log.exception("initial federated weights %s are unusable", path)
-            return None
-        name = str(meta.get("version") or "base")
+        arrays, name, model_id = initial
         self._store_version(arrays, name, 0, contributors=0, total_examples=0, strategy="initial",
-                            params={}, by=None, model_id=meta.get("model_id"))
+                            params={}, by=None, model_id=model_id)
         return self.storage.latest_version()
 
     def meta(self) -> dict[str, Any]:

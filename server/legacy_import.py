@@ -164,7 +164,7 @@ def _import_messages(path: Path, storage: Storage, report: ImportReport) -> None
         storage.add_message({
             "id": message_id, "pair": pair_key(message["sender"][:150], message["receiver"][:150]),
             "sender": message["sender"][:150], "receiver": message["receiver"][:150],
-            "message": message["message"], "timestamp": _float(message.get("timestamp")) or 0.0,
+            "message": message["message"].replace("\x00", ""), "timestamp": _float(message.get("timestamp")) or 0.0,
             "client_message_id": None,
         })
         report.imported["messages"] += 1

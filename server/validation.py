@@ -38,6 +38,8 @@ def text(body: dict[str, Any], key: str, *, max_len: int, required: bool = False
         raise ApiError(400, "invalid_field", field=key)
     if len(value) > max_len:
         raise ApiError(400, "field_too_long", field=key)
+    if "\x00" in value:  # no database stores NUL in text (PostgreSQL refuses it outright)
+        raise ApiError(400, "invalid_field", field=key)
     return value
 
 
@@ -70,3 +72,10 @@ def cursor(body: dict[str, Any], key: str = "since") -> int | None:
     if isinstance(value, str) and len(value) <= 19 and value.isascii() and value.isdigit() and int(value) <= MAX_CURSOR:
         return int(value)
     raise ApiError(400, "invalid_cursor")
+
+
+def path_id(value: str | None, *, max_len: int = 200) -> str | None:
+    """An id from a URL (path or query); None when it cannot name anything we store."""
+    if not value or len(value) > max_len or not value.isprintable():
+        return None
+    return value

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, jsonify, request
 from server import auth
 from server.errors import ApiError
 from server.routes import state
-from server.validation import json_body, name, number, text
+from server.validation import json_body, name, number, path_id, text
 
 blueprint = Blueprint("federated", __name__)
 
@@ -58,7 +58,9 @@ def download_global_weights():
     auth.require_caller()
     federation = state().federation
     wanted = request.args.get("version")
-    version = state().storage.get_version(wanted[:200]) if wanted else federation.current()
+    if wanted and path_id(wanted) is None:
+        raise ApiError(404, "no_global_weights")
+    version = state().storage.get_version(wanted) if wanted else federation.current()
     if version is None:
         raise ApiError(404, "no_global_weights")
     return Response(

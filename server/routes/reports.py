@@ -14,7 +14,7 @@ from server import auth
 from server.errors import ApiError
 from server.inference import decode_image_b64, validate_image
 from server.routes import state
-from server.validation import cursor, json_body, name, number, text
+from server.validation import cursor, json_body, name, number, path_id, text
 
 blueprint = Blueprint("reports", __name__)
 
@@ -184,7 +184,10 @@ def get_report():
 @blueprint.get("/report_image/<report_id>")
 def report_image(report_id: str):
     caller = auth.require_caller()
-    row = _readable_report(caller, report_id[:64])
+    report_id = path_id(report_id, max_len=64)
+    if report_id is None:
+        raise ApiError(404, "not_found")
+    row = _readable_report(caller, report_id)
     if not row["image_hash"] or not state().blobs.exists(row["image_hash"]):
         raise ApiError(404, "no_image")
     return Response(state().blobs.get(row["image_hash"]), mimetype="application/octet-stream",

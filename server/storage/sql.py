@@ -379,7 +379,20 @@ class Storage:
             return {name: int(conn.scalar(select(func.count()).select_from(table))) for name, table in tables.items()}
 
 
+def normalize_url(url: str) -> str:
+    """`postgres://` and driver-less `postgresql://` URLs get whichever PostgreSQL driver is installed."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        import importlib.util
+
+        driver = "psycopg2" if importlib.util.find_spec("psycopg2") else "psycopg"
+        url = f"postgresql+{driver}://" + url[len("postgresql://"):]
+    return url
+
+
 def _make_engine(url: str) -> Engine:
+    url = normalize_url(url)
     if url.startswith("sqlite"):
         engine = create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
 

@@ -45,8 +45,9 @@ def _drop_all(url: str) -> None:
     from sqlalchemy import create_engine
 
     from server.storage.schema import metadata
+    from server.storage.sql import normalize_url
 
-    engine = create_engine(url)
+    engine = create_engine(normalize_url(url))
     metadata.drop_all(engine)
     engine.dispose()
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import io
 import random
+import zlib
+from pathlib import Path
 
 import pytest
 
@@ -27,7 +29,7 @@ POST_ENDPOINTS = {
     "/upload_weights": ["username", "weights"],
     "/trigger_aggregation": ["strategy", "trim_fraction", "clip_norm", "noise_multiplier"],
 }
-GET_ENDPOINTS = ["/get_global_meta", "/download_global_weights", "/fl_versions", "/health",
+GET_ENDPOINTS = ["/report_image/%00x", "/download_global_weights?version=%00", "/get_global_meta", "/download_global_weights", "/fl_versions", "/health",
                  "/report_image/x", "/report_image/" + "a" * 500, "/download_global_weights?version=" + "v" * 3000]
 
 JUNK_VALUES = [
@@ -40,7 +42,13 @@ RAW_BODIES = [b"", b"{", b"null", b"[]", b'"text"', b"42", b"\xff\xfe\x00", b'{"
               b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 3000 + b"1" + b"}" * 3000]
 
 
+MODEL_SHIPPED = (Path(__file__).resolve().parents[2] / "models" / "model.json").exists()
+
+
 def _check(answer, what) -> None:
+    if answer.status_code == 503 and not MODEL_SHIPPED:
+        assert answer.get_json() == {"error": "model_unavailable"}, what  # a well-formed scan, but no model yet
+        return
     assert answer.status_code < 500, (what, answer.status_code, answer.get_data()[:300])
     if answer.status_code >= 400:
         assert isinstance(answer.get_json(silent=True), dict) and "error" in answer.get_json(), what
@@ -56,7 +64,7 @@ def test_raw_junk_bodies(api, path):
 
 @pytest.mark.parametrize("path", sorted(POST_ENDPOINTS))
 def test_wrong_types_and_sizes(api, path):
-    rng = random.Random(hash(path) & 0xFFFF)
+    rng = random.Random(zlib.crc32(path.encode()))
     fields = POST_ENDPOINTS[path] or ["anything"]
     base = {"username": "alice", "sender": "alice", "receiver": "dr_bob", "message": "hi", "user1": "alice",
             "user2": "dr_bob", "image_b64": base64.b64encode(scan_png()).decode(), "prediction": device_prediction(),

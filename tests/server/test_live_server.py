@@ -16,7 +16,15 @@ import requests
 from desktop_app.core.api_client import ApiClient, AuthRequired, RequestRejected
 from desktop_app.core.federated.npz_format import load_npz
 from server.app import create_app, state_of
-from tests.server.conftest import ENROLLMENT_CODE, PASSWORD, device_prediction, head_npz, scan_png, serve_app, server_config
+from tests.server.conftest import (
+    ENROLLMENT_CODE,
+    PASSWORD,
+    device_prediction,
+    head_npz,
+    scan_png,
+    serve_app,
+    server_config,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 
