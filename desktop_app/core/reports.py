@@ -29,6 +29,8 @@ FINDINGS = {
     NOT_ASSESSABLE: "Not assessable",
 }
 MAX_NOTES_LENGTH = 20_000
+_HEATMAP_MAX_SIDE = 512
+_MODEL_IMAGE_MAX_SIDE = 2048
 
 
 class ReportError(ServiceError):
@@ -127,8 +129,13 @@ class Reports:
                 return None
             if heatmap or data.dtype != np.uint8:
                 data = (np.clip(np.nan_to_num(data.astype(np.float32)), 0.0, 1.0) * 255).round().astype(np.uint8)
+            picture = Image.fromarray(data, mode="L")
+            # Viewers stretch the heatmap over the scan, so a smooth map loses nothing at a lower size.
+            limit = _HEATMAP_MAX_SIDE if heatmap else _MODEL_IMAGE_MAX_SIDE
+            if max(picture.size) > limit:
+                picture.thumbnail((limit, limit), Image.Resampling.BILINEAR)
             buffer = io.BytesIO()
-            Image.fromarray(data, mode="L").save(buffer, format="PNG")
+            picture.save(buffer, format="PNG")
             return self._store.blobs.put(buffer.getvalue())
         except (ValueError, TypeError) as exc:
             log.warning("could not keep the %s image of a report (%s)", "heatmap" if heatmap else "model", exc)

@@ -135,3 +135,23 @@ def test_finding_names_are_understood_in_either_form():
     assert finding_key("no tumor") == "notumor"
     assert finding_key("Not assessable") == "not_assessable"
     assert finding_key("banana") is None
+
+
+def test_a_real_model_prediction_becomes_a_report(app):
+    from desktop_app.paths import models_dir, resources_dir
+
+    if not (models_dir() / "model.json").exists():
+        pytest.skip("no model installed")
+    setup_clinic(app)
+    sample = resources_dir() / "samples" / "glioma_1.jpg"
+    prediction = app.engine.predict_file(sample)
+    report = app.reports.create("alice", sample.read_bytes(), sample.name, prediction)
+    assert report["label"] == prediction.label and report["model_version"] == prediction.model_version
+    assert report["probabilities"] == pytest.approx(prediction.probabilities)
+    import io
+
+    from PIL import Image
+
+    with Image.open(io.BytesIO(app.reports.heatmap_png(report["id"]))) as heat:
+        assert heat.size == prediction.heatmap.shape[::-1]
+    assert app.store.collection("reports").get(report["id"])["timings_ms"]["total"] > 0
