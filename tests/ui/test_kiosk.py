@@ -122,7 +122,8 @@ def test_operator_pin_is_checked(qtbot, kiosk_services):
     dialog.show()
     qtbot.keyClicks(dialog.pin, "1111")
     qtbot.mouseClick(dialog.unlock, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "not right" in dialog.error.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "not right" in dialog.error.text() and dialog.unlock.isEnabled(),
+                    timeout=10000)
     assert dialog.result() != UnlockDialog.DialogCode.Accepted
     qtbot.keyClicks(dialog.pin, "2468")
     with qtbot.waitSignal(dialog.accepted, timeout=10000):

@@ -31,7 +31,7 @@ def drop_file(widget, path: Path) -> None:
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
     centre = QPointF(widget.rect().center())
-    enter = QDragEnterEvent(centre.toPoint(), Qt.DropAction.CopyAction, mime,
+    enter = QDragEnterEvent(centre, Qt.DropAction.CopyAction, mime,
                             Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
     QApplication.sendEvent(widget, enter)
     assert enter.isAccepted()
@@ -41,7 +41,7 @@ def drop_file(widget, path: Path) -> None:
 
 
 def test_dropped_mri_gives_a_saved_preliminary_result(qtbot, services, window, mri_scan,
-                                                      engine_ready):
+                                                      engine_ready, tmp_path):
     expected = engine_ready.predict_file(mri_scan)
     scan = window.navigate("new_scan")
     ticks = []
@@ -87,6 +87,13 @@ def test_dropped_mri_gives_a_saved_preliminary_result(qtbot, services, window, m
     assert history.pages.currentWidget() is history.detail
     qtbot.waitUntil(lambda: history.detail.image_panel.view.has_image(), timeout=10000)
     assert history.detail.finding.finding.text() == expected.label
+    assert history.detail.image_panel.view.has_heatmap()
+
+    pdf = tmp_path / "my report.pdf"
+    history.detail.export_to(pdf)
+    qtbot.waitUntil(lambda: history.detail.notice.isVisible(), timeout=30000)
+    assert "saved" in history.detail.notice.text_label.text()
+    assert pdf.read_bytes().startswith(b"%PDF")
 
 
 def test_doctor_review_shows_in_history_and_dashboard(qtbot, services, window, mri_scan,

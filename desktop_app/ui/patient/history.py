@@ -38,8 +38,9 @@ class StatusFilter(QSortFilterProxyModel):
         self.status: str | None = None
 
     def set_status(self, status: str | None) -> None:
+        self.beginFilterChange()
         self.status = status
-        self.invalidateFilter()
+        self.endFilterChange()
 
     def filterAcceptsRow(self, row: int, parent) -> bool:  # noqa: N802
         if self.status is None:
@@ -115,24 +116,25 @@ class ReportDetail(QWidget):
     def export_pdf(self) -> None:
         if self.report is None:
             return
-        try:
-            from desktop_app.ui import report_pdf
-        except ImportError:
-            self._notice("PDF export is not available in this version.", "error")
-            return
         suggested = f"TumorPredict report {format_time(self.report.get('timestamp'))}.pdf"
         suggested = suggested.replace(":", "-").replace(",", "")
         start = str(self.ctx.import_roots[0] / suggested) if self.ctx.import_roots else suggested
         path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", start, "PDF (*.pdf)")
-        if not path:
-            return
-        target = Path(path if path.lower().endswith(".pdf") else path + ".pdf")
+        if path:
+            self.export_to(Path(path if path.lower().endswith(".pdf") else path + ".pdf"))
+
+    def export_to(self, target: Path) -> None:
+        """Writes the open report as a PDF off the UI thread and says where it went."""
+        from desktop_app.ui.report_pdf import export_report_pdf
+
         self.export.setEnabled(False)
         run_in_background(
-            export_report_pdf, report_pdf, self.ctx.services, self.report, target, owner=self,
-            on_result=lambda _r: self._notice(f"Saved to {target}.", "info"),
+            export_report_pdf, self.ctx.services, self.report["id"], target, owner=self,
+            on_result=lambda out: self._notice(f"The report was saved as {out}.", "info"),
             on_error=lambda exc: self._notice(
-                getattr(exc, "user_message", None) or f"The PDF could not be saved: {exc}", "error"),
+                getattr(exc, "user_message", None)
+                or f"The PDF could not be saved there ({exc}). Please choose another folder.",
+                "error"),
             on_finished=lambda: self.export.setEnabled(True))
 
     def _notice(self, text: str, kind: str) -> None:
@@ -145,16 +147,6 @@ class ReportDetail(QWidget):
     def clear(self) -> None:
         self.report = None
         self.image_panel.clear()
-
-
-def export_report_pdf(report_pdf, services, report: dict, target: Path) -> Path:
-    """Worker thread: writes the PDF with whichever entry point the PDF module offers."""
-    for name in ("export_report_pdf", "export_pdf", "write_report_pdf", "render_report_pdf"):
-        writer = getattr(report_pdf, name, None)
-        if callable(writer):
-            writer(services, report, target)
-            return target
-    raise RuntimeError("PDF export is not available in this version.")
 
 
 def _load_images(reports, report_id: str) -> tuple:

@@ -324,17 +324,19 @@ class ConversationPanel(QWidget):
         self.peer = peer
         self.view.set_messages([])
         self.view.set_enabled_for_sending(bool(peer), "" if peer else "No one to write to yet.")
-        if peer:
+        if peer and self.isVisible():
             self.refresh()
 
-    def _load(self) -> list[dict]:
+    def _load(self, mark_read: bool) -> list[dict]:
         if self.on_poll is not None:
             try:
                 self.on_poll()
             except Exception as exc:  # a failed poll must not hide what is stored locally
                 log.info("chat poll failed: %s", exc)
         messages = self.chat.conversation(self.me, self.peer)
-        if any(self.me not in m.get("read_by", []) and m.get("sender") == self.peer for m in messages):
+        unread = any(self.me not in m.get("read_by", []) and m.get("sender") == self.peer
+                     for m in messages)
+        if mark_read and unread:  # only what was actually on screen counts as read
             self.chat.mark_read(self.me, self.peer)
             return self.chat.conversation(self.me, self.peer)
         return messages
@@ -344,7 +346,9 @@ class ConversationPanel(QWidget):
             return
         self._loading = True
         peer = self.peer
-        run_in_background(self._load, owner=self, on_result=lambda msgs: self._show(peer, msgs),
+        # Messages count as read only when the conversation is on screen, not merely built.
+        run_in_background(self._load, self.isVisible(), owner=self,
+                          on_result=lambda msgs: self._show(peer, msgs),
                           on_error=self._failed, on_finished=self._done)
 
     def _done(self) -> None:
