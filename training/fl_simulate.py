@@ -210,9 +210,13 @@ def write_chart(path: Path, panels: dict[str, list[RunResult]]) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.2), sharey=True)
-    for axis, (title, runs) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+    columns = 2
+    rows = (len(panels) + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(11, 4.0 * rows), squeeze=False)
+    flat = axes.flatten()
+    for axis, (title, runs) in zip(flat, panels.items(), strict=False):
         for run in runs:
             axis.plot(
                 range(1, len(run.accuracy) + 1),
@@ -223,9 +227,12 @@ def write_chart(path: Path, panels: dict[str, list[RunResult]]) -> None:
             )
         axis.set_title(title)
         axis.set_xlabel("round")
+        axis.set_ylabel("validation accuracy (%)")
+        axis.xaxis.set_major_locator(MaxNLocator(integer=True))
         axis.grid(alpha=0.3)
         axis.legend(fontsize=8)
-    np.atleast_1d(axes)[0].set_ylabel("validation accuracy (%)")
+    for axis in flat[len(panels) :]:
+        axis.set_visible(False)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
