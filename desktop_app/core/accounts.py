@@ -13,43 +13,30 @@ with no code, the first doctor account is created freely and becomes this comput
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from desktop_app.core import events
 from desktop_app.core.api_client import ApiError, RequestRejected
 from desktop_app.core.credentials import CredentialStore
-from desktop_app.core.errors import ServiceError
+from desktop_app.core.login_guard import LoginGuard, duration_text
 from desktop_app.core.passwords import burn_time, hash_password, needs_rehash, verify_password
 from desktop_app.core.settings import Settings
+from desktop_app.core.users import (
+    PROFILE_FIELDS,
+    ROLES,
+    AccessDenied,
+    AccountError,
+    User,
+    check_email,
+    check_password,
+    check_username,
+    normalize_username,
+)
 
 log = logging.getLogger(__name__)
-
-ROLES = ("patient", "doctor")
-USERNAME_RE = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
-EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-MIN_PASSWORD_LENGTH = 8
-MAX_PASSWORD_LENGTH = 256
-PROFILE_FIELDS = ("email", "full_name", "doctor", "specialty", "clinic", "phone")
-
-# Sign-in backoff: five free tries, then a wait that doubles with each further failure.
-FREE_ATTEMPTS = 5
-FIRST_WAIT_S = 30
-MAX_WAIT_S = 15 * 60
-_GUARD_DOC = "login_guard"
-_GUARD_MAX_ENTRIES = 500  # unknown user names are tracked too; keep the record small
-
-
-class AccountError(ServiceError):
-    """A refusal about accounts or signing in."""
-
-
-class AccessDenied(AccountError):
-    """The signed-in user (or nobody) may not see or change this."""
 
 
 class AccountsRemote(Protocol):
@@ -60,54 +47,6 @@ class AccountsRemote(Protocol):
     def login(self, username: str, password: str) -> Any: ...  # {"token", "user"} as a dict or an object
 
     def logout(self, token: str) -> None: ...  # revokes the token on the server
-
-
-@dataclass(frozen=True)
-class User:
-    username: str
-    email: str
-    role: str
-    full_name: str = ""
-    doctor: str | None = None
-    specialty: str = ""
-    clinic: str = ""
-    phone: str = ""
-    is_admin: bool = False
-    server_user: bool = False
-    created_at: int = 0
-
-    @classmethod
-    def from_doc(cls, doc: dict[str, Any]) -> User:
-        return cls(
-            username=doc["username"],
-            email=doc.get("email") or "",
-            role=doc.get("role") or "patient",
-            full_name=doc.get("full_name") or "",
-            doctor=doc.get("doctor") or None,
-            specialty=doc.get("specialty") or "",
-            clinic=doc.get("clinic") or "",
-            phone=doc.get("phone") or "",
-            is_admin=bool(doc.get("is_admin")),
-            server_user=bool(doc.get("server_user")),
-            created_at=int(doc.get("created_at") or 0),
-        )
-
-    @property
-    def is_doctor(self) -> bool:
-        return self.role == "doctor"
-
-    @property
-    def is_patient(self) -> bool:
-        return self.role == "patient"
-
-    @property
-    def display_name(self) -> str:
-        name = self.full_name or self.username
-        return f"Dr. {name}" if self.is_doctor and not name.lower().startswith(("dr.", "dr ")) else name
-
-
-def normalize_username(username: str) -> str:
-    return (username or "").strip().lower()
 
 
 class Accounts:
@@ -125,7 +64,7 @@ class Accounts:
         restore_session: bool = True,
     ):
         self._users = store.collection("users")
-        self._guard = store.collection("settings")
+        self._guard = LoginGuard(store.collection("settings"), clock)
         self._settings = settings
         self._bus = bus
         self.credentials = credentials
@@ -189,9 +128,9 @@ class Accounts:
         username = normalize_username(username)
         email = (email or "").strip()
         doctor = normalize_username(doctor) if doctor else None
-        _check_username(username)
-        _check_email(email)
-        _check_password(password)
+        check_username(username)
+        check_email(email)
+        check_password(password)
         if role not in ROLES:
             raise AccountError("Choose whether this is a patient or a doctor account.")
         unknown = set(profile) - set(PROFILE_FIELDS)
@@ -414,7 +353,7 @@ class Accounts:
             if not verify_password(old_password, doc.get("password_verifier")):
                 self._record_failure(user.username)
                 raise AccountError("Your current password is not correct.")
-            _check_password(new_password)
+            check_password(new_password)
             if new_password == old_password:
                 raise AccountError("The new password must be different from the current one.")
             if user.server_user and self.remote is not None:
@@ -444,7 +383,7 @@ class Accounts:
         if unknown:
             raise AccountError(f"Unknown account detail: {', '.join(sorted(unknown))}.")
         if "email" in fields:
-            _check_email(fields["email"].strip())
+            check_email(fields["email"].strip())
         if fields.get("doctor"):
             if not user.is_patient:
                 raise AccountError("Only a patient's account has an assigned doctor.")
@@ -470,73 +409,21 @@ class Accounts:
 
     # ---- sign-in backoff --------------------------------------------------------------------
 
-    def _guard_state(self) -> dict[str, Any]:
-        return dict(self._guard.get(_GUARD_DOC) or {})
-
     def _check_backoff(self, username: str) -> None:
-        entry = self._guard_state().get(username)
-        if not entry:
-            return
-        wait = wait_after_failures(int(entry.get("failures", 0)))
-        remaining = entry.get("last", 0) + wait - self._clock()
+        remaining = self._guard.seconds_to_wait(username)
         if remaining > 0:
             raise AccountError(
-                f"Too many unsuccessful sign-ins for this account. Please wait {_duration_text(remaining)} and try again."
+                f"Too many unsuccessful sign-ins for this account. Please wait {duration_text(remaining)} and try again."
             )
 
     def _record_failure(self, username: str) -> None:
-        state = self._guard_state()
-        entry = state.get(username) or {"failures": 0}
-        state[username] = {"failures": int(entry.get("failures", 0)) + 1, "last": self._clock()}
-        if len(state) > _GUARD_MAX_ENTRIES:
-            oldest = sorted(state, key=lambda k: state[k].get("last", 0))[: len(state) - _GUARD_MAX_ENTRIES]
-            for key in oldest:
-                del state[key]
-        self._guard.put(_GUARD_DOC, state)
-        log.info("unsuccessful sign-in for %s (%d in a row)", username, state[username]["failures"])
+        self._guard.record_failure(username)
 
     def _clear_failures(self, username: str) -> None:
-        state = self._guard_state()
-        if state.pop(username, None) is not None:
-            self._guard.put(_GUARD_DOC, state)
+        self._guard.clear(username)
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
-
-
-def wait_after_failures(failures: int) -> float:
-    """Seconds a user must wait after `failures` unsuccessful sign-ins in a row."""
-    if failures < FREE_ATTEMPTS:
-        return 0.0
-    return float(min(MAX_WAIT_S, FIRST_WAIT_S * 2 ** (failures - FREE_ATTEMPTS)))
-
-
-def _duration_text(seconds: float) -> str:
-    seconds = int(seconds + 0.999)
-    if seconds < 90:
-        return f"{seconds} seconds"
-    return f"{(seconds + 59) // 60} minutes"
-
-
-def _check_username(username: str) -> None:
-    if not USERNAME_RE.match(username):
-        raise AccountError(
-            "Usernames are 3 to 32 characters: letters, digits, dots, dashes or underscores, starting with a letter."
-        )
-
-
-def _check_email(email: str) -> None:
-    if not EMAIL_RE.match(email):
-        raise AccountError("Enter a valid email address, for example name@clinic.org.")
-
-
-def _check_password(password: str) -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        raise AccountError(f"Choose a password of at least {MIN_PASSWORD_LENGTH} characters.")
-    if len(password) > MAX_PASSWORD_LENGTH:
-        raise AccountError(f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters.")
-    if not password.strip():
-        raise AccountError("A password cannot be only spaces.")
 
 
 def _field(answer: Any, name: str) -> Any:

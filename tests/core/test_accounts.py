@@ -3,7 +3,8 @@
 import pytest
 
 from desktop_app.core import events
-from desktop_app.core.accounts import AccessDenied, AccountError, wait_after_failures
+from desktop_app.core.accounts import AccessDenied, AccountError
+from desktop_app.core.login_guard import wait_after_failures
 from desktop_app.core.settings import ENROLLMENT_CODE_ENV
 from tests.core.conftest import PASSWORD, setup_clinic
 
