@@ -149,13 +149,19 @@ class Studio:
         path.write_bytes(buffer.getvalue())
         return path
 
-    def close(self) -> None:
+    def close_windows(self) -> None:
+        """Throws away every window of the last capture, as signing out does."""
         for window in self.windows:
             if hasattr(window, "shutdown"):
                 window.shutdown()
             window.allow_close = True
             window.close()
+            window.deleteLater()
+        self.windows.clear()
         self.settle()
+
+    def close(self) -> None:
+        self.close_windows()
         self.services.close()
 
 
@@ -266,6 +272,110 @@ def patient_kiosk(studio: Studio):
     studio.settle()
     return window
 
+# ----- doctor ----------------------------------------------------------------------------
+DOCTOR_PATIENTS = (("ben", "Ben Okafor"), ("priya", "Priya Nair"), ("tom", "Tom Becker"))
+DAY_MS = 86_400_000
+
+
+def doctor_clinic(studio: Studio) -> list[dict]:
+    """More of dr.lee's patients with scans predicted by the real model, spread over weeks."""
+    if getattr(studio, "doctor_reports", None) is not None:
+        return studio.doctor_reports
+    services, made = studio.services, []
+    scans = studio.scans if studio.scans else []
+    for index, (username, name) in enumerate(DOCTOR_PATIENTS):
+        services.accounts.logout()
+        services.accounts.register(username, f"{username}@example.org", PASSWORD, "patient",
+                                   full_name=name, doctor="dr.lee")
+        for path in scans[index * 3 + 3:index * 3 + 6]:
+            prediction = studio.engine.predict_file(path)
+            if prediction.is_brain_mri:
+                made.append(services.reports.create(username, path.read_bytes(), path.name,
+                                                    prediction))
+    reports = services.store.collection("reports")
+    for age, report in enumerate(made + studio.reports):  # a history, not one morning's uploads
+        report = reports.get(report["id"])
+        reports.put(report["id"], {**report, "timestamp": report["timestamp"] - (age * 3 + 1) * DAY_MS})
+    studio.sign_in("dr.lee")
+    if len(made) > 4:
+        services.reports.review(made[4]["id"], "dr.lee", "reject", notes="Please repeat the scan "
+                                "with contrast.", label="not_assessable", reason="Motion artefact.")
+    studio.doctor_reports = made
+    return made
+
+
+def doctor_screen(studio: Studio, key: str):
+    from desktop_app.ui.app import build_main_window
+
+    doctor_clinic(studio)
+    studio.sign_in("dr.lee")
+    window = studio.show(build_main_window(studio.services, studio.services.accounts.current_user))
+    window.open_screen(key)
+    studio.settle()
+    return window
+
+
+@capture("doctor_dashboard")
+def doctor_dashboard(studio: Studio):
+    return doctor_screen(studio, "dashboard")
+
+
+@capture("doctor_reports")
+def doctor_reports(studio: Studio):
+    return doctor_screen(studio, "reports")
+
+
+@capture("doctor_review")
+def doctor_review(studio: Studio):
+    window = doctor_screen(studio, "reports")
+    reports = window.screens["reports"].widget
+    if not reports.open_oldest_pending():
+        return None
+    studio.settle(12)
+    review = reports.review
+    review.image_view.set_heatmap_visible(True)
+    review.notes.setPlainText("Well-defined enhancing lesion; agree with the finding. "
+                              "Referral to neurosurgery for follow-up.")
+    studio.settle()
+    return window
+
+
+@capture("doctor_reject")
+def doctor_reject(studio: Studio):
+    from desktop_app.ui.doctor.reject_dialog import RejectDialog
+
+    window = doctor_screen(studio, "reports")
+    dialog = RejectDialog("Glioma", window)
+    dialog.select_finding("meningioma")
+    dialog.reason_edit.setPlainText("Extra-axial lesion with a dural tail: meningioma.")
+    dialog.show()
+    studio.windows.append(dialog)
+    studio.settle()
+    return dialog
+
+
+@capture("doctor_patients")
+def doctor_patients(studio: Studio):
+    return doctor_screen(studio, "patients")
+
+
+@capture("doctor_chat")
+def doctor_chat(studio: Studio):
+    window = doctor_screen(studio, "chat")
+    window.screens["chat"].widget.select_peer("anna")
+    studio.settle()
+    return window
+
+
+@capture("doctor_federated")
+def doctor_federated(studio: Studio):
+    return doctor_screen(studio, "federated_learning")
+
+
+@capture("doctor_profile")
+def doctor_profile(studio: Studio):
+    return doctor_screen(studio, "profile")
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -293,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
                 studio.settle()
                 path = out / f"{name}{args.suffix}.png"
                 widget.grab().save(str(path))
+                studio.close_windows()
                 print(f"saved {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
         finally:
             for note in studio.notes:

@@ -68,6 +68,7 @@ class ReportsTable(QTableView):
         vertical.setDefaultSectionSize(max(30, self.fontMetrics().height() + 14))
         header = self.horizontalHeader()
         header.setHighlightSections(False)
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.doubleClicked.connect(lambda _index: self.open_requested.emit())
 

@@ -82,7 +82,7 @@ class ReviewPanel(QWidget):
     """Everything needed to decide one report, operable from the keyboard alone.
 
     Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save notes · Ctrl+N or J next pending ·
-    Ctrl+E notes · Ctrl+I image · Ctrl+H heatmap · Esc back to the list.
+    Ctrl+E notes · Ctrl+I image · Ctrl+H heatmap · Ctrl+P compare · Esc back to the list.
     """
 
     back_requested = Signal()
@@ -174,16 +174,22 @@ class ReviewPanel(QWidget):
         compare_layout = QVBoxLayout(compare)
         compare_layout.setContentsMargins(0, 0, 0, 0)
         compare_layout.setSpacing(4)
+        caption_row = QHBoxLayout()
         self.compare_caption = label("", "muted")
+        self.compare_close = button("Close", "link", accessible="Close the comparison (Control+P)")
+        self.compare_close.setToolTip("Close the comparison (Ctrl+P)")
+        self.compare_close.clicked.connect(self.hide_comparison)
+        caption_row.addWidget(self.compare_caption, 1)
+        caption_row.addWidget(self.compare_close)
         self.compare_view = ImageView(compare, show_toolbar=False)
         self.compare_view.setAccessibleName("Earlier scan for comparison")
-        compare_layout.addWidget(self.compare_caption)
+        compare_layout.addLayout(caption_row)
         compare_layout.addWidget(self.compare_view, 1)
         self.compare_box = compare
         self.compare_box.setVisible(False)
         self.images.addWidget(compare)
-        self.images.setStretchFactor(0, 3)
-        self.images.setStretchFactor(1, 2)
+        self.images.setStretchFactor(0, 1)
+        self.images.setStretchFactor(1, 1)
         layout.addWidget(self.images, 1)
         self.heatmap_note = label("", "muted")
         layout.addWidget(self.heatmap_note)
@@ -242,7 +248,7 @@ class ReviewPanel(QWidget):
         actions.addStretch(1)
         notes_card.body.addLayout(actions)
         self.shortcut_hint = label("Ctrl+Enter approve · Ctrl+R reject · Ctrl+S save notes\n"
-                                   "Ctrl+N next pending · Ctrl+E notes · Ctrl+I image · Esc list",
+                                   "Ctrl+N next · Ctrl+E notes · Ctrl+I image · Ctrl+P compare · Esc list",
                                    "muted", wrap=True)
         notes_card.body.addWidget(self.shortcut_hint)
         layout.addWidget(notes_card)
@@ -253,6 +259,9 @@ class ReviewPanel(QWidget):
         self.history_list.setMaximumHeight(150)
         self.history_list.currentItemChanged.connect(self._on_history_selected)
         history_card.body.addWidget(self.history_list)
+        self.compare_hint = label("Choose one to see it beside this scan (Ctrl+P: latest).",
+                                  "muted", wrap=True)
+        history_card.body.addWidget(self.compare_hint)
         self.history_empty = label("No earlier reports for this patient.", "muted")
         history_card.body.addWidget(self.history_empty)
         layout.addWidget(history_card)
@@ -277,6 +286,7 @@ class ReviewPanel(QWidget):
             (("Ctrl+E",), self.notes.setFocus),
             (("Ctrl+I",), self.image_view.canvas.setFocus),
             (("Ctrl+H",), self.image_view.toggle_heatmap),
+            (("Ctrl+P",), self.toggle_comparison),
             (("Ctrl+=", "Ctrl++"), self.image_view.zoom_in),
             (("Ctrl+-",), self.image_view.zoom_out),
             (("Ctrl+0",), self.image_view.fit),
@@ -367,13 +377,23 @@ class ReviewPanel(QWidget):
             self.history_list.addItem(item)
         self.history_list.blockSignals(False)
         self.history_list.setVisible(bool(earlier))
+        self.compare_hint.setVisible(bool(earlier))
         self.history_empty.setVisible(not earlier)
+        self.hide_comparison()
+
+    def toggle_comparison(self) -> None:
+        """Ctrl+P: the latest earlier scan beside this one, or close the comparison."""
+        if not self.compare_box.isHidden():
+            self.hide_comparison()
+        elif self.history_list.count():
+            row = max(0, self.history_list.currentRow())
+            self.history_list.setCurrentRow(row)
+            self._on_history_selected(self.history_list.item(row))
+
+    def hide_comparison(self) -> None:
         self._compare_id = None
         self.compare_view.clear()
-        if earlier:  # put the most recent earlier scan beside this one straight away
-            self.history_list.setCurrentRow(0)
-        else:
-            self.compare_box.setVisible(False)
+        self.compare_box.setVisible(False)
 
     def _restore_notes(self, report: dict) -> None:
         draft = self.services.reports.load_draft(report["id"])

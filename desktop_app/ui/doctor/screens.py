@@ -67,6 +67,7 @@ class DoctorWorkspace(QObject):
         self.patients.open_report.connect(self.open_report)
         self.patients.chat_with.connect(self.chat_with)
         self.chat.unread_changed.connect(self.dashboard.show_unread)
+        self.chat.unread_changed.connect(lambda count: self._badge("chat", count))
         self.sync_status.changed.connect(self.dashboard.show_sync)
         start = QShortcut(QKeySequence("Ctrl+Return"), self.dashboard)
         start.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
@@ -89,7 +90,14 @@ class DoctorWorkspace(QObject):
         reports = [row.report for row in self.reports.model.rows()]
         self.patients.show_patients(self.data.patients, reports)
 
+    def _badge(self, key: str, count: int) -> None:
+        """Unread / pending counts next to the navigation entries, when the window shows them."""
+        set_badge = getattr(self.parent(), "set_badge", None)
+        if callable(set_badge):
+            set_badge(key, count)
+
     def _refresh_dashboard(self) -> None:
+        self._badge("reports", self.reports.counts()["pending"])
         reports = [row.report for row in self.reports.model.rows()]
         self.dashboard.show_reports(reports, self.data.name_of, self.doctor)
         run_in_background(self.services.chat.unread_count, self.doctor,

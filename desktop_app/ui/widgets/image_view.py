@@ -87,9 +87,22 @@ def qimage_to_array(image: QImage) -> np.ndarray:
     return rows.reshape(shape).copy()
 
 
+MIN_HEAT_RANGE = 0.02  # below this spread a heatmap carries no "where", only "everywhere"
+
+
 def heatmap_to_rgba(heatmap: np.ndarray) -> np.ndarray:
-    """float H×W in 0..1 → coloured RGBA uint8 overlay."""
+    """float H×W → coloured RGBA uint8 overlay, stretched to its own range.
+
+    A heatmap says where the model looked *relative to the rest of the image*, so its values
+    are rescaled to 0..1 before colouring; a flat map is drawn fully transparent rather than
+    as one misleading coloured block.
+    """
     heat = np.nan_to_num(np.asarray(heatmap, dtype=np.float32), nan=0.0)
+    low, high = float(heat.min(initial=0.0)), float(heat.max(initial=0.0))
+    if high - low < MIN_HEAT_RANGE:
+        heat = np.zeros_like(heat)
+    else:
+        heat = (heat - low) / (high - low)
     indices = (np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
     return HEAT_LUT[indices]
 
@@ -266,6 +279,7 @@ class ImageView(QWidget):
         self.opacity_slider = self._slider(
             "Heatmap opacity", 0, 100, int(self._heat_opacity * 100), self._on_opacity
         )
+        self.opacity_slider.setMaximumWidth(110)
         view_row = QHBoxLayout()
         view_row.setSpacing(6)
         for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button,
@@ -273,7 +287,7 @@ class ImageView(QWidget):
             view_row.addWidget(widget)
         view_row.addStretch(1)
         view_row.addWidget(self.heatmap_check)
-        view_row.addWidget(self.opacity_slider, 1)
+        view_row.addWidget(self.opacity_slider)
         rows.addLayout(view_row)
 
         self.brightness_slider = self._slider(

@@ -171,10 +171,17 @@ def test_earlier_scans_of_the_patient_are_shown_side_by_side(qtbot, services, cl
     assert opened["username"] == "anna"
     earlier = [r for r in clinic["by_patient"]["anna"] if r["id"] != opened["id"]]
     assert review.history_list.count() == len(earlier)
+    assert not review.compare_box.isVisibleTo(review)
+    qtbot.keyClick(review.notes, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert review.compare_box.isVisibleTo(review)
+    latest_earlier = max(earlier, key=lambda r: r["timestamp"])
+    assert review._compare_id == latest_earlier["id"]
     qtbot.waitUntil(review.compare_view.has_image, timeout=10_000)
-    review.history_list.setCurrentRow(1)
+    review.history_list.setFocus()
+    qtbot.keyClick(review.history_list, Qt.Key.Key_Down)
     assert review._compare_id == review.history_list.item(1).data(Qt.ItemDataRole.UserRole)["id"]
+    qtbot.keyClick(review.notes, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    assert not review.compare_box.isVisibleTo(review)
 
 
 def test_conflict_banner_and_audit_trail(qtbot, services, clinic, desk):
