@@ -90,16 +90,13 @@ def require_caller(legacy_name: str | None = None) -> Caller:
                 g.caller = caller
                 return caller
         raise ApiError(401, "token_required")
-    row = state.storage.get_token(token_digest(token)) if len(token) <= 200 else None
+    row = state.storage.token_owner(token_digest(token)) if len(token) <= 200 else None
     if row is None or row["revoked"]:
         raise ApiError(401, "invalid_token")
     if row["expires_at"] <= now_ms():
         raise ApiError(401, "token_expired")
-    user = state.storage.get_user(row["username"])
-    if user is None:
-        raise ApiError(401, "invalid_token")
-    caller = Caller(user["username"], user["role"], bool(user["is_admin"]) or user["username"] in state.config.admins,
-                    row["token_hash"])
+    is_admin = bool(row["is_admin"]) or row["username"] in state.config.admins
+    caller = Caller(row["username"], row["role"], is_admin, row["token_hash"])
     g.caller = caller
     return caller
 

@@ -130,6 +130,18 @@ class Storage:
             row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash)).first()
         return dict(row._mapping) if row else None
 
+    def token_owner(self, token_hash: str) -> Row | None:
+        """The token row joined with its user (one query per authenticated request); None if unknown."""
+        query = (
+            select(t.tokens.c.token_hash, t.tokens.c.expires_at, t.tokens.c.revoked, t.users.c.username,
+                   t.users.c.role, t.users.c.is_admin)
+            .join(t.users, t.users.c.username == t.tokens.c.username)
+            .where(t.tokens.c.token_hash == token_hash)
+        )
+        with self._read() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
     def revoke_token(self, token_hash: str) -> None:
         with self._write() as conn:
             conn.execute(update(t.tokens).where(t.tokens.c.token_hash == token_hash).values(revoked=True))
