@@ -45,6 +45,8 @@ class DoctorChatScreen(Screen):
         self.conversations.setObjectName("chatList")
         self.conversations.setAccessibleName("Conversations")
         self.conversations.setMinimumWidth(260)
+        self.conversations.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.conversations.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.conversations.currentItemChanged.connect(self._on_current)
         left.addWidget(self.conversations, 1)
         row.addLayout(left, 2)

@@ -35,7 +35,7 @@ from desktop_app.ui.doctor.formatting import (
 from desktop_app.ui.doctor.heatmaps import ScanLoader, ScanPixels
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from desktop_app.ui.widgets.common import Banner, Card, ProbabilityBars, StatusPill, button, label
-from desktop_app.ui.widgets.image_view import ImageView
+from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -410,7 +410,7 @@ class ReviewPanel(QWidget):
             self.image_view.set_image(scan.pixels)
             cached = self.loader.cached_heatmap(scan.report_id)
             if cached is not None:
-                self.image_view.set_heatmap(cached, scan.model_region)
+                self._on_heatmap(scan.report_id, cached)
             else:
                 self.heatmap_note.setText("Computing heatmap…")
                 self.loader.load_heatmap(scan.report_id)
@@ -428,15 +428,20 @@ class ReviewPanel(QWidget):
         scan = self.loader.cached_scan(report_id)
         if self.report is not None and report_id == self.report["id"] and scan is not None:
             self.image_view.set_heatmap(heat, scan.model_region)
-            self.heatmap_note.setText("Heatmap ready: press H on the image or Ctrl+H to show "
-                                      "where the model looked.")
+            if is_flat_heatmap(heat):
+                self.heatmap_note.setText("The heatmap marks no particular region: the model's "
+                                          "attention is spread evenly over this scan.")
+            else:
+                self.heatmap_note.setText("Heatmap ready: press H on the image or Ctrl+H to "
+                                          "show where the model looked.")
 
     def _on_heatmap_failed(self, report_id: str, reason: str) -> None:
         if self.report is not None and report_id == self.report["id"]:
             self.heatmap_note.setText(reason)
 
     def _on_heatmap_toggled(self, visible: bool) -> None:
-        if visible:
+        heat = self.loader.cached_heatmap(self.report["id"]) if self.report else None
+        if visible and heat is not None and not is_flat_heatmap(heat):
             self.heatmap_note.setText("Heatmap shown: warm colours mark the regions that drove "
                                       "the model's finding.")
 

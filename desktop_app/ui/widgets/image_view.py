@@ -87,7 +87,15 @@ def qimage_to_array(image: QImage) -> np.ndarray:
     return rows.reshape(shape).copy()
 
 
-MIN_HEAT_RANGE = 0.02  # below this spread a heatmap carries no "where", only "everywhere"
+MIN_HEAT_PEAK = 0.1  # how far the hottest spot must rise above the typical (median) level
+
+
+def is_flat_heatmap(heatmap: np.ndarray) -> bool:
+    """True when nothing stands out above the typical level: the map points nowhere."""
+    heat = np.nan_to_num(np.asarray(heatmap, dtype=np.float32), nan=0.0)
+    if heat.size == 0:
+        return True
+    return float(heat.max() - np.median(heat)) < MIN_HEAT_PEAK
 
 
 def heatmap_to_rgba(heatmap: np.ndarray) -> np.ndarray:
@@ -98,10 +106,10 @@ def heatmap_to_rgba(heatmap: np.ndarray) -> np.ndarray:
     as one misleading coloured block.
     """
     heat = np.nan_to_num(np.asarray(heatmap, dtype=np.float32), nan=0.0)
-    low, high = float(heat.min(initial=0.0)), float(heat.max(initial=0.0))
-    if high - low < MIN_HEAT_RANGE:
+    if is_flat_heatmap(heat):
         heat = np.zeros_like(heat)
     else:
+        low, high = float(heat.min()), float(heat.max())
         heat = (heat - low) / (high - low)
     indices = (np.clip(heat, 0.0, 1.0) * 255.0).astype(np.uint8)
     return HEAT_LUT[indices]

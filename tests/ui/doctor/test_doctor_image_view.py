@@ -12,6 +12,8 @@ from PySide6.QtCore import QPoint, Qt
 from desktop_app.ui.widgets.image_view import (
     ImageView,
     array_to_qimage,
+    heatmap_to_rgba,
+    is_flat_heatmap,
     qimage_to_array,
     window_level_lut,
 )
@@ -137,3 +139,15 @@ def test_heatmap_overlay_toggle_and_opacity(view, qtbot):
     assert view.heatmap_opacity() == pytest.approx(0.8)
     view.heatmap_check.click()
     assert not view.heatmap_visible()
+
+
+def test_heatmap_colours_are_relative_and_a_flat_map_is_invisible():
+    focal = np.full((32, 32), 0.2, np.float32)
+    focal[10:14, 10:14] = 0.9
+    rgba = heatmap_to_rgba(focal)
+    assert not is_flat_heatmap(focal)
+    assert rgba[12, 12, 3] == 255 and rgba[0, 0, 3] == 0  # the spot opaque, the rest clear
+    flat = np.full((32, 32), 0.97, np.float32)
+    flat[:4] = 0.0  # e.g. the padding the model saw around the head
+    assert is_flat_heatmap(flat)
+    assert heatmap_to_rgba(flat)[..., 3].max() == 0
