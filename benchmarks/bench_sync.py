@@ -2,9 +2,9 @@
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_sync.py [--reports 1000] [--messages 5000]
 
-Everything runs on 127.0.0.1 in this process: this project's server (SQLite, WAL) and the
-legacy server re-implementation from tests/sync/legacy_server.py, each under werkzeug's
-threaded server. Each figure is printed next to its target and next to the legacy baseline
+Everything runs on 127.0.0.1: this project's server under gunicorn (SQLite, WAL), as
+clinics deploy it, and the legacy server re-implementation from tests/sync/legacy_server.py
+under werkzeug's threaded server. Each figure is printed next to its target and next to the legacy baseline
 measured in the same run.
 """
 
@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
-from desktop_app.core.api_client import ApiClient
+from desktop_app.core.api_client import ApiClient, ApiError, AuthRequired
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the test helpers (servers) live under tests/
@@ -27,6 +33,7 @@ from tests.sync.conftest import serve_wsgi  # noqa: E402
 from tests.sync.legacy_server import create_legacy_app  # noqa: E402
 from tests.sync.scenario import (  # noqa: E402
     ENROLLMENT_CODE,
+    PASSWORDS,
     add_offline_messages,
     add_offline_reports,
     open_signed_in_device,
@@ -51,16 +58,59 @@ def idle_cost_ms(engine, repeats: int) -> tuple[float, float]:
     return statistics.median(times), times[int(0.95 * (len(times) - 1))]
 
 
-def grow_history(url: str, patient: str, doctor: str, images: list[bytes], reports: int, messages: int) -> None:
-    """More history on the server, sent by another device of the same people."""
-    patient_client, doctor_client = ApiClient(url), ApiClient(url)
-    patient_client.login(patient, "bench-password-1")
-    doctor_client.login(doctor, "bench-password-2")
-    for i in range(reports):
-        patient_client.predict(patient, images[i % len(images)], client_report_id=f"grow-{time.time_ns()}-{i}")
-    for i in range(messages):
-        sender, receiver, client = (patient, doctor, patient_client) if i % 2 else (doctor, patient, doctor_client)
-        client.send_message(sender, receiver, f"history {i}", client_message_id=f"grow-{time.time_ns()}-{i}")
+def grow_history(url: str, doctor: str, images: list[bytes], reports: int, messages: int, patients: int = 8) -> None:
+    """More history on the server from the rest of the clinic: other patients' scans and chats, sent in parallel."""
+    names = [f"other_patient_{i}" for i in range(patients)]
+    doctor_client = ApiClient(url)
+    doctor_client.login(doctor, PASSWORDS["doctor"])
+    clients = {}
+    for name in names:
+        register_on_server(url, name, doctor)
+        clients[name] = ApiClient(url)
+        clients[name].login(name, PASSWORDS["patient"])
+
+    def one_patient(index: int) -> None:
+        name = names[index]
+        for i in range(index, reports, patients):
+            clients[name].predict(name, images[i % len(images)], client_report_id=f"grow-{i}")
+        for i in range(index, messages, patients):
+            clients[name].send_message(name, doctor, f"history {i}", client_message_id=f"grow-{i}")
+
+    with ThreadPoolExecutor(patients) as pool:
+        list(pool.map(one_patient, range(patients)))
+
+
+@contextmanager
+def gunicorn_server(data_dir: Path, workers: int) -> Iterator[str]:
+    """This project's server as clinics deploy it: gunicorn workers in their own processes, SQLite in WAL mode."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_SERVER_DATA_DIR": str(data_dir),
+           "TUMORPREDICT_ENROLLMENT_CODE": ENROLLMENT_CODE, "TUMORPREDICT_SECRET_KEY": "bench-secret-key"}
+    data_dir.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
+         "--log-level", "warning", "server.app:create_app()"],
+        env=env, cwd=REPO,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ApiClient(url, max_retries=0).get_global_meta()
+                break
+            except AuthRequired:
+                break  # it answers (and wants a token): up
+            except ApiError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def main() -> int:
@@ -68,24 +118,23 @@ def main() -> int:
     parser.add_argument("--reports", type=int, default=1000)
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn workers of the project server")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
-    from server.app import create_app
-    from server.config import ServerConfig
-
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
-    images = sample_images(args.reports)
-    print(f"bench_sync: {args.reports} reports, {args.messages} messages, {len(set(images))} distinct images")
-    config = ServerConfig(data_dir=work / "server", enrollment_code=ENROLLMENT_CODE)
-    with serve_wsgi(create_app(config)) as url, serve_wsgi(create_legacy_app(work / "legacy")) as legacy_url:
+    images = sample_images(args.reports)  # the rest of the clinic's scans (server-side inference)
+    print(f"bench_sync: {args.reports} reports, {args.messages} messages")
+    with gunicorn_server(work / "server", args.workers) as url, \
+            serve_wsgi(create_legacy_app(work / "legacy")) as legacy_url:
         rows = []
         for kind, server_url in (("project", url), ("legacy", legacy_url)):
             register_on_server(server_url, "bench_patient", "bench_doctor")
-            device = open_signed_in_device(work / f"device-{kind}", server_url, "bench_patient", "bench-password-1")
+            device = open_signed_in_device(work / f"device-{kind}", server_url, "bench_patient", PASSWORDS["patient"])
             # Legacy baseline flushes a tenth of the backlog: it lists every report after each send.
             n_reports = args.reports if kind == "project" else max(1, args.reports // 10)
             n_messages = args.messages if kind == "project" else max(1, args.messages // 10)
-            add_offline_reports(device, "bench_patient", images[:n_reports])
+            add_offline_reports(device, "bench_patient", n_reports)
             add_offline_messages(device, "bench_patient", "bench_doctor", n_messages)
             start = time.perf_counter()
             report = device.sync.run_once()
@@ -94,7 +143,7 @@ def main() -> int:
             flush_s = time.perf_counter() - start
             assert report.error is None and report.waiting == 0, report.lines()
             idle_small = idle_cost_ms(device.sync, args.repeats)
-            grow_history(server_url, "bench_patient", "bench_doctor", images, n_reports, n_messages)
+            grow_history(server_url, "bench_doctor", images, n_reports, n_messages)
             device.sync.run_once()  # take the new history in once
             idle_large = idle_cost_ms(device.sync, args.repeats)
             rows.append((kind, n_reports, n_messages, flush_s, idle_small, idle_large))

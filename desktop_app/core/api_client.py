@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
 import logging
 import random
@@ -78,6 +79,7 @@ class ServerCapabilities:
 
     report_ids: bool | None = None
     cursors: bool | None = None
+    clock_offset_s: float = 0.0  # server clock minus ours, from the Date header
 
     @property
     def legacy(self) -> bool:
@@ -112,10 +114,18 @@ class ApiClient:
         self.backoff_cap = backoff_cap
         self.session = session or requests.Session()
         self.capabilities = ServerCapabilities()
-        self.clock_offset_s: float = 0.0  # server clock minus ours, from the Date header
 
     def close(self) -> None:
         self.session.close()
+
+    def with_token(self, token: str | None) -> ApiClient:
+        """A view for one user: same session, settings and learned capabilities, its own token.
+
+        Lets several threads send for different users at once without sharing a token field.
+        """
+        view = copy.copy(self)
+        view.token = token
+        return view
 
     # ---- accounts -------------------------------------------------------------------------
 
@@ -283,7 +293,7 @@ class ApiClient:
 
     def server_now_ms(self) -> int:
         """Our best guess of the server's clock, for matching legacy records by time."""
-        return int((time.time() + self.clock_offset_s) * 1000)
+        return int((time.time() + self.capabilities.clock_offset_s) * 1000)
 
     def _page(self, answer: dict[str, Any], key: str) -> Page:
         cursor = answer.get("cursor")
@@ -361,7 +371,7 @@ class ApiClient:
         if not date:
             return
         try:
-            self.clock_offset_s = parsedate_to_datetime(date).timestamp() - time.time()
+            self.capabilities.clock_offset_s = parsedate_to_datetime(date).timestamp() - time.time()
         except (TypeError, ValueError):
             pass
 

@@ -2,39 +2,46 @@
 
 from __future__ import annotations
 
-import hashlib
-import io
 from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient, RequestRejected
-from desktop_app.core.sync.wire import label_key
-from desktop_app.paths import models_dir, resources_dir
+from desktop_app.paths import resources_dir
 
 ENROLLMENT_CODE = "clinic-enrollment-code-7"
 PASSWORDS = {"patient": "bench-password-1", "doctor": "bench-password-2"}
 DATASET = Path("/work/shared/data/brain-mri/Training")
 
 
-def sample_images(count: int) -> list[bytes]:
-    """`count` real MRI files: the shipped samples, then (for benchmarks) the training set when present."""
+def _candidate_files() -> list[Path]:
+    """Real MRI files: the shipped samples, then (for benchmarks) the training set when present."""
     files = sorted(p for p in (resources_dir() / "samples").glob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
-    if len(files) < count and DATASET.is_dir():
-        files += sorted(DATASET.glob("*/*.jpg"))[: count - len(files)]
+    if DATASET.is_dir():
+        files += sorted(DATASET.glob("*/*.jpg"))
     if not files:
         raise FileNotFoundError("no sample MRI images under resources/samples")
+    return files
+
+
+_SCANS: list[tuple[bytes, object]] = []  # (image, the shipped model's prediction), accepted as brain MRIs
+_NEXT_CANDIDATE = [0]
+
+
+def scans(app, count: int, start: int = 0) -> list[tuple[bytes, object]]:
+    """`count` real scans with the shipped model's result; the same `start` gives the same scans."""
+    files = _candidate_files()
+    while len(_SCANS) < start + count:
+        path = files[_NEXT_CANDIDATE[0] % len(files)]
+        _NEXT_CANDIDATE[0] += 1
+        image = path.read_bytes()
+        prediction = app.engine.predict_bytes(image, name=path.name)
+        if prediction.is_brain_mri:  # the model's own check: a scan it refuses makes no report
+            _SCANS.append((image, prediction))
+    return _SCANS[start:start + count]
+
+
+def sample_images(count: int) -> list[bytes]:
+    files = _candidate_files()
     return [files[i % len(files)].read_bytes() for i in range(count)]
-
-
-def distinct_image(base: bytes, n: int) -> bytes:
-    """A real MRI re-encoded with one pixel changed: a different file (and hash) with the same picture."""
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(base)).convert("L")
-    image.putpixel((0, 0), n % 256)
-    image.putpixel((1, 0), (n // 256) % 256)
-    out = io.BytesIO()
-    image.save(out, format="PNG")
-    return out.getvalue()
 
 
 def register_on_server(url: str, patient: str, doctor: str) -> None:
@@ -58,33 +65,10 @@ def open_signed_in_device(data_dir: Path, url: str, username: str, password: str
     return app
 
 
-def add_offline_reports(app, username: str, images: list[bytes]) -> list[dict]:
-    """Scans made while offline: the real model's result for each image, saved and queued."""
-    predictions: dict[bytes, object] = {}
-    created = []
-    for i, image in enumerate(images):
-        if image not in predictions:
-            predictions[image] = device_prediction(app, image, f"scan-{i}.jpg")
-        created.append(app.reports.create(username, image, f"scan-{i}.jpg", predictions[image]))
-    return created
-
-
-def device_prediction(app, image: bytes, name: str):
-    """The shipped model's result when the model is installed; else the result fields a device sends.
-
-    Sync only carries the prediction; the values matter to these tests only as data that must
-    arrive unchanged on the server and on other devices.
-    """
-    if (models_dir() / "model.json").exists():
-        return app.engine.predict_bytes(image, name=name)
-    digest = hashlib.sha256(image).digest()
-    labels = ["Glioma", "Meningioma", "No Tumor", "Pituitary tumor"]
-    label = labels[digest[0] % 4]
-    confidence = 0.5 + digest[1] / 512
-    rest = (1 - confidence) / 3
-    return {"label": label, "label_key": label_key(label), "confidence": confidence,
-            "probabilities": {name_: (confidence if name_ == label else rest) for name_ in labels},
-            "is_brain_mri": True, "model_version": "device-test", "heatmap": None, "image": None}
+def add_offline_reports(app, username: str, count: int, start: int = 0) -> list[dict]:
+    """Scans made while offline: each saved with the shipped model's result and queued."""
+    return [app.reports.create(username, image, f"scan-{start + i}.jpg", prediction)
+            for i, (image, prediction) in enumerate(scans(app, count, start))]
 
 
 def add_offline_messages(app, sender: str, receiver: str, count: int) -> list[dict]:

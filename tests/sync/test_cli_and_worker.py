@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient
 from desktop_app.ui.sync_worker import SyncWorker
-from tests.sync.scenario import add_offline_messages, add_offline_reports, sample_images
+from tests.sync.scenario import add_offline_messages, add_offline_reports
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -28,7 +28,7 @@ def _tumorpredict(*args: str) -> subprocess.CompletedProcess:
 
 def test_sync_command_prints_what_moved(devices, legacy_url):
     patient = _patient(devices, legacy_url)
-    add_offline_reports(patient.app, "alice", sample_images(2))
+    add_offline_reports(patient.app, "alice", 2)
     add_offline_messages(patient.app, "alice", "dr_bob", 1)
     data_dir = patient.data_dir
     patient.close()
@@ -61,7 +61,7 @@ def test_worker_syncs_on_start_after_changes_and_polls_the_open_chat(qtbot, devi
     try:
         with qtbot.waitSignal(worker.sync_finished, timeout=10_000):
             worker.start()
-        add_offline_reports(patient.app, "alice", sample_images(1))
+        add_offline_reports(patient.app, "alice", 1)
         with qtbot.waitSignal(worker.sync_finished, timeout=10_000) as finished:
             worker.local_change()
         assert finished.args[0].sent == {"create_report": 1}

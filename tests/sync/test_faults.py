@@ -19,7 +19,6 @@ from tests.sync.scenario import (
     add_offline_messages,
     add_offline_reports,
     register_on_server,
-    sample_images,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -59,7 +58,7 @@ def _assert_exactly_once(device, server_url: str, reports: int, messages: int) -
 
 def test_server_down_keeps_everything_and_sends_it_later(devices, project_proxy, project_server, caplog):
     patient = _patient(devices, project_proxy.url)
-    add_offline_reports(patient.app, "alice", sample_images(2))
+    add_offline_reports(patient.app, "alice", 2)
     add_offline_messages(patient.app, "alice", "dr_bob", 2)
     project_proxy.down = True
     with caplog.at_level(logging.WARNING, logger="desktop_app.core.sync"):
@@ -77,7 +76,7 @@ def test_500s_and_timeouts_then_recovery(devices, project_proxy, project_server)
     patient = _patient(devices, project_proxy.url)
     patient.app.sync.client.timeout = (2.0, 1.0)  # a hung server is given up on after 1 s
     patient.app.sync.client.backoff_base = 0.01
-    add_offline_reports(patient.app, "alice", sample_images(2))
+    add_offline_reports(patient.app, "alice", 2)
     add_offline_messages(patient.app, "alice", "dr_bob", 2)
     project_proxy.inject("500", "/predict", count=10)
     project_proxy.inject("hang", "/send_message", count=1)
@@ -95,10 +94,10 @@ def test_500s_and_timeouts_then_recovery(devices, project_proxy, project_server)
 @pytest.mark.parametrize("path", ["/predict", "/send_message"])
 def test_reset_after_commit_is_not_a_duplicate(devices, project_proxy, project_server, path):
     patient = _patient(devices, project_proxy.url)
-    add_offline_reports(patient.app, "alice", sample_images(1))
+    add_offline_reports(patient.app, "alice", 1)
     add_offline_messages(patient.app, "alice", "dr_bob", 1)
     patient.sync()  # the server has shown it honours idempotency keys
-    add_offline_reports(patient.app, "alice", sample_images(2)[1:])
+    add_offline_reports(patient.app, "alice", 1, start=1)
     add_offline_messages(patient.app, "alice", "dr_bob", 1)
     project_proxy.inject("reset_after_commit", path)
     for _ in range(3):
@@ -111,7 +110,7 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     """`tumorpredict sync` in a subprocess, killed with SIGKILL part-way, then run again to the end."""
     patient = _patient(devices, project_server)
     add_offline_messages(patient.app, "alice", "dr_bob", 150)
-    add_offline_reports(patient.app, "alice", sample_images(3))
+    add_offline_reports(patient.app, "alice", 3)
     data_dir = patient.data_dir
     token = patient.app.accounts.token("alice")
     patient.close()  # releases the data-dir lock for the subprocess
@@ -146,7 +145,7 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
 
 def test_two_devices_of_one_doctor_and_a_conflict(devices, project_server):
     patient = _patient(devices, project_server)
-    add_offline_reports(patient.app, "alice", sample_images(2))
+    add_offline_reports(patient.app, "alice", 2)
     patient.sync()
     desk, laptop = _doctor(devices, project_server, "desk"), _doctor(devices, project_server, "laptop")
     for device in (desk, laptop):

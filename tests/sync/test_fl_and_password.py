@@ -10,18 +10,20 @@ import uuid
 import numpy as np
 import pytest
 
-from desktop_app.core.api_client import RequestRejected
+from desktop_app.core.api_client import ApiClient, RequestRejected
 from desktop_app.core.federated.client import FederatedClient
-from desktop_app.core.federated.npz_format import dump_npz
+from desktop_app.core.federated.npz_format import dump_npz, load_npz
+from desktop_app.paths import models_dir
 from tests.sync.scenario import PASSWORDS, register_on_server
 
 
-def _queue_update(app, username: str) -> str:
-    """A trained head update as the federated client leaves it: an `.npz` blob, its metadata, queued."""
+def _queue_update(app, username: str, base_version: str | None = None) -> str:
+    """A fine-tuned head update as the federated client leaves it: an `.npz` blob, its metadata, queued."""
+    shipped, _meta = load_npz((models_dir() / "head_weights.npz").read_bytes())
     rng = np.random.default_rng(7)
-    arrays = {"dense/kernel": rng.normal(size=(8, 4)).astype(np.float32), "dense/bias": np.zeros(4, np.float32)}
+    arrays = {name: (a + rng.normal(scale=1e-3, size=a.shape)).astype(np.float32) for name, a in shipped.items()}
     update_id = uuid.uuid4().hex
-    meta = {"num_examples": 12, "base_version": None, "update_id": update_id}
+    meta = {"num_examples": 12, "base_version": base_version, "update_id": update_id}
     app.store.collection("fl_state").put(update_id, {
         **meta, "id": update_id, "kind": "fl_update", "npz_hash": app.store.blobs.put(dump_npz(arrays, meta)),
         "username": username, "created_at": 1, "queued_at": None, "uploaded_at": None,
@@ -34,7 +36,8 @@ def test_update_reaches_the_project_server_once(devices, project_server, tmp_pat
     register_on_server(project_server, "alice", "dr_bob")
     doctor = devices("doctor", project_server)
     doctor.app.accounts.login("dr_bob", PASSWORDS["doctor"])
-    update_id = _queue_update(doctor.app, "dr_bob")
+    current = ApiClient(project_server, token=doctor.app.accounts.token("dr_bob")).get_global_meta()
+    update_id = _queue_update(doctor.app, "dr_bob", current.get("version"))
     assert doctor.sync().sent == {"fl_upload": 1}
     assert doctor.app.store.collection("fl_state").get(update_id)["uploaded_at"]
     assert doctor.sync().sent == {}
@@ -50,8 +53,9 @@ def test_update_reaches_a_legacy_server_as_its_json_array(devices, legacy_url, l
     assert doctor.sync().sent == {"fl_upload": 1}
     stored = list((legacy_root / "fl_server" / "storage").glob("dr_bob_*.npz"))
     assert len(stored) == 1
+    shipped, _meta = load_npz((models_dir() / "head_weights.npz").read_bytes())
     with np.load(stored[0]) as npz:
-        assert npz["weights"].size == 8 * 4 + 4
+        assert npz["weights"].size == sum(a.size for a in shipped.values())
 
 
 def test_forgot_password_with_the_emailed_code(devices, project_server, caplog):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from tests.sync.scenario import add_offline_messages, add_offline_reports, sample_images
+from tests.sync.scenario import add_offline_messages, add_offline_reports
 
 
 def _legacy_reports(root) -> list[dict]:
@@ -27,7 +27,7 @@ def _clinic(devices, url):
 
 def test_offline_work_reaches_the_legacy_server_once(devices, legacy_url, legacy_root):
     patient, _doctor = _clinic(devices, legacy_url)
-    made = add_offline_reports(patient.app, "alice", sample_images(2))
+    made = add_offline_reports(patient.app, "alice", 2)
     add_offline_messages(patient.app, "alice", "dr_bob", 2)
 
     first = patient.sync()
@@ -49,7 +49,7 @@ def test_offline_work_reaches_the_legacy_server_once(devices, legacy_url, legacy
 
 def test_doctor_decision_travels_back_through_the_legacy_server(devices, legacy_url, legacy_root):
     patient, doctor = _clinic(devices, legacy_url)
-    add_offline_reports(patient.app, "alice", sample_images(2))
+    add_offline_reports(patient.app, "alice", 2)
     patient.sync()
 
     pulled = doctor.sync()
@@ -77,7 +77,7 @@ def test_doctor_decision_travels_back_through_the_legacy_server(devices, legacy_
 
 def test_messages_both_ways_never_duplicate(devices, legacy_url, legacy_root):
     patient, doctor = _clinic(devices, legacy_url)
-    add_offline_reports(patient.app, "alice", sample_images(1))  # how a doctor learns of a patient
+    add_offline_reports(patient.app, "alice", 1)  # how a doctor learns of a patient
     add_offline_messages(patient.app, "alice", "dr_bob", 3)
     patient.sync()
     assert doctor.sync().messages_pulled == 3
@@ -96,10 +96,10 @@ def test_messages_both_ways_never_duplicate(devices, legacy_url, legacy_root):
 
 def test_lost_predict_answer_is_adopted_not_sent_twice(devices, legacy_proxy, legacy_root, caplog):
     patient, _doctor = _clinic(devices, legacy_proxy.url)
-    made = add_offline_reports(patient.app, "alice", sample_images(1))
+    made = add_offline_reports(patient.app, "alice", 1)
     patient.sync()  # learns the server is legacy
     legacy_proxy.inject("reset_after_commit", "/predict")
-    made += add_offline_reports(patient.app, "alice", sample_images(2)[1:])
+    made += add_offline_reports(patient.app, "alice", 1, start=1)
 
     lost = patient.sync()
     assert lost.error and "could not be reached" in lost.error and lost.waiting == 1

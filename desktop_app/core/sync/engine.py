@@ -6,6 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,8 @@ class SyncPass:
     unsent_creates: dict[str, str] = field(default_factory=dict)  # report id -> outbox key
     unsent_messages: dict[str, str] = field(default_factory=dict)  # message id -> outbox key
     blocked: set[str] = field(default_factory=set)  # users whose remaining entries wait
+    stop: threading.Event = field(default_factory=threading.Event)  # set by the first lane that fails
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SyncEngine:
@@ -49,12 +52,15 @@ class SyncEngine:
         vault: TokenVault | None = None,
         notifications=None,
         current_user: Callable[[], str | None] | None = None,
+        push_workers: int = 4,
     ):
         self.store = store
         self.client = client
         self.vault = vault or TokenVault(client.base_url)
         self.notifications = notifications
         self._current_user = current_user
+        # Independent changes (different reports, different conversations) go in parallel.
+        self.push_workers = push_workers
         self.state = SyncState(store.collection("settings"), client.base_url)
         self.report_ids = ServerIdIndex(store.collection("reports"))
         self.message_ids = ServerIdIndex(store.collection("messages"))
@@ -128,7 +134,7 @@ class SyncEngine:
     def _pull_all(self, ctx: SyncPass) -> None:
         accounts = self._accounts()
         if not accounts:
-            self.client.get_global_meta()  # nobody to pull for: still learn whether the server answers
+            self._ping()
         for me in accounts:
             if me in ctx.blocked:
                 continue
@@ -144,12 +150,39 @@ class SyncEngine:
                 log.warning("fetching changes for %s was refused: %s", me, exc.user_message)
                 ctx.report.failed.append(f"fetching changes for {me}: {exc.user_message}")
 
+    def _ping(self) -> None:
+        """Nobody to pull for: still learn whether the server answers (any answer will do)."""
+        try:
+            self.client.with_token(None).get_global_meta()
+        except (AuthRequired, RequestRejected):
+            pass
+
     def _push_all(self, ctx: SyncPass) -> None:
         ctx.blocked |= self._needs_login  # their entries wait for a new sign-in
-        for entry in self.store.outbox.pending():
+        entries = self.store.outbox.pending()
+        if self.push_workers <= 1 or not self.client.capabilities.honours_idempotency_keys:
+            # A legacy server is matched by send time, so it gets one change at a time.
+            self._push_lane(ctx, entries, block_owner=True)
+            return
+        lanes: dict[str, list[Any]] = {}
+        for entry in entries:
+            lanes.setdefault(push.lane_of(self, entry), []).append(entry)
+        with ThreadPoolExecutor(self.push_workers, thread_name_prefix="sync-push") as pool:
+            futures = [pool.submit(self._push_lane, ctx, lane, block_owner=False) for lane in lanes.values()]
+            errors = [f.exception() for f in futures if f.exception() is not None]
+        if errors:
+            raise errors[0]
+
+    def _push_lane(self, ctx: SyncPass, entries: list[Any], *, block_owner: bool) -> None:
+        """Sends `entries` in order; the first unreachable/5xx answer stops every lane of the pass."""
+        for entry in entries:
+            if ctx.stop.is_set():
+                return
             owner = push.entry_owner(self, entry) or ""
             if owner in ctx.blocked:
-                continue
+                if block_owner:
+                    continue
+                return
             kind, key = push.entry_field(entry, "kind"), push.entry_field(entry, "key")
             try:
                 outcome = push.send_entry(self, ctx, entry, owner)
@@ -160,13 +193,19 @@ class SyncEngine:
             except RequestRejected as exc:
                 self._reject(ctx, entry, owner, exc)
                 continue
+            except (ServerUnreachable, ServerFailed):
+                ctx.stop.set()
+                raise
             if outcome == push.WAIT:
-                ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
-                continue
+                if block_owner:
+                    ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
+                    continue
+                return  # the rest of this lane depends on it
             self.store.outbox.mark_done(key)
-            ctx.report.count_sent(kind)
+            with ctx.lock:
+                ctx.report.count_sent(kind)
             self._needs_login.discard(owner)
-            log.info("sent %s %s", kind, key)
+            log.debug("sent %s %s", kind, key)
 
     def _finish(self, ctx: SyncPass) -> None:
         pending = self._pending_count()
@@ -197,8 +236,7 @@ class SyncEngine:
 
     def call_as(self, username: str | None, call: Callable[[ApiClient], Any]) -> Any:
         """Runs one client call with `username`'s token (none on a legacy server that needs none)."""
-        self.client.token = self.vault.get(username) if username else None
-        return call(self.client)
+        return call(self.client.with_token(self.vault.get(username) if username else None))
 
     def learn_server_kind(self) -> None:
         caps = self.client.capabilities

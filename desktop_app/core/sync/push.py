@@ -37,6 +37,18 @@ def entry_owner(engine: SyncEngine, entry: Any) -> str | None:
     return payload.get("username")
 
 
+def lane_of(engine: SyncEngine, entry: Any) -> str:
+    """Entries in one lane keep their order; different lanes may be sent side by side."""
+    kind, payload = entry_field(entry, "kind"), entry_field(entry, "payload") or {}
+    if kind in ("create_report", "review_report"):
+        return f"report:{payload.get('report_id')}"  # a review follows its report
+    if kind == "send_message":
+        # A conversation keeps its order: the server stamps messages as they arrive.
+        message = engine.store.collection("messages").get(payload.get("message_id")) or {}
+        return "chat:" + "|".join(sorted((str(message.get("sender")), str(message.get("receiver")))))
+    return f"{kind}:{entry_owner(engine, entry) or ''}"
+
+
 def send_entry(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
     kind = entry_field(entry, "kind")
     handler = _HANDLERS.get(kind)

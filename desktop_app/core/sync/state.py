@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 DOC_ID = "sync"
@@ -12,6 +13,7 @@ class SyncState:
 
     def __init__(self, settings_collection, server_url: str):
         self._settings = settings_collection
+        self._lock = threading.RLock()  # pushes for several conversations may run at once
         self._doc: dict[str, Any] = settings_collection.get(DOC_ID) or {}
         if self._doc.get("server_url") != server_url:
             # Cursors and attempts belong to one server; a new URL starts over (records stay mapped by id).
@@ -20,51 +22,58 @@ class SyncState:
             self._save()
 
     def _save(self) -> None:
-        self._settings.put(DOC_ID, self._doc)
+        with self._lock:
+            self._settings.put(DOC_ID, self._doc)
 
     @property
     def server_kind(self) -> str | None:
         return self._doc.get("server_kind")
 
     def set_server_kind(self, kind: str) -> None:
-        if self._doc.get("server_kind") != kind:
-            self._doc["server_kind"] = kind
-            self._save()
+        with self._lock:
+            if self._doc.get("server_kind") != kind:
+                self._doc["server_kind"] = kind
+                self._save()
 
     @property
     def last_sync_at(self) -> int | None:
         return self._doc.get("last_sync_at")
 
     def set_last_sync_at(self, ms: int) -> None:
-        self._doc["last_sync_at"] = ms
-        self._save()
+        with self._lock:
+            self._doc["last_sync_at"] = ms
+            self._save()
 
     def cursor(self, key: str) -> Any:
         return self._doc.setdefault("cursors", {}).get(key)
 
     def set_cursor(self, key: str, cursor: Any) -> None:
-        cursors = self._doc.setdefault("cursors", {})
-        if cursors.get(key) != cursor:
-            cursors[key] = cursor
-            self._save()
+        with self._lock:
+            cursors = self._doc.setdefault("cursors", {})
+            if cursors.get(key) != cursor:
+                cursors[key] = cursor
+                self._save()
 
     def attempt(self, entry_key: str) -> int | None:
         """When (server clock, ms) this outbox entry was last sent without a known answer."""
         return self._doc.setdefault("attempts", {}).get(entry_key)
 
     def record_attempt(self, entry_key: str, server_ms: int) -> None:
-        self._doc.setdefault("attempts", {})[entry_key] = server_ms
-        self._save()
+        with self._lock:
+            self._doc.setdefault("attempts", {})[entry_key] = server_ms
+            self._save()
 
     def clear_attempt(self, entry_key: str) -> None:
-        if self._doc.setdefault("attempts", {}).pop(entry_key, None) is not None:
-            self._save()
+        with self._lock:
+            if self._doc.setdefault("attempts", {}).pop(entry_key, None) is not None:
+                self._save()
 
     def peers(self, username: str) -> set[str]:
         return set(self._doc.setdefault("peers", {}).get(username, []))
 
     def add_peer(self, username: str, peer: str) -> None:
-        peers = self._doc.setdefault("peers", {}).setdefault(username, [])
-        if peer not in peers:
-            peers.append(peer)
-            self._save()
+        with self._lock:
+            peers = self._doc.setdefault("peers", {}).setdefault(username, [])
+            if peer not in peers:
+                peers.append(peer)
+                self._save()
