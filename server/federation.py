@@ -35,6 +35,7 @@ class Federation:
         self.blobs = blobs
         self.config = config
         self._started = time.time()
+        self._serving_cache: tuple[str, dict[str, np.ndarray]] | None = None
 
     # ---- the current global weights -------------------------------------------------------
 
@@ -49,6 +50,17 @@ class Federation:
             return None
         arrays, _ = load_npz(self.blobs.get(version["blob_hash"]))
         return arrays
+
+    def serving_head(self) -> tuple[str, dict[str, np.ndarray]] | None:
+        """The aggregated global weights server predictions should use (None: the shipped head)."""
+        current = self.storage.latest_version()
+        if current is None or current["round"] == 0:
+            return None
+        cached = self._serving_cache
+        if cached is None or cached[0] != current["version"]:
+            cached = (current["version"], self.current_arrays(current))
+            self._serving_cache = cached
+        return cached
 
     def open_round(self) -> int:
         current = self.current()

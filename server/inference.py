@@ -76,11 +76,25 @@ class EngineHolder:
                     raise ApiError(503, "model_unavailable") from None
         return self._engine
 
-    def predict(self, data: bytes, name: str) -> Any:
+    def predict(self, data: bytes, name: str, head: tuple[str, dict[str, Any]] | None = None) -> Any:
+        """The engine's prediction, made with `head` = (version, {"W", "b"}) when the federation has one."""
         from desktop_app.core.imaging import ImageError
 
         engine = self.get()
+        self._use_head(engine, head)
         try:
             return engine.predict_bytes(data, name=name)
         except ImageError as exc:
             raise ApiError(400, "invalid_image", reason=exc.reason, message=exc.user_message) from None
+
+    def _use_head(self, engine: Any, head: tuple[str, dict[str, Any]] | None) -> None:
+        if head is None:
+            return
+        version, arrays = head
+        if engine.current_head()[2] == version:
+            return
+        try:
+            engine.set_head(arrays["W"], arrays["b"], version)
+            log.info("server predictions now use the global weights %s", version)
+        except (KeyError, ValueError):
+            log.warning("global weights %s do not fit the shipped model; predicting with its own head", version)

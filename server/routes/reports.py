@@ -87,7 +87,7 @@ def _device_prediction(value: Any) -> dict[str, Any] | None:
 
 
 def _server_prediction(image: bytes, image_name: str) -> dict[str, Any]:
-    p = state().engine.predict(image, image_name)
+    p = state().engine.predict(image, image_name, head=state().federation.serving_head())
     return {
         "label": p.label, "label_key": p.label_key, "confidence": float(p.confidence),
         "probabilities": {str(k): float(v) for k, v in p.probabilities.items()},
