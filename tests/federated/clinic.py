@@ -59,16 +59,16 @@ def augmented(data: bytes, count: int, seed: int) -> Iterator[bytes]:
         image = ImageOps.mirror(base) if rng.random() < 0.5 else base.copy()
         image = image.rotate(float(rng.uniform(-12, 12)), resample=Image.Resampling.BILINEAR)
         image = ImageEnhance.Contrast(image).enhance(float(rng.uniform(0.8, 1.25)))
-        gamma = float(rng.uniform(0.75, 1.3))
+        gamma = float(rng.uniform(0.85, 1.2))
         image = image.point(lambda v, g=gamma: int(255 * (v / 255) ** g))
         if rng.random() < 0.5:
             image = image.filter(ImageFilter.GaussianBlur(float(rng.uniform(0.3, 1.0))))
         w, h = image.size
         margin = int(min(w, h) * rng.uniform(0.0, 0.06))
         image = image.crop((margin, margin, w - margin, h - margin))
-        pixels = np.asarray(image, dtype=np.float32) + rng.normal(
-            0, 3, (image.size[1], image.size[0])
-        )
+        pixels = np.asarray(image, dtype=np.float32)
+        # Scanner noise on the head only: the black background stays black, as on a real slice.
+        pixels = np.where(pixels > 12, pixels + rng.normal(0, 3, pixels.shape), pixels)
         buffer = io.BytesIO()
         Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8)).save(buffer, format="PNG")
         yield buffer.getvalue()
@@ -108,7 +108,8 @@ class Clinic:
         saved = []
         for name, data, truth in scans:
             prediction = engine.predict_bytes(data, name=name)
-            saved.append((self.app.reports.create(self.patient, data, name, prediction), truth))
+            if prediction.is_brain_mri:  # the app saves no report for a scan it does not accept
+                saved.append((self.app.reports.create(self.patient, data, name, prediction), truth))
         self.app.sync.run_once()  # the scans reach the server while the patient is signed in
         self.app.accounts.logout()
         self.app.accounts.login(self.doctor, PASSWORD)
