@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from desktop_app.cli import main
+from desktop_app.paths import models_dir
 
 
 @pytest.mark.parametrize(
@@ -30,3 +33,14 @@ def test_fl_help_lists_every_action(capsys):
     out = capsys.readouterr().out
     for action in ("status", "train", "upload", "pull", "rollback", "aggregate", "simulate"):
         assert action in out
+
+
+@pytest.mark.skipif(not any(models_dir().glob("*.tflite")), reason="needs the shipped model")
+def test_status_and_train_on_a_new_computer(tmp_path, capsys):
+    data_dir = str(tmp_path / "data")
+    assert main(["--data-dir", data_dir, "fl", "status", "--json", "--offline"]) == 0
+    status = json.loads(capsys.readouterr().out)
+    assert status["using_shipped_head"] and status["active_version"] == status["base_version"]
+    assert sum(status["dataset"].values()) == 0
+    assert main(["--data-dir", data_dir, "fl", "train"]) == 1
+    assert "Only 0 confirmed case(s) are available" in capsys.readouterr().err

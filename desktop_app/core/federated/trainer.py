@@ -117,13 +117,13 @@ def train_head(
     """Fine-tune `start` on (embeddings, labels) with Adam; keeps the epoch with the best held-back loss."""
     X = np.asarray(embeddings, dtype=np.float64)
     y = np.asarray(labels, dtype=int)
+    check_enough(y, config, class_names)  # first: no cases at all is the user's problem, not a bug
     if X.ndim != 2 or X.shape[0] != len(y) or X.shape[1] != start.embedding_dim:
         raise ValueError(
             f"embeddings {X.shape} do not fit a head for {start.embedding_dim}-wide embeddings"
         )
     if len(y) and (y.min() < 0 or y.max() >= start.num_classes):
         raise ValueError("a label is outside the head's classes")
-    check_enough(y, config, class_names)
     anchor = global_head or start
     train_idx, val_idx = split_train_val(y, config.val_fraction, config.seed)
     if (
