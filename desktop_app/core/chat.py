@@ -58,7 +58,8 @@ class Chat:
             "read_by": [sender],
         }
         self._docs.put(doc["id"], doc)
-        self._store.outbox.append("send_message", {"message_id": doc["id"]})
+        # A fixed key: `requeue_unsent` can tell whether this message was ever queued.
+        self._store.outbox.append("send_message", {"message_id": doc["id"]}, key=send_key(doc["id"]))
         self._bus.emit(events.MESSAGE_SENT, id=doc["id"], sender=sender, receiver=receiver)
         return doc
 
@@ -66,8 +67,9 @@ class Chat:
         """Messages between the two, oldest first; the signed-in user must be one of them."""
         user1, user2 = normalize_username(user1), normalize_username(user2)
         self._check_participant(user1, user2)
-        pair = {user1, user2}
-        found = [d for d in self._docs.all() if {d.get("sender"), d.get("receiver")} == pair]
+        found = self._docs.find(sender=user1, receiver=user2)
+        if user1 != user2:
+            found += self._docs.find(sender=user2, receiver=user1)
         return sorted(found, key=_order)
 
     def conversations(self, user: str) -> list[dict[str, Any]]:
@@ -76,8 +78,8 @@ class Chat:
         self._check_participant(user)
         latest: dict[str, dict[str, Any]] = {}
         unread: dict[str, int] = {}
-        for doc in self._docs.all():
-            if user not in (doc.get("sender"), doc.get("receiver")) or doc.get("sender") == doc.get("receiver"):
+        for doc in self._mine(user):
+            if doc.get("sender") == doc.get("receiver"):
                 continue
             peer = doc["receiver"] if doc.get("sender") == user else doc.get("sender")
             if peer not in latest or _order(doc) > _order(latest[peer]):
@@ -90,7 +92,7 @@ class Chat:
     def unread_count(self, user: str) -> int:
         user = normalize_username(user)
         self._check_participant(user)
-        return sum(1 for doc in self._docs.all() if _unread_by(doc, user))
+        return sum(1 for doc in self._docs.find(receiver=user) if _unread_by(doc, user))
 
     def mark_read(self, user: str, peer: str) -> int:
         """Marks every message from `peer` to `user` as read; returns how many changed."""
@@ -98,8 +100,8 @@ class Chat:
         self._check_participant(user)
         changed = []
         with self._lock:
-            for doc in self._docs.all():
-                if doc.get("sender") == peer and _unread_by(doc, user):
+            for doc in self._docs.find(sender=peer, receiver=user):
+                if _unread_by(doc, user):
                     self._docs.put(doc["id"], {**doc, "read_by": [*doc.get("read_by", []), user]})
                     changed.append(doc["id"])
         if changed:
@@ -119,9 +121,22 @@ class Chat:
                 raise ChatError("Only a message that failed to send can be sent again.")
             doc = {**doc, "state": "sending"}
             self._docs.put(message_id, doc)
-            self._store.outbox.append("send_message", {"message_id": message_id})
+            self._store.outbox.append("send_message", {"message_id": message_id},
+                                      key=f"{send_key(message_id)}:retry:{uuid.uuid4().hex}")
         self._bus.emit(events.MESSAGE_UPDATED, id=message_id, state="sending")
         return doc
+
+    def requeue_unsent(self) -> int:
+        """Queues messages saved here but never queued (a crash between the two writes); returns how many."""
+        outbox = self._store.outbox
+        missing = [d["id"] for d in self._docs.find(server_id=None)
+                   if d.get("id") and d.get("state") == "sending" and outbox.get(send_key(d["id"])) is None]
+        for message_id in missing:
+            outbox.append("send_message", {"message_id": message_id}, key=send_key(message_id))
+        return len(missing)
+
+    def _mine(self, user: str) -> list[dict[str, Any]]:
+        return self._docs.find(sender=user) + self._docs.find(receiver=user)
 
     def _check_participant(self, *users: str) -> None:
         me = self._accounts.require_user()
@@ -130,6 +145,11 @@ class Chat:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+def send_key(message_id: str) -> str:
+    """The outbox key of a message's first sending."""
+    return f"send_message:{message_id}"
 
 
 def _order(doc: dict[str, Any]) -> tuple[int, str]:

@@ -44,7 +44,7 @@ class Notifications:
     def for_user(self, username: str) -> list[dict[str, Any]]:
         """The user's notifications, newest first (only the signed-in user's own)."""
         self._check_owner(username)
-        found = [d for d in self._docs.all() if d.get("username") == username]
+        found = self._docs.find(username=username)
         return sorted(found, key=lambda d: (d.get("created_at", 0), d.get("id", "")), reverse=True)
 
     def unread_count(self, username: str) -> int:

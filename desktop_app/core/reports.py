@@ -111,7 +111,8 @@ class Reports:
             "updated_at": now,
         }
         self._docs.put(report_id, doc)
-        self._store.outbox.append("create_report", {"report_id": report_id})
+        # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
+        self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
         log.info("report %s saved for %s (%s)", report_id, username, p["label_key"])
         self._bus.emit(events.REPORT_CREATED, id=report_id, username=username)
         return doc
@@ -157,14 +158,14 @@ class Reports:
         user = self._accounts.require_user()
         if user.is_patient and user.username != username:
             raise AccessDenied("You can only see your own reports.")
-        return _newest_first(d for d in self._docs.all() if d.get("username") == username)
+        return _newest_first(self._docs.find(username=username))
 
     def queue(self, status: str | None = None) -> list[dict[str, Any]]:
         """Every report on this computer (or those with `status`), newest first; doctors only."""
         self._accounts.require_user("doctor")
         if status is not None and status not in STATUSES:
             raise ReportError(f"Unknown status “{status}”: use pending, approved or rejected.")
-        return _newest_first(d for d in self._docs.all() if status is None or d.get("status") == status)
+        return _newest_first(self._docs.all() if status is None else self._docs.find(status=status))
 
     def image(self, report_id: str) -> bytes:
         return self._blob(report_id, "image_hash", "scan image")
@@ -226,9 +227,12 @@ class Reports:
             entry = {"at": now, "by": user.username, "action": action, "status": status, "notes": notes,
                      "label": confirmed, "reason": reason if action == "reject" else ""}
             updated["audit"] = [*doc.get("audit", []), entry]
-            self._docs.put(report_id, updated)
+            # Queued before the report is written: the entry carries the whole decision, so a crash
+            # between the two writes still brings the decision back from the server, never loses it.
             self._store.outbox.append("review_report", {"report_id": report_id, "action": action, "notes": notes,
-                                                        "label": confirmed, "reason": entry["reason"]})
+                                                        "label": confirmed, "reason": entry["reason"],
+                                                        "doctor": user.username})
+            self._docs.put(report_id, updated)
             if self._drafts.get(report_id) is not None:
                 self._drafts.delete(report_id)
         if action != "save":
@@ -267,6 +271,16 @@ class Reports:
             ref=report["id"],
         )
 
+    def requeue_unsent(self) -> int:
+        """Queues reports saved here but never queued (a crash between the two writes); returns how many."""
+        outbox = self._store.outbox
+        missing = [d["id"] for d in self._docs.find(server_id=None)
+                   if d.get("id") and outbox.get(create_key(d["id"])) is None]
+        for report_id in missing:
+            log.warning("report %s was saved but not queued for sync; queuing it now", report_id)
+            outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+        return len(missing)
+
     # ---- drafts ----------------------------------------------------------------------------------
 
     def save_draft(self, report_id: str, text: str) -> None:
@@ -292,6 +306,11 @@ class Reports:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
+
+
+def create_key(report_id: str) -> str:
+    """The outbox key of a report's creation."""
+    return f"create_report:{report_id}"
 
 
 def _newest_first(docs) -> list[dict[str, Any]]:

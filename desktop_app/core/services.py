@@ -99,6 +99,8 @@ class AppServices:
                     app.settings.set("server_url", server_url)
             if app.settings.server_url and remote is None:
                 app._connect(app.settings.server_url)
+            app.reports.requeue_unsent()
+            app.chat.requeue_unsent()
         except BaseException:
             store.close()
             raise

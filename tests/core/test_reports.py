@@ -74,7 +74,7 @@ def test_doctor_approves_with_audit_outbox_and_patient_notification(app, clock):
     assert done["audit"][-1] == {"at": done["reviewed_at"], "by": "dr_bob", "action": "approve", "status": "approved",
                                  "notes": "Agree. Refer to neurosurgery.", "label": "glioma", "reason": ""}
     assert ("review_report", {"report_id": older["id"], "action": "approve", "notes": "Agree. Refer to neurosurgery.",
-                              "label": "glioma", "reason": ""}) in outbox_kinds(app)
+                              "label": "glioma", "reason": "", "doctor": "dr_bob"}) in outbox_kinds(app)
     assert [r["id"] for r in app.reports.queue("approved")] == [older["id"]]
     with pytest.raises(AccessDenied):
         app.notifications.for_user("alice")  # the doctor cannot read the patient's notifications
@@ -155,3 +155,21 @@ def test_a_real_model_prediction_becomes_a_report(app):
     with Image.open(io.BytesIO(app.reports.heatmap_png(report["id"]))) as heat:
         assert heat.size == prediction.heatmap.shape[::-1]
     assert app.store.collection("reports").get(report["id"])["timings_ms"]["total"] > 0
+
+
+def test_a_report_saved_but_not_queued_before_a_crash_is_queued_at_the_next_start(open_app):
+    app = open_app()
+    setup_clinic(app)
+    report = app.reports.create("alice", scan_bytes(), "a.png", make_prediction())
+    message = app.chat.send("alice", "dr_bob", "Hello")
+    # What a power cut between the two writes leaves: the documents, but no outbox entries.
+    stranded = {**report, "id": "stranded-report"}
+    app.store.collection("reports").put("stranded-report", stranded)
+    app.store.collection("messages").put("stranded-message", {**message, "id": "stranded-message"})
+    app.close()
+    app = open_app()
+    queued = [(e.kind, e.payload) for e in app.store.outbox.pending()]
+    assert queued.count(("create_report", {"report_id": "stranded-report"})) == 1
+    assert queued.count(("create_report", {"report_id": report["id"]})) == 1  # never twice
+    assert queued.count(("send_message", {"message_id": "stranded-message"})) == 1
+    assert queued.count(("send_message", {"message_id": message["id"]})) == 1
