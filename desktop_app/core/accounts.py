@@ -300,6 +300,7 @@ class Accounts:
         if not verify_password(password, fresh.get("password_verifier")):
             fresh["password_verifier"] = hash_password(password)
         fresh["server_user"] = True
+        fresh["server_admin"] = bool(server.get("is_admin"))  # may run federated aggregation there
         self._users.put(username, fresh)
         token = _field(answer, "token")
         if token:

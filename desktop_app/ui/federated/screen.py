@@ -166,12 +166,10 @@ class FederatedScreen(QWidget):
         return (self._services.store.collection("settings").get("app") or {}).get("current_user")
 
     def _is_admin(self) -> bool:
-        user = getattr(getattr(self._services, "accounts", None), "current_user", None)
-        if user is not None and hasattr(user, "is_admin"):
-            return bool(user.is_admin)
+        """An administrator here, or one the server named (only the server's admins can aggregate)."""
         name = self._username()
         doc = self._services.store.collection("users").get(name) if name else None
-        return bool(doc and doc.get("is_admin"))
+        return bool(doc and (doc.get("is_admin") or doc.get("server_admin")))
 
     def _remote(self) -> SyncRemote:
         sync = getattr(self._services, "sync", None)
