@@ -78,10 +78,11 @@ class VersionChart(QWidget):
             painter.end()
             return
         count = len(self._points)
-        spacing = plot.width() / max(count - 1, 1)
+        inset = 40.0  # room for the first and last version labels
+        spacing = (plot.width() - 2 * inset) / max(count - 1, 1)
 
         def position(index: int, accuracy: float) -> QPointF:
-            x = plot.left() + (index * spacing if count > 1 else plot.width() / 2)
+            x = plot.left() + (inset + index * spacing if count > 1 else plot.width() / 2)
             y = plot.bottom() - (accuracy - low) / (high - low) * plot.height()
             return QPointF(x, y)
 
