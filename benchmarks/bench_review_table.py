@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import statistics
 import sys
 import tempfile
@@ -157,15 +158,21 @@ def bench_table(app: QApplication, reports: list[dict], names: dict[str, str], s
 
 
 # ----- the review figures --------------------------------------------------------------------
-def seed_store(data_dir: Path, reports: list[dict], stored: int):
-    """A real data dir: a signed-in doctor and `stored` of the reports with their scans."""
+def newest_pending(reports: list[dict], count: int) -> list[dict]:
+    """The first `count` reports of the Pending tab (newest first): the ones a doctor opens."""
+    pending = [report for report in reports if report["status"] == "pending"]
+    return sorted(pending, key=lambda report: report["timestamp"], reverse=True)[:count]
+
+
+def seed_store(data_dir: Path, stored: list[dict]):
+    """A real data dir: a signed-in doctor and the `stored` reports with their scans."""
     from desktop_app.core.services import AppServices
 
     services = AppServices.open(data_dir)
     services.accounts.register("dreed", "reed@clinic.example", "bench-password-1", "doctor",
                                full_name="Amelia Reed")
     collection = services.store.collection("reports")
-    for index, report in enumerate(reports[:stored]):
+    for index, report in enumerate(stored):
         report["image_hash"] = services.store.blobs.put(png_bytes(phantom(512, seed=index)))
         collection.put(report["id"], report)
     return services
@@ -189,7 +196,7 @@ def wait_for_scan(app: QApplication, panel, report_id: str, timeout_ms: int = 10
 
 
 def bench_review(app: QApplication, reports: list[dict], names: dict[str, str], services,
-                 stored: int) -> None:
+                 opened: list[dict]) -> None:
     from desktop_app.ui.doctor.reports_screen import ReportsScreen
     from desktop_app.ui.doctor.review import ReviewPanel
 
@@ -199,14 +206,14 @@ def bench_review(app: QApplication, reports: list[dict], names: dict[str, str], 
     screen.show()
     screen.set_reports(reports)
     flush(app)
-    opened = reports[:stored]
+    half = len(opened) // 2
     reused, fresh, following = [], [], []
-    for report in opened[: stored // 2]:
+    for report in opened[:half]:
         start = time.perf_counter()
         screen.open_report(report)
         wait_for_scan(app, screen.review, report["id"])
         reused.append((time.perf_counter() - start) * 1000)
-    for report in opened[stored // 2:]:
+    for report in opened[half:]:
         start = time.perf_counter()
         panel = ReviewPanel(services, "dreed", screen)
         panel.resize(1280, 800)
@@ -220,7 +227,7 @@ def bench_review(app: QApplication, reports: list[dict], names: dict[str, str], 
     first = screen.next_pending(None)
     screen.open_report(first)
     wait_for_scan(app, screen.review, first["id"])
-    for _ in range(min(10, stored)):
+    for _ in range(min(10, len(opened) - 1)):
         upcoming = screen.next_pending(screen.review.report["id"])
         if upcoming is None or upcoming["id"] not in {r["id"] for r in opened}:
             break
@@ -254,11 +261,14 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     app = QApplication.instance() or QApplication(sys.argv)
     reports, names = make_reports(args.reports)
+    opened = newest_pending(reports, args.opened)
+    print(f"load average before: {' '.join(f'{v:.1f}' for v in os.getloadavg())} "
+          f"({os.cpu_count()} CPUs) — figures scale with it")
     with tempfile.TemporaryDirectory(prefix="bench-review-") as data_dir:
-        services = seed_store(Path(data_dir), reports, args.opened)
+        services = seed_store(Path(data_dir), opened)
         try:
             bench_table(app, reports, names, services, args.repeats)
-            bench_review(app, reports, names, services, args.opened)
+            bench_review(app, reports, names, services, opened)
         finally:
             from desktop_app.ui.doctor.background import wait_for_writes
             from desktop_app.ui.workers import wait_for_background
@@ -266,6 +276,11 @@ def main() -> None:
             wait_for_background()
             wait_for_writes()
             services.close()
+    print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
+    sys.stdout.flush()
+    # Skip interpreter teardown: with the PySide6 6.12 / CPython 3.11 reference bug above,
+    # destroying the remaining Qt objects after the spare references are gone can abort.
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -64,6 +64,8 @@ class DoctorData(QObject):
         self.loaded.emit(snapshot)
 
     def _on_error(self, exc: Exception) -> None:
+        if self.services.accounts.current_user is None:
+            return  # signed out while reading: the window is going away, nothing to show
         log.warning("doctor data could not be loaded: %s", exc)
         self.load_failed.emit("Reports could not be read from this computer's storage.")
 

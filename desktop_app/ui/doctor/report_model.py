@@ -96,6 +96,9 @@ class ReportTableModel(QAbstractTableModel):
         self._row_of: dict[str, int] | None = {}
         self._sorted_revision = -1
         self._counts: dict[str, int] | None = None
+        self._by_patient: dict[str, list[dict]] | None = None
+        self._pending: list[str] = []
+        self._pending_revision = -1
         self._sort: tuple[int, Qt.SortOrder] = (DATE, Qt.SortOrder.DescendingOrder)
         self.revision = 0  # bumped whenever rows move or change, so proxies refresh their caches
 
@@ -107,14 +110,14 @@ class ReportTableModel(QAbstractTableModel):
 
     def set_reports(self, reports: Iterable[dict]) -> None:
         self.beginResetModel()
-        self._counts = None
+        self._counts = self._by_patient = None
         self._rows = [self._row_for(report) for report in reports]
         self._apply_sort()
         self.endResetModel()
 
     def upsert(self, report: dict) -> None:
         """Add or refresh one report in place (a review, a sync) without resetting the table."""
-        self._counts = None
+        self._counts = self._by_patient = None
         row_index = self.row_of(report["id"])
         if row_index is None:
             position = len(self._rows)
@@ -133,12 +136,30 @@ class ReportTableModel(QAbstractTableModel):
         if row_index is None:
             return
         self.beginRemoveRows(QModelIndex(), row_index, row_index)
-        self._counts = None
+        self._counts = self._by_patient = None
         del self._rows[row_index]
         self._reindex()
         self.endRemoveRows()
 
     # ----- lookups ------------------------------------------------------------------------
+    def pending_ids(self) -> list[str]:
+        """Pending reports in the table's current order; cached until rows move or change."""
+        if self._pending_revision != self.revision:
+            self._pending = [row.report["id"] for row in self._rows if row.status == "pending"]
+            self._pending_revision = self.revision
+        return self._pending
+
+    def reports_of(self, username: str) -> list[dict]:
+        """One patient's reports, newest first; the index is rebuilt after a change, not a sort."""
+        if self._by_patient is None:
+            by_patient: dict[str, list[dict]] = {}
+            for row in self._rows:
+                by_patient.setdefault(row.report.get("username", ""), []).append(row.report)
+            for found in by_patient.values():
+                found.sort(key=lambda report: report.get("timestamp") or 0, reverse=True)
+            self._by_patient = by_patient
+        return self._by_patient.get(username, [])
+
     def status_counts(self) -> dict[str, int]:
         """Reports per status plus 'all'; cached until a report is added or changed."""
         if self._counts is None:

@@ -227,7 +227,7 @@ class ReportsScreen(QWidget):
     # ----- ReviewNavigator ----------------------------------------------------------------
     def pending_ids(self) -> list[str]:
         """Pending reports in the table's current order (the Pending tab's order)."""
-        return [row.report["id"] for row in self.model.rows() if row.status == "pending"]
+        return self.model.pending_ids()
 
     def next_pending(self, after_report_id: str | None) -> dict | None:
         """The pending report after `after_report_id` in the Pending tab's order (wrapping)."""
@@ -261,8 +261,7 @@ class ReportsScreen(QWidget):
 
     def history(self, username: str) -> list[dict]:
         """That patient's reports, newest first (from the table: no disk read)."""
-        found = [row.report for row in self.model.rows() if row.report.get("username") == username]
-        return sorted(found, key=lambda report: report.get("timestamp") or 0, reverse=True)
+        return self.model.reports_of(username)
 
     def name_of(self, username: str) -> str:
         return self._name_of(username)
