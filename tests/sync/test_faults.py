@@ -151,6 +151,8 @@ def test_two_devices_of_one_doctor_and_a_conflict(devices, project_server):
     for device in (desk, laptop):
         assert device.sync().reports_pulled == 2
     first, second = sorted(desk.app.reports.queue("pending"), key=lambda r: r["server_id"])
+    originals = {r["server_id"]: patient.app.reports.image(r["id"]) for r in patient.docs("reports")}
+    assert desk.app.reports.image(first["id"]) == originals[first["server_id"]]  # the scan came along
 
     desk.app.reports.review(first["id"], "dr_bob", "approve", "Looks benign.")
     desk.sync()

@@ -66,6 +66,7 @@ class SyncEngine:
         self.message_ids = ServerIdIndex(store.collection("messages"))
         self._lock = threading.RLock()  # one pass (or chat poll) at a time; the client is shared
         self._needs_login: set[str] = set()
+        self._last_sync_saved_ms = 0
         self._seed_capabilities()
         self._status = StatusHolder(SyncStatus(
             server_url=client.base_url, last_sync_at=self.state.last_sync_at,
@@ -218,7 +219,12 @@ class SyncEngine:
             "legacy_server": self.client.capabilities.legacy,
         }
         if reached:
-            self.state.set_last_sync_at(ctx.now_ms)
+            # Written to disk when something moved, else at most once a minute.
+            moved = bool(ctx.report.sent or ctx.report.reports_pulled or ctx.report.messages_pulled)
+            stale = ctx.now_ms - self._last_sync_saved_ms > 60_000
+            self.state.set_last_sync_at(ctx.now_ms, durable=moved or stale)
+            if moved or stale:
+                self._last_sync_saved_ms = ctx.now_ms
             changes["last_sync_at"] = ctx.now_ms
         self._status.update(**changes)
         for line in ctx.report.lines():

@@ -39,10 +39,12 @@ class SyncState:
     def last_sync_at(self) -> int | None:
         return self._doc.get("last_sync_at")
 
-    def set_last_sync_at(self, ms: int) -> None:
+    def set_last_sync_at(self, ms: int, *, durable: bool = True) -> None:
+        """`durable=False` keeps it in memory only: an idle pass should not cost a disk flush."""
         with self._lock:
             self._doc["last_sync_at"] = ms
-            self._save()
+            if durable:
+                self._save()
 
     def cursor(self, key: str) -> Any:
         return self._doc.setdefault("cursors", {}).get(key)
