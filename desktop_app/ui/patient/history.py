@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSortFilterProxyModel, Signal
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -99,11 +99,19 @@ class ReportDetail(QWidget):
         self.image_panel.clear()
         self.image_panel.set_hint("Loading the scan…")
         report_id = report["id"]
+        reviewer = report.get("reviewed_by")
+        if reviewer:
+            run_in_background(self.ctx.services.accounts.get, reviewer, owner=self,
+                              on_result=lambda user: user and self._reviewer_loaded(report_id, user))
         run_in_background(_load_images, self.ctx.services.reports, report_id, owner=self,
                           on_result=lambda images: self._show_images(report_id, images),
                           on_error=lambda exc: self.image_panel.set_hint(
                               getattr(exc, "user_message", None)
                               or "The scan image could not be loaded on this computer."))
+
+    def _reviewer_loaded(self, report_id: str, user) -> None:
+        if self.report is not None and self.report["id"] == report_id:
+            self.finding.set_reviewer_name(user.display_name)
 
     def _show_images(self, report_id: str, images: tuple) -> None:
         if self.report is None or self.report["id"] != report_id:
@@ -204,6 +212,7 @@ class HistoryScreen(Screen):
         self.table.verticalHeader().setVisible(False)
         self.table.verticalHeader().setDefaultSectionSize(40)
         header = self.table.horizontalHeader()
+        header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
         self.table.activated.connect(lambda index: self.open_report(self._report_at(index)))

@@ -74,7 +74,7 @@ class ReportTableModel(QAbstractTableModel):
 class NotificationListModel(QAbstractTableModel):
     """The patient's notifications, newest first; unread ones in bold."""
 
-    HEADERS = ("", "Notification", "When")
+    HEADERS = ("", "Notification", "Details", "When")
     KIND_TEXT = {"report_reviewed": "Result reviewed", "new_message": "Message",
                  "sync_problem": "Sync problem", "info": "Information"}
 
@@ -103,7 +103,9 @@ class NotificationListModel(QAbstractTableModel):
             if column == 0:
                 return "●" if unread else ""
             if column == 1:
-                return f"{item.get('title', '')}\n{item.get('body', '')}".strip()
+                return item.get("title", "")
+            if column == 2:
+                return item.get("body", "")
             return format_time(item.get("created_at"))
         if role == Qt.ItemDataRole.AccessibleTextRole:
             state = "unread" if unread else "read"

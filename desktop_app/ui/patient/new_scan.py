@@ -56,6 +56,12 @@ class DropZone(QFrame):
         self.choose.clicked.connect(self.choose_clicked.emit)
         row.addWidget(self.choose)
 
+    def set_compact(self, compact: bool) -> None:
+        """Slimmer once a result is on screen, so the result gets the room."""
+        self.hint.setVisible(not compact)
+        margin = 10 if compact else 18
+        self.layout().setContentsMargins(24, margin, 24, margin)
+
     def _set_active(self, active: bool) -> None:
         set_role(self, "true" if active else "false", "dragActive")
 
@@ -181,18 +187,21 @@ class NewScanScreen(Screen):
         started = time.perf_counter()
         prediction = services.engine.predict_bytes(data, name=name)
         if not prediction.is_brain_mri:
-            return prediction, None
+            return prediction, None, None
         report = services.reports.create(self.ctx.username, data, name, prediction)
         log.info("scan analysed and saved in %.0f ms", (time.perf_counter() - started) * 1000)
-        return prediction, report
+        doctor = services.accounts.get(self.ctx.user.doctor) if self.ctx.user.doctor else None
+        return prediction, report, doctor
 
     def _show_result(self, result: tuple) -> None:
-        prediction, report = result
+        prediction, report, *rest = result
+        doctor = rest[0] if rest else None
         if report is None:
             self.result_area.setVisible(False)
             self._show_problem(NOT_MRI_TITLE, NOT_MRI_TEXT)
             return
         self.last_report = report
+        self.drop_zone.set_compact(True)
         self.result_area.setVisible(True)
         self.finding.setVisible(True)
         self._set_actions_visible(True)
@@ -201,9 +210,8 @@ class NewScanScreen(Screen):
             label_text=prediction.label, confidence=prediction.confidence,
             probabilities=prediction.probabilities, model_version=prediction.model_version,
             when_ms=report.get("timestamp"), timings_ms=prediction.timings_ms, report=report)
-        doctor = self.ctx.user.doctor
         self.saved_note.setText(
-            f"Saved in your history and queued for {doctor or 'your doctor'} to review."
+            f"Saved in your history and queued for {doctor.display_name} to review."
             if doctor else "Saved in your history. Your clinic will assign a doctor to review it.")
         self.ctx.changed()
         self.result_ready.emit(report)

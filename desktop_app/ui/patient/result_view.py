@@ -25,9 +25,8 @@ from desktop_app.ui.widgets.image_view import ImageView
 
 PRELIMINARY_TITLE = "Preliminary result — awaiting review by your doctor"
 PRELIMINARY_TEXT = (
-    "This result comes from a computer model on this device. It is not a diagnosis. "
-    "Your doctor will look at your scan and may change the result. "
-    "You will get a notification when the review is done."
+    "A computer model on this device produced this result; it is not a diagnosis. Your doctor "
+    "will look at your scan and may change it. You will be notified when the review is done."
 )
 FINDINGS = {"glioma": "Glioma", "meningioma": "Meningioma", "pituitary": "Pituitary tumor",
             "notumor": "No Tumor", "not_assessable": "Not assessable from this image"}
@@ -148,27 +147,39 @@ class FindingCard(Card):
         self.meta = label("", "muted", wrap=True)
         self.meta.setAccessibleName("Model version and time")
         self.body.addWidget(self.meta)
+        self._report: dict = {"status": "pending"}
+        self._reviewer_name = ""
+
+    def set_reviewer_name(self, name: str) -> None:
+        """The reviewing doctor's display name (looked up off the UI thread by the owner)."""
+        self._reviewer_name = name
+        self._show_review(self._report)
 
     def show_result(self, *, label_text: str, confidence: float | None,
                     probabilities: dict[str, float], model_version: str, when_ms: int | None,
                     timings_ms: dict | None = None, report: dict | None = None) -> None:
+        if (report or {}).get("id") != self._report.get("id"):
+            self._reviewer_name = ""  # another report: its reviewer is looked up afresh
         self.finding.setText(label_text or "—")
         self.confidence.setText(f"{confidence:.0%} confidence" if confidence is not None else "")
         self.summary.setText(plain_summary(label_text, confidence))
         self.bars.set_probabilities(probabilities or {})
         took = ""
-        if timings_ms and timings_ms.get("total"):
-            took = f" · analysed in {timings_ms['total'] / 1000:.1f} s"
+        total_ms = (timings_ms or {}).get("total")
+        if total_ms:
+            took = (" · analysed in under a second" if total_ms < 1000
+                    else f" · analysed in {total_ms / 1000:.1f} s")
         self.meta.setText(f"Model {model_version or 'unknown'} · {format_time(when_ms)}{took}")
         self._show_review(report or {"status": "pending"})
 
     def _show_review(self, report: dict) -> None:
+        self._report = report
         status = report.get("status") or "pending"
         self.status.set_status(status)
         self.banner.setVisible(status == "pending")
         notes = (report.get("doctor_notes") or "").strip()
         confirmed = FINDINGS.get(report.get("confirmed_label") or "", "")
-        reviewer = report.get("reviewed_by") or "your doctor"
+        reviewer = self._reviewer_name or report.get("reviewed_by") or "your doctor"
         if status == "pending":
             self.review_box.setVisible(False)
             return
