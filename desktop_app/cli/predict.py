@@ -1,14 +1,102 @@
-"""The `tumorpredict predict` command."""
+"""The `tumorpredict predict` command: analyse image files or folders offline, one line per file."""
 
 from __future__ import annotations
 
+import json
+import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from desktop_app.cli.context import CliContext, CliError, service_command
+
+# Files picked up when walking a folder (files named on the command line are always tried).
+SCAN_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".dcm", ".dicom"}
+WORKERS = 2  # one interpreter per worker thread, one core each
+
 
 def register(commands) -> None:
-    parser = commands.add_parser("predict", help="(being built)")
+    parser = commands.add_parser("predict", help="analyse brain-MRI images (files or folders) offline")
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="image files or folders (walked recursively)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object per file")
+    parser.add_argument("--save", action="store_true", help="also save each scan as a report for the signed-in patient")
+    parser.add_argument("--frame", type=int, help="multi-frame DICOM: analyse this frame (1-based) instead of the middle one")
+    parser.add_argument("--model-dir", help="use the model files in this folder instead of the installed ones")
     parser.set_defaults(func=_run)
 
 
-def _run(ctx, args) -> int:
-    from desktop_app.cli.context import CliError
+def iter_files(paths: list[str]) -> Iterator[Path]:
+    """Files in argument order; folders are walked in sorted order for repeatable output."""
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            for child in sorted(path.rglob("*")):
+                if child.is_file() and child.suffix.lower() in SCAN_SUFFIXES:
+                    yield child
+        else:
+            yield path
 
-    raise CliError("this command is not available in this build yet")
+
+def _analyse(engine, path: Path, frame: int | None):
+    from desktop_app.core.imaging import ImageError
+
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return path, None, None, f"The file could not be opened ({exc.strerror or 'read error'})."
+    try:
+        return path, data, engine.predict_bytes(data, name=path.name, frame=frame), None
+    except ImageError as exc:
+        return path, None, None, exc.user_message
+
+
+def _line(path: Path, prediction, error: str | None, as_json: bool) -> str:
+    if as_json:
+        return json.dumps({"file": str(path), "error": error} if error else prediction.to_json(str(path)))
+    if error:
+        return f"{path}: {error}"
+    if not prediction.is_brain_mri:
+        return f"{path}: {prediction.message} (no result given)"
+    return f"{path}: {prediction.label} ({prediction.confidence * 100:.1f}%)  [model {prediction.model_version}]"
+
+
+@service_command
+def _run(ctx: CliContext, args) -> int:
+    from desktop_app.core.inference import InferenceEngine, ModelError
+
+    frame = None if args.frame is None else args.frame - 1
+    saver = _Saver(ctx) if args.save else None
+    try:
+        # Each worker thread gets its own single-threaded interpreter: two cores, no lock contention.
+        engine = InferenceEngine.load(args.model_dir, num_threads=1)
+    except ModelError as exc:
+        raise CliError(exc.user_message) from exc
+    failures = 0
+    with ThreadPoolExecutor(WORKERS) as pool:
+        results = pool.map(lambda p: _analyse(engine, p, frame), iter_files(args.paths))
+        for path, data, prediction, error in results:
+            if saver and prediction is not None:
+                error = saver.save(path, data, prediction)
+            failures += error is not None
+            print(_line(path, prediction, error, args.json), file=sys.stdout if args.json or not error else sys.stderr)
+    return 1 if failures else 0
+
+
+class _Saver:
+    """Stores predictions as reports for the signed-in patient (the model is not run twice)."""
+
+    def __init__(self, ctx: CliContext):
+        app = ctx.services()
+        self.reports = app.reports
+        self.username = app.accounts.require_user("patient").username
+
+    def save(self, path: Path, data: bytes, prediction) -> str | None:
+        from desktop_app.core.errors import ServiceError
+
+        if not prediction.is_brain_mri:
+            return None  # nothing to save; the line already says so
+        try:
+            self.reports.create(self.username, data, path.name, prediction)
+        except ServiceError as exc:
+            return exc.user_message
+        return None
