@@ -10,8 +10,9 @@ Both servers run as separate processes on 127.0.0.1 and are measured in the same
   every list call reads every file) holding the same records.
 
 Each of `--clients` patients polls (every `--interval` seconds on average, jittered) from its own thread (threads spread over several client
-processes so the client side's interpreter lock does not inflate the figures): one full
-/list_reports, then `--polls` rounds of /list_reports and /get_messages with the cursor from the
+processes so the client side's interpreter lock does not inflate the figures): a first
+sync (full /list_reports and the whole conversation), then, once every client has synced,
+`--polls` rounds of /list_reports and /get_messages with the cursor from the
 previous answer. Latency is measured per request at the client; the figure is the p95 over all.
 The legacy server knows no cursor, so each of its polls is the whole list again (as legacy clients do);
 it is measured with fewer polls (`--legacy-polls`) because each one costs a full scan.
@@ -190,7 +191,7 @@ def start_legacy_server(root: Path) -> tuple[subprocess.Popen, str]:
 
 
 def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, polls: int, interval: float,
-                     use_cursor: bool, out: dict[str, list[float]], lock: threading.Lock) -> None:
+                     use_cursor: bool, barrier, out: dict[str, list[float]], lock: threading.Lock) -> None:
     session = requests.Session()
     rng = random.Random(patient)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
@@ -211,6 +212,7 @@ def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, po
     if use_cursor:  # the first sync of the conversation (everything so far) is not a cursor poll
         message_cursor = call("full_list", "/get_messages",
                               {"user1": patient, "user2": doctor, "since": "0"}).get("cursor")
+    barrier.wait(timeout=1800)  # polling is measured once every app has done its first sync
     for _ in range(polls):
         if interval:
             time.sleep(rng.uniform(0.5, 1.5) * interval)  # each app polls on its own timer, not in lockstep
@@ -224,10 +226,10 @@ def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, po
 
 
 def _client_process(args: tuple) -> dict[str, list[float]]:
-    base, jobs, polls, interval, use_cursor = args
+    base, jobs, polls, interval, use_cursor, barrier = args
     out: dict[str, list[float]] = {"full_list": [], "list_reports": [], "get_messages": []}
     lock = threading.Lock()
-    threads = [threading.Thread(target=_poll_as_patient, args=(base, p, d, tok, polls, interval, use_cursor, out, lock))
+    threads = [threading.Thread(target=_poll_as_patient, args=(base, p, d, tok, polls, interval, use_cursor, barrier, out, lock))
                for p, d, tok in jobs]
     for thread in threads:
         thread.start()
@@ -241,8 +243,10 @@ def run_clients(base: str, data: dict, tokens: dict[str, str] | None, clients: i
     jobs = [(p, data["doctors"][i % DOCTORS], tokens[p] if tokens else None)
             for i, p in enumerate(data["patients"][:clients])]
     chunks = [jobs[i::processes] for i in range(processes) if jobs[i::processes]]
-    with multiprocessing.get_context("spawn").Pool(len(chunks)) as pool:
-        results = pool.map(_client_process, [(base, chunk, polls, interval, use_cursor) for chunk in chunks])
+    context = multiprocessing.get_context("spawn")
+    with context.Manager() as manager, context.Pool(len(chunks)) as pool:
+        barrier = manager.Barrier(len(jobs))
+        results = pool.map(_client_process, [(base, chunk, polls, interval, use_cursor, barrier) for chunk in chunks])
     merged: dict[str, list[float]] = {"full_list": [], "list_reports": [], "get_messages": []}
     for result in results:
         for kind, values in result.items():

@@ -419,8 +419,10 @@ def _make_engine(url: str) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Connection) -> None:
-            # Readers never block in WAL mode; writers queue on the lock instead of failing later.
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("tp_write") else "BEGIN")
+            # Writers queue on the lock up front instead of failing later; a read is one SELECT,
+            # atomic on its own in autocommit mode, so it skips the BEGIN/ROLLBACK round.
+            if conn.get_execution_options().get("tp_write"):
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60, pool_pre_ping=True)
