@@ -105,3 +105,12 @@ def test_the_split_is_stratified_and_reproducible():
     assert np.bincount(y[val], minlength=3).tolist() == [2, 1, 0]
     again = split_train_val(y, 0.2, seed=1)
     assert again[1].tolist() == val.tolist()
+
+
+def test_training_under_the_engines_temperature_lowers_that_loss():
+    X, y = _clusters(30)
+    result = train_head(X, y, _uninformed_head(), temperature=2.0)
+    assert result.loss_after < result.loss_before
+    assert result.accuracy_after >= 0.9
+    probabilities = result.weights.probabilities(X, temperature=2.0)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0)

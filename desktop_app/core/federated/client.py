@@ -186,6 +186,7 @@ class FederatedClient:
             progress=(lambda e, m, _loss, _acc: progress("training", e, m)) if progress else None,
             cancelled=cancelled,
             class_names=keys,
+            temperature=float(getattr(self.engine, "temperature", 1.0) or 1.0),
         )
         update_id = uuid.uuid4().hex
         meta = {

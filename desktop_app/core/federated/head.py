@@ -40,8 +40,9 @@ class HeadWeights:
     def num_classes(self) -> int:
         return int(self.W.shape[1])
 
-    def probabilities(self, embeddings: np.ndarray) -> np.ndarray:
-        return softmax(np.asarray(embeddings, dtype=np.float64) @ self.W + self.b)
+    def probabilities(self, embeddings: np.ndarray, temperature: float = 1.0) -> np.ndarray:
+        """softmax((embedding @ W + b) / T): T is the engine's calibration temperature."""
+        return softmax((np.asarray(embeddings, dtype=np.float64) @ self.W + self.b) / temperature)
 
     def accuracy(self, embeddings: np.ndarray, labels: np.ndarray) -> float:
         if len(labels) == 0:

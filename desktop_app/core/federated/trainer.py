@@ -96,10 +96,12 @@ def check_enough(
         )
 
 
-def cross_entropy(head: HeadWeights, X: np.ndarray, y: np.ndarray) -> float:
+def cross_entropy(
+    head: HeadWeights, X: np.ndarray, y: np.ndarray, temperature: float = 1.0
+) -> float:
     if len(y) == 0:
         return float("nan")
-    probabilities = head.probabilities(X)
+    probabilities = head.probabilities(X, temperature)
     return float(-np.mean(np.log(probabilities[np.arange(len(y)), y] + 1e-12)))
 
 
@@ -113,8 +115,13 @@ def train_head(
     progress: ProgressCallback | None = None,
     cancelled: Callable[[], bool] | None = None,
     class_names: list[str] | None = None,
+    temperature: float = 1.0,
 ) -> TrainResult:
-    """Fine-tune `start` on (embeddings, labels) with Adam; keeps the epoch with the best held-back loss."""
+    """Fine-tune `start` on (embeddings, labels) with Adam; keeps the epoch with the best held-back loss.
+
+    The loss is on softmax(logits / `temperature`), the probabilities the engine reports, so a
+    fine-tuned head stays as calibrated as the shipped one.
+    """
     X = np.asarray(embeddings, dtype=np.float64)
     y = np.asarray(labels, dtype=int)
     check_enough(y, config, class_names)  # first: no cases at all is the user's problem, not a bug
@@ -143,7 +150,7 @@ def train_head(
     def head_of(ps: list[np.ndarray], version: str) -> HeadWeights:
         return HeadWeights(W=ps[0], b=ps[1], version=version)
 
-    loss_before = cross_entropy(start, X_val, y_val)
+    loss_before = cross_entropy(start, X_val, y_val, temperature)
     accuracy_before = start.accuracy(X_val, y_val)
     best = ([p.copy() for p in params], loss_before, 0)
     step, epoch, stop_reason = 0, 0, "max_epochs"
@@ -154,7 +161,9 @@ def train_head(
         for start_at in range(0, len(order), config.batch_size):
             batch = order[start_at : start_at + config.batch_size]
             xb, tb = X_train[batch], one_hot[batch]
-            error = (softmax(xb @ params[0] + params[1]) - tb) / len(batch)
+            error = (softmax((xb @ params[0] + params[1]) / temperature) - tb) / (
+                len(batch) * temperature
+            )
             grads = [
                 xb.T @ error + config.l2_to_global * (params[0] - anchors[0]),
                 error.sum(axis=0) + config.l2_to_global * (params[1] - anchors[1]),
@@ -167,7 +176,7 @@ def train_head(
                 v_hat = velocities[i] / (1 - beta2**step)
                 params[i] = params[i] - config.learning_rate * m_hat / (np.sqrt(v_hat) + eps)
         current = head_of(params, start.version)
-        val_loss = cross_entropy(current, X_val, y_val)
+        val_loss = cross_entropy(current, X_val, y_val, temperature)
         if progress is not None:
             progress(epoch, config.max_epochs, val_loss, current.accuracy(X_val, y_val))
         if val_loss < best[1] - 1e-6:
