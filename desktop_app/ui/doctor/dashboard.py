@@ -134,6 +134,8 @@ class DoctorDashboard(Screen):
         detail = f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
         if last_sync_ms:
             detail += f" · last sync {format_time(last_sync_ms)}"
+        head, _dash, rest = (summary or "").partition(" — ")
+        summary = rest.capitalize() if head.strip().lower() == state.lower() and rest else summary
         self.sync_card.caption.setText(f"{summary}\n{detail}" if summary else detail)
         self.sync_card.setAccessibleName(f"Sync: {state}. {detail}")
 

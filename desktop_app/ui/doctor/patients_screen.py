@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut, QStandardItem, QStandardItemModel
+from PySide6.QtGui import QStandardItem, QStandardItemModel
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -23,6 +23,7 @@ from desktop_app.ui.doctor.formatting import (
     label_text,
     status_text,
 )
+from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.widgets.common import Card, EmptyState, Screen, button, label
 
 USERNAME_ROLE = Qt.ItemDataRole.UserRole + 1
@@ -76,10 +77,7 @@ class PatientsScreen(Screen):
         self.detail_stack.addWidget(self.detail)
         row.addWidget(self.detail_stack, 5)
         self.content.addLayout(row, 1)
-        for key, slot in (("Ctrl+F", self.search.setFocus), ("Ctrl+T", self._chat)):
-            shortcut = QShortcut(QKeySequence(key), self)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
+        bind_keys(self, [(("Ctrl+F",), self.search.setFocus), (("Ctrl+T",), self._chat)])
 
     def _build_detail(self) -> QWidget:
         card = Card(None, self)

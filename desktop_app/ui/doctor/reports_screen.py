@@ -6,7 +6,6 @@ import logging
 from datetime import datetime
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.doctor.formatting import LABELS
+from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.report_model import (
     CONFIDENCE,
     DATE,
@@ -200,14 +200,11 @@ class ReportsScreen(QWidget):
         return page
 
     def _install_shortcuts(self) -> None:
-        def bind(key: str, slot) -> None:
-            shortcut = QShortcut(QKeySequence(key), self.list_page)
-            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            shortcut.activated.connect(slot)
-
-        bind("Ctrl+F", self._focus_search)
-        for number, (status, _title) in enumerate(TABS, start=1):
-            bind(f"Ctrl+{number}", lambda status=status: self.set_tab(status))
+        bind_keys(self.list_page, [
+            (("Ctrl+F",), self._focus_search),
+            *[((f"Ctrl+{number}",), lambda status=status: self.set_tab(status))
+              for number, (status, _title) in enumerate(TABS, start=1)],
+        ])
 
     # ----- data ---------------------------------------------------------------------------
     def set_reports(self, reports: list[dict]) -> None:

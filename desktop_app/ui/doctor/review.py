@@ -7,7 +7,6 @@ from typing import Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QFrame,
@@ -33,6 +32,7 @@ from desktop_app.ui.doctor.formatting import (
     status_text,
 )
 from desktop_app.ui.doctor.heatmaps import ScanLoader, ScanPixels
+from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from desktop_app.ui.widgets.common import Banner, Card, ProbabilityBars, StatusPill, button, label
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
@@ -191,7 +191,7 @@ class ReviewPanel(QWidget):
         self.images.setStretchFactor(0, 1)
         self.images.setStretchFactor(1, 1)
         layout.addWidget(self.images, 1)
-        self.heatmap_note = label("", "muted")
+        self.heatmap_note = label("", "muted", wrap=True)
         layout.addWidget(self.heatmap_note)
         return box
 
@@ -204,7 +204,7 @@ class ReviewPanel(QWidget):
         side = QWidget(scroll)
         side.setObjectName("screen")
         layout = QVBoxLayout(side)
-        layout.setContentsMargins(4, 0, 4, 0)
+        layout.setContentsMargins(4, 0, 14, 0)  # room for the scroll bar beside the cards
         layout.setSpacing(12)
 
         model_card = Card("Model result", side)
@@ -292,13 +292,7 @@ class ReviewPanel(QWidget):
             (("Ctrl+0",), self.image_view.fit),
             (("Escape",), self.go_back),
         ]
-        self.shortcuts: dict[str, QShortcut] = {}
-        for keys, slot in bindings:
-            for key in keys:
-                shortcut = QShortcut(QKeySequence(key), self)
-                shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-                shortcut.activated.connect(slot)
-                self.shortcuts[key] = shortcut
+        self.shortcuts = bind_keys(self, bindings)
 
     def _set_shortcuts_enabled(self, enabled: bool) -> None:
         for shortcut in self.shortcuts.values():

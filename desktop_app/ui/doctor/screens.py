@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QIcon, QKeySequence, QShortcut
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.ui.bridge import SyncStatusSource
 from desktop_app.ui.doctor.chat_screen import DoctorChatScreen
 from desktop_app.ui.doctor.dashboard import DoctorDashboard
 from desktop_app.ui.doctor.data import DoctorData, DoctorSnapshot, show_screen
+from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.patients_screen import PatientsScreen
 from desktop_app.ui.doctor.profile_screen import DoctorProfileScreen
 from desktop_app.ui.doctor.reports_screen import ReportsScreen
@@ -69,9 +70,7 @@ class DoctorWorkspace(QObject):
         self.chat.unread_changed.connect(self.dashboard.show_unread)
         self.chat.unread_changed.connect(lambda count: self._badge("chat", count))
         self.sync_status.changed.connect(self.dashboard.show_sync)
-        start = QShortcut(QKeySequence("Ctrl+Return"), self.dashboard)
-        start.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-        start.activated.connect(self.start_triage)
+        bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)])
         self.data.reload()
         self.sync_status.refresh()
 
