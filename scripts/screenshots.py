@@ -23,7 +23,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-SIZE = (1280, 800)
+SIZE = [1280, 800]  # window size of every capture; --size changes it
 PASSWORD = "demo password 1"
 CAPTURES: dict[str, Callable[[Studio], object]] = {}
 
@@ -112,8 +112,8 @@ class Studio:
             self.app.processEvents()
             time.sleep(0.02)
 
-    def show(self, window, size: tuple[int, int] = SIZE):
-        window.resize(*size)
+    def show(self, window, size: tuple[int, int] | None = None):
+        window.resize(*(size or SIZE))
         window.show()
         self.windows.append(window)
         self.settle()
@@ -383,9 +383,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "docs" / "screenshots"))
     parser.add_argument("--scale", type=float, help="QT_SCALE_FACTOR, e.g. 1.5")
     parser.add_argument("--suffix", default="", help="added to each file name, e.g. _150")
+    parser.add_argument("--size", default="1280x800", help="window size, e.g. 1024x700")
     args = parser.parse_args(argv)
     if args.scale:
         os.environ["QT_SCALE_FACTOR"] = str(args.scale)
+    SIZE[:] = [int(n) for n in args.size.lower().split("x")]
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     names = args.only or list(CAPTURES)

@@ -122,6 +122,7 @@ class NewScanScreen(Screen):
         self.content.addWidget(self.busy_box)
 
         columns = QHBoxLayout()
+        columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(16)
         self.image_panel = ScanImagePanel()
         self.finding = FindingCard()
@@ -129,7 +130,7 @@ class NewScanScreen(Screen):
         right = QVBoxLayout()
         right.addWidget(self.finding)
         actions = QHBoxLayout()
-        self.open_history = button("Open in history")
+        self.open_history = button("Open in history", "link")
         self.open_history.clicked.connect(lambda: self.ctx.navigate("history"))
         self.another = button("Analyse another scan", "primary")
         self.another.clicked.connect(self.choose_file)

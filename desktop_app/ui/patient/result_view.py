@@ -48,7 +48,7 @@ class ScanImagePanel(Card):
     def __init__(self, title: str = "Your scan", parent: QWidget | None = None) -> None:
         super().__init__(title, parent)
         self.view = ImageView(self, show_toolbar=False)
-        self.view.setMinimumSize(300, 300)
+        self.view.setMinimumSize(220, 260)
         self.view.set_placeholder_text("No scan chosen yet")
         self.body.addWidget(self.view, 1)
         controls = QHBoxLayout()

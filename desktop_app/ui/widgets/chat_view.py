@@ -222,6 +222,7 @@ class ChatView(QWidget):
         layout.addWidget(self.notice)
         layout.addLayout(composer)
 
+        self._poll_seconds = float(FOREGROUND_POLL_S)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.poll.emit)
         self._apply_poll_rate()
@@ -280,10 +281,13 @@ class ChatView(QWidget):
     # ----- polling ---------------------------------------------------------------------
     def _apply_poll_rate(self, _state=None) -> None:
         active = QGuiApplication.applicationState() == Qt.ApplicationState.ApplicationActive
-        self._timer.setInterval((FOREGROUND_POLL_S if active else BACKGROUND_POLL_S) * 1000)
+        seconds = self._poll_seconds if active else max(self._poll_seconds, BACKGROUND_POLL_S)
+        self._timer.setInterval(max(1, int(seconds * 1000)))
 
     def set_poll_seconds(self, seconds: float) -> None:
-        self._timer.setInterval(max(1, int(seconds * 1000)))
+        """How often to poll while the app is in front (slower in the background)."""
+        self._poll_seconds = max(1.0, float(seconds))
+        self._apply_poll_rate()
 
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
