@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -128,3 +130,38 @@ class Clinic:
 
     def close(self) -> None:
         self.app.close()
+
+
+@contextmanager
+def project_server(root: Path, enrollment_code: str, admins: tuple[str, ...]) -> Iterator[str]:
+    """The project's server on a free loopback port; yields its URL."""
+    from werkzeug.serving import make_server
+
+    from server.app import create_app
+    from server.config import ServerConfig
+
+    config = ServerConfig(data_dir=root, enrollment_code=enrollment_code, admins=admins)
+    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def dict_keyring_in_use() -> Iterator[object]:
+    """A dict-backed keyring for the test's duration (the tester's own keyring stays untouched)."""
+    import keyring
+
+    from tests.core.conftest import DictKeyring
+
+    backend = DictKeyring()
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    try:
+        yield backend
+    finally:
+        keyring.set_keyring(previous)

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from werkzeug.serving import make_server
 
 from desktop_app.core.federated import FederatedError
 from desktop_app.core.federated.npz_format import load_npz
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.paths import models_dir
-from tests.core.conftest import DictKeyring
 
-from .clinic import Clinic, labelled_samples, training_scans
+from .clinic import Clinic, dict_keyring_in_use, labelled_samples, project_server, training_scans
 
 ENROLLMENT_CODE = "federated-clinics-2026"
 ADMIN = "dr_north"
@@ -28,39 +25,19 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def server_url(tmp_path: Path) -> Iterator[str]:
-    from server.app import create_app
-    from server.config import ServerConfig
-
-    config = ServerConfig(
-        data_dir=tmp_path / "server", enrollment_code=ENROLLMENT_CODE, admins=(ADMIN,)
-    )
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-@pytest.fixture
-def clinics(tmp_path: Path, server_url: str) -> Iterator[tuple[Clinic, Clinic]]:
-    import keyring
-
-    backend = DictKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    opened: list[Clinic] = []
-    try:
-        opened.append(Clinic(tmp_path / "north", server_url, backend, ADMIN, ENROLLMENT_CODE))
-        opened.append(Clinic(tmp_path / "south", server_url, backend, "dr_south", ENROLLMENT_CODE))
-        yield opened[0], opened[1]
-    finally:
-        for clinic in opened:
-            clinic.close()
-        keyring.set_keyring(previous)
+def clinics(tmp_path: Path) -> Iterator[tuple[Clinic, Clinic]]:
+    with (
+        project_server(tmp_path / "server", ENROLLMENT_CODE, (ADMIN,)) as url,
+        dict_keyring_in_use() as backend,
+    ):
+        opened: list[Clinic] = []
+        try:
+            opened.append(Clinic(tmp_path / "north", url, backend, ADMIN, ENROLLMENT_CODE))
+            opened.append(Clinic(tmp_path / "south", url, backend, "dr_south", ENROLLMENT_CODE))
+            yield opened[0], opened[1]
+        finally:
+            for clinic in opened:
+                clinic.close()
 
 
 def _train_and_share(clinic: Clinic, seed: int) -> None:

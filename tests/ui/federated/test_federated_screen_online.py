@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
-from werkzeug.serving import make_server
 
 from desktop_app.paths import models_dir
 from desktop_app.ui.federated import FederatedScreen
-from tests.core.conftest import DictKeyring
-from tests.federated.clinic import Clinic, labelled_samples, training_scans
+from tests.federated.clinic import (
+    Clinic,
+    dict_keyring_in_use,
+    labelled_samples,
+    project_server,
+    training_scans,
+)
 
 ENROLLMENT_CODE = "screen-clinic-2026"
 ADMIN = "dr_admin"
@@ -26,40 +29,19 @@ pytestmark = pytest.mark.skipif(
 
 @pytest.fixture
 def clinic(tmp_path: Path) -> Iterator[Clinic]:
-    import keyring
+    from desktop_app.ui.workers import wait_for_background
 
-    from server.app import create_app
-    from server.config import ServerConfig
-
-    config = ServerConfig(
-        data_dir=tmp_path / "server", enrollment_code=ENROLLMENT_CODE, admins=(ADMIN,)
-    )
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    backend = DictKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    opened = None
-    try:
-        opened = Clinic(
-            tmp_path / "clinic",
-            f"http://127.0.0.1:{server.server_port}",
-            backend,
-            ADMIN,
-            ENROLLMENT_CODE,
-        )
-        opened.add_reviewed_scans(training_scans(per_sample=2, seed=3))
-        yield opened
-    finally:
-        from desktop_app.ui.workers import wait_for_background
-
-        wait_for_background(30000)
-        if opened is not None:
+    with (
+        project_server(tmp_path / "server", ENROLLMENT_CODE, (ADMIN,)) as url,
+        dict_keyring_in_use() as backend,
+    ):
+        opened = Clinic(tmp_path / "clinic", url, backend, ADMIN, ENROLLMENT_CODE)
+        try:
+            opened.add_reviewed_scans(training_scans(per_sample=2, seed=3))
+            yield opened
+        finally:
+            wait_for_background(30000)  # nothing may still be writing when the store closes
             opened.close()
-        keyring.set_keyring(previous)
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def _click_and_wait(qtbot, screen: FederatedScreen, button, expected: str) -> None:
