@@ -75,7 +75,7 @@ class AppController(QObject):
         if user is not None and not self.kiosk:
             return self.open_main(user)  # the data dir remembers who was signed in
         if user is not None:  # a kiosk never resumes the previous patient's session
-            self.services.accounts.logout()
+            run_in_background(self.services.accounts.logout)
         return self.show_auth()
 
     def show_auth(self, notice: str = "") -> AuthWindow:

@@ -64,15 +64,30 @@ class PatientWindow(MainWindow):
     def _on_event(self, topic: str, data: dict) -> None:
         if not topic.startswith(_REFRESH_TOPICS):
             return
-        owner = data.get("username")
-        if topic == "notification.added" and owner == self.username and self.tray is not None:
-            self.tray.showMessage(data.get("title") or "TumorPredict", data.get("body") or "",
-                                  QSystemTrayIcon.MessageIcon.Information, 8000)
+        if topic == "notification.added" and data.get("username") == self.username:
+            self._announce(data.get("id"))
         self.refresh_badges()
         current = self.stack.currentWidget()
         key = self.current_key()
         if key in ("dashboard", "history", "notifications") and hasattr(current, "refresh"):
             current.refresh()
+
+    def _announce(self, notification_id: str | None) -> None:
+        """A system tray message for a new notification, where the desktop has a tray."""
+        if self.tray is None or not notification_id:
+            return
+        services, me = self.services, self.username
+
+        def find() -> dict | None:
+            return next((n for n in services.notifications.for_user(me)
+                         if n.get("id") == notification_id), None)
+
+        def show(item: dict | None) -> None:
+            if item is not None:
+                self.tray.showMessage(item.get("title") or "TumorPredict", item.get("body") or "",
+                                      QSystemTrayIcon.MessageIcon.Information, 8000)
+
+        run_in_background(find, owner=self, on_result=show)
 
     def refresh_badges(self) -> None:
         services, me = self.services, self.username
