@@ -53,10 +53,28 @@ def load_embeddings(engine, data_dir: Path, paths: np.ndarray, cache: Path) -> n
 
 
 def model_split(data_dir: Path, run_dir: Path, val_fraction: float, seed: int):
-    """(labels, paths, groups, train, val): the model's own near-duplicate-free split, recomputed.
+    """(labels, paths, groups, train, val): the model's own near-duplicate-free split.
 
-    The feature extractor was trained on `train` only, so `val` is the only honest yardstick.
+    The feature extractor was trained on `train` only, so `val` is the only honest yardstick. The
+    training run's `split.npz` is used when it is there; otherwise the split is recomputed with
+    the same grouping, fraction and seed.
     """
+    from training.dataset import LABEL_KEYS
+
+    saved = run_dir / "split.npz"
+    if saved.exists():
+        with np.load(saved, allow_pickle=False) as split:
+            paths, groups, train, val = (
+                split["paths"],
+                split["groups"],
+                split["train"],
+                split["val"],
+            )
+        labels = np.array(
+            [LABEL_KEYS.index(str(p).replace("\\", "/").split("/")[0]) for p in paths]
+        )
+        log.info("validation split from %s", saved)
+        return labels, paths, groups, train, val
     from training.dataset import build_cache
     from training.near_duplicates import group_near_duplicates, group_split
 
@@ -267,8 +285,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--run-dir",
         type=Path,
-        default=REPO / "training" / "runs" / "latest",
-        help="decoded-image cache",
+        default=REPO / "training" / "runs" / "full",
+        help="the model's training run (its split.npz, or the decoded-image cache)",
     )
     parser.add_argument(
         "--alpha", type=float, default=0.3, help="Dirichlet concentration of the non-IID split"
