@@ -40,14 +40,16 @@ class DoctorData(QObject):
     patients_changed = Signal()
     load_failed = Signal(str)
 
-    def __init__(self, services, doctor: str, parent: QObject | None = None) -> None:
+    def __init__(self, services, doctor: str, parent: QObject | None = None,
+                 bridge: EventBridge | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.doctor = doctor
         self.names: dict[str, str] = {}
         self.patients: list = []
         self.loaded_once = False
-        self.bridge = EventBridge(services, self)
+        # The main window already relays core events; a bridge of our own only without one.
+        self.bridge = bridge if bridge is not None else EventBridge(services, self)
         self.bridge.event.connect(self._on_event)
 
     def name_of(self, username: str) -> str:

@@ -47,14 +47,15 @@ class DoctorWorkspace(QObject):
         self.services = services
         user = services.accounts.current_user
         self.doctor = user.username if user else ""
-        self.data = DoctorData(services, self.doctor, self)
+        self.data = DoctorData(services, self.doctor, self, getattr(parent, "events", None))
         self.dashboard = DoctorDashboard(user.display_name if user else "Doctor", parent)
         self.reports = ReportsScreen(services, self.doctor, self.data.name_of, parent)
         self.patients = PatientsScreen(parent)
         self.chat = DoctorChatScreen(services, self.doctor, self.data.name_of, parent)
         self.federated = _federated_screen(services, parent)
         self.profile = DoctorProfileScreen(services, parent)
-        self.sync_status = SyncStatusSource(services, parent=self)
+        self.sync_status = getattr(parent, "sync_status", None) or SyncStatusSource(services,
+                                                                                    parent=self)
 
         self.data.loaded.connect(self._on_loaded)
         self.data.load_failed.connect(self._on_load_failed)
