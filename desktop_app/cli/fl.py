@@ -131,6 +131,8 @@ def _status(ctx, args) -> int:
         print(
             f"  contributors {server.get('contributors')}, examples {server.get('total_examples')}"
         )
+    if server.get("pending_updates") is not None:
+        print(f"  updates waiting for the next round: {server['pending_updates']}")
     if problem:
         print(f"  (server not reached: {problem})")
     counts = status["dataset"]

@@ -230,6 +230,8 @@ class FederatedScreen(QWidget):
             details.append(f"{count} clinic(s)")
         if server.get("total_examples") is not None:
             details.append(f"{server['total_examples']} cases")
+        if server.get("pending_updates"):
+            details.append(f"{server['pending_updates']} update(s) waiting to be combined")
         if server.get("updated"):
             details.append(
                 "updated "
