@@ -73,3 +73,19 @@ def test_persistent_500_on_a_write_is_a_server_failure(legacy_proxy):
     legacy_proxy.inject("500", "/doctor_update_report")
     with pytest.raises(ServerFailed):
         client.doctor_update_report("x", "approve", "ok")
+
+
+def test_keyed_writes_retry_once_the_server_honours_keys(project_proxy):
+    from tests.sync.scenario import PASSWORDS, register_on_server
+
+    register_on_server(project_proxy.url, "alice", "dr_bob")
+    client = ApiClient(project_proxy.url, backoff_base=0.01)
+    assert client.login("alice", PASSWORDS["patient"]).role == "patient"
+    assert client.list_reports("alice", since=0).cursor is not None
+    assert client.capabilities.honours_idempotency_keys and not client.capabilities.legacy
+    project_proxy.inject("reset_after_commit", "/send_message")
+    project_proxy.inject("500", "/send_message")
+    first = client.send_message("alice", "dr_bob", "hello", client_message_id="m-1")
+    # Reset after the commit, then a 500, then the retry: one call for the caller, one message stored.
+    assert project_proxy.faults_seen("reset_after_commit") == 1 and project_proxy.faults_seen("500") == 1
+    assert [m["id"] for m in client.get_messages("alice", "dr_bob").items] == [first]
