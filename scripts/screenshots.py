@@ -334,9 +334,11 @@ def doctor_review(studio: Studio):
     studio.settle(12)
     review = reports.review
     review.image_view.set_heatmap_visible(True)
+    review.toggle_comparison()  # the patient's latest earlier scan beside this one
     review.notes.setPlainText("Well-defined enhancing lesion; agree with the finding. "
                               "Referral to neurosurgery for follow-up.")
-    studio.settle()
+    review.drafts.flush()
+    studio.settle(12)
     return window
 
 

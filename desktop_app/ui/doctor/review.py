@@ -175,7 +175,7 @@ class ReviewPanel(QWidget):
         compare_layout.setContentsMargins(0, 0, 0, 0)
         compare_layout.setSpacing(4)
         caption_row = QHBoxLayout()
-        self.compare_caption = label("", "muted")
+        self.compare_caption = label("", "muted", wrap=True)
         self.compare_close = button("Close", "link", accessible="Close the comparison (Control+P)")
         self.compare_close.setToolTip("Close the comparison (Ctrl+P)")
         self.compare_close.clicked.connect(self.hide_comparison)
@@ -455,7 +455,10 @@ class ReviewPanel(QWidget):
             f"{label_text(label_key_of(other), other.get('label'))}")
         self.compare_view.clear()
         self.compare_view.set_placeholder_text("Loading earlier scan…")
-        self.compare_box.setVisible(True)
+        if self.compare_box.isHidden():
+            self.compare_box.setVisible(True)
+            half = max(1, self.images.width() // 2)
+            self.images.setSizes([half, half])  # the splitter keeps the viewer's controls whole
         self.loader.load_scan(other["id"])
 
     # ----- notes --------------------------------------------------------------------------

@@ -242,6 +242,8 @@ class ImageView(QWidget):
         layout.addWidget(self._placeholder, 1)
         layout.addWidget(self.toolbar)
         self.toolbar.setVisible(show_toolbar)
+        if show_toolbar:  # never squeeze the controls below readable (e.g. beside a comparison)
+            self.setMinimumWidth(self.toolbar.minimumSizeHint().width())
         self._install_shortcuts()
         self._update_enabled()
 
@@ -287,7 +289,7 @@ class ImageView(QWidget):
         self.opacity_slider = self._slider(
             "Heatmap opacity", 0, 100, int(self._heat_opacity * 100), self._on_opacity
         )
-        self.opacity_slider.setMaximumWidth(110)
+        self.opacity_slider.setMaximumWidth(90)
         view_row = QHBoxLayout()
         view_row.setSpacing(6)
         for widget in (self.zoom_out_button, self.zoom_label, self.zoom_in_button,
@@ -306,9 +308,12 @@ class ImageView(QWidget):
                                               self.reset_window_level)
         picture_row = QHBoxLayout()
         picture_row.setSpacing(6)
-        for caption, slider in (("Brightness", self.brightness_slider),
-                                ("Contrast", self.contrast_slider)):
-            text = QLabel(caption, bar)
+        # Short glyph captions keep the row narrow beside a comparison; names and tooltips say it.
+        for glyph, name, slider in (("☀", "Brightness", self.brightness_slider),
+                                    ("◐", "Contrast", self.contrast_slider)):
+            text = QLabel(glyph, bar)
+            text.setToolTip(name)
+            text.setAccessibleName(name)
             text.setBuddy(slider)
             picture_row.addWidget(text)
             picture_row.addWidget(slider, 1)
