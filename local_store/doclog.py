@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from . import records, snapshot
-from .fsio import fsync_dir
+from .fsio import fsync_dir, sync_file
 from .quarantine import Quarantine
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class DocLog:
             with open(self.log_path, "r+b") as handle:
                 handle.truncate(good_end)
                 handle.flush()
-                os.fsync(handle.fileno())
+                sync_file(handle.fileno())
         return False
 
     # ---- writing -------------------------------------------------------------------------
@@ -138,7 +138,7 @@ class DocLog:
             view = memoryview(line)
             while view:
                 view = view[os.write(self._fd, view):]
-            os.fsync(self._fd)
+            sync_file(self._fd)
         except OSError:
             self._roll_back()
             raise
@@ -149,7 +149,7 @@ class DocLog:
         """Cuts a partly written record off so the next append does not glue onto it."""
         try:
             os.ftruncate(self._fd, self._size)
-            os.fsync(self._fd)
+            sync_file(self._fd)
         except OSError:
             # A leftover partial line is dropped as a torn tail on the next open; until then
             # refuse writes so nothing acknowledged can land behind it.
@@ -170,7 +170,7 @@ class DocLog:
         if self._fd is None:
             return
         os.ftruncate(self._fd, 0)
-        os.fsync(self._fd)
+        sync_file(self._fd)
         self._size = 0
         self._broken = False
 
