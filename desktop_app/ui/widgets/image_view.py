@@ -516,3 +516,7 @@ class ImageView(QWidget):
 
     def set_placeholder_text(self, text: str) -> None:
         self._placeholder.setText(text)
+
+    def placeholder_text(self) -> str:
+        """What the viewer says while it has no image (loading, or why there is none)."""
+        return self._placeholder.text()

@@ -198,3 +198,31 @@ def test_conflict_banner_and_audit_trail(qtbot, services, clinic, desk):
     texts = [review.audit_list.item(i).text() for i in range(review.audit_list.count())]
     assert any("approved" in text for text in texts) and any("created" in text for text in texts)
     assert review.approve_button.isEnabled()  # the doctor can settle it
+
+
+def test_a_missing_or_broken_scan_is_explained_and_the_review_still_works(qtbot, services,
+                                                                          clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    show_screen(reports)
+    missing = report_doc(random.Random(8), "ben", doctor="dr.lee", status="pending")
+    missing["image_hash"] = "0" * 64  # the scan never arrived on this computer
+    services.store.collection("reports").put(missing["id"], missing)
+    broken = report_doc(random.Random(9), "ben", doctor="dr.lee", status="pending")
+    broken["image_hash"] = services.store.blobs.put(b"\xff\xd8\xff\xe0" + bytes(range(256)) * 4)
+    services.store.collection("reports").put(broken["id"], broken)
+    reports.set_reports(services.reports.queue())
+
+    for report, words in ((missing, "missing"), (broken, "")):
+        assert reports.open_report_id(report["id"])
+        qtbot.waitUntil(lambda: review.image_view.placeholder_text() != "Loading scan…",
+                        timeout=10_000)
+        text = review.image_view.placeholder_text()
+        assert not review.image_view.has_image()
+        assert words in text and "Traceback" not in text and "Error" not in text
+        assert len(text) > 10
+    # the doctor can still record a decision on the broken one
+    qtbot.keyClicks(review.notes, "Scan unreadable; please upload it again.")
+    review.save_notes()
+    qtbot.waitUntil(lambda: stored(services, broken["id"])["doctor_notes"] != "", timeout=5000)
