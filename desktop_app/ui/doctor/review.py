@@ -41,7 +41,8 @@ from desktop_app.ui.workers import run_in_background
 log = logging.getLogger(__name__)
 
 ACTION_TEXT = {"approve": "approved", "reject": "rejected", "save": "saved notes",
-               "create": "created", "created": "created", "conflict": "conflict noted"}
+               "create": "created", "created": "created", "conflict": "conflict noted",
+               "synced": "decision received from the server"}
 
 
 class ReviewNavigator(Protocol):
@@ -72,7 +73,9 @@ def conflict_text(conflict, name_of) -> str:
         who = name_of(conflict.get("by") or conflict.get("reviewed_by") or "") or "another reviewer"
         status = status_text(conflict.get("status")).lower()
         when = date_text(conflict.get("at") or conflict.get("reviewed_at"))
-        return (f"{who} also reviewed this report on another computer ({status}, {when}). "
+        notes = (conflict.get("doctor_notes") or conflict.get("notes") or "").strip()
+        said = f" Their notes: “{notes[:160]}”." if notes else ""
+        return (f"{who} also reviewed this report on another computer ({status}, {when}).{said} "
                 "Check both decisions and confirm the right one.")
     return ("This report was also reviewed on another computer. "
             "Check both decisions and confirm the right one.")

@@ -189,12 +189,17 @@ def test_conflict_banner_and_audit_trail(qtbot, services, clinic, desk):
     reports = screens["Reports"]
     review = reports.review
     conflicted = report_doc(random.Random(5), "ben", doctor="dr.lee", status="approved")
-    conflicted["conflict"] = {"status": "rejected", "by": "dr.lee", "at": conflicted["timestamp"]}
+    # the shape the sync merge keeps when the server holds a different decision
+    conflicted["conflict"] = {"status": "rejected", "doctor_notes": "Artefact, not a lesion.",
+                              "reviewed_by": "dr.lee", "reviewed_at": conflicted["timestamp"],
+                              "detected_at": conflicted["timestamp"]}
     store_report(services, conflicted, seed=99)
     reports.set_reports(services.reports.queue())
     assert reports.open_report_id(conflicted["id"])
     assert review.conflict_banner.isVisibleTo(review)
-    assert "also reviewed this report on another computer" in review.conflict_banner.text_label.text()
+    banner = review.conflict_banner.text_label.text()
+    assert "also reviewed this report on another computer (rejected" in banner
+    assert "Artefact, not a lesion." in banner
     texts = [review.audit_list.item(i).text() for i in range(review.audit_list.count())]
     assert any("approved" in text for text in texts) and any("created" in text for text in texts)
     assert review.approve_button.isEnabled()  # the doctor can settle it
