@@ -7,7 +7,7 @@ import sys
 
 from PySide6.QtCore import QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox, QSplashScreen, QWidget
+from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen, QWidget
 
 from desktop_app.ui.doctor_window import DoctorWindow
 from desktop_app.ui.idle import IdleWatcher
@@ -124,6 +124,7 @@ class AppController(QObject):
         return self.show_auth(notice)
 
     def _on_idle(self) -> None:
+        _close_dialogs()  # an open file or message dialog must not outlive its patient
         minutes = max(1, round(self.idle.timeout_ms() / MINUTE_MS))
         if isinstance(self.window, MainWindow):
             self.logout(f"You were signed out after {minutes} minute{'s' if minutes != 1 else ''} "
@@ -146,6 +147,20 @@ class AppController(QObject):
             self.window.allow_close = True
             self.window.close()
         QApplication.instance().quit()
+
+
+def _close_dialogs() -> None:
+    """Closes every open modal dialog, innermost first."""
+    for _ in range(20):  # a bounded loop: a dialog that refuses to close must not hang us
+        modal = QApplication.activeModalWidget()
+        if modal is None:
+            return
+        if isinstance(modal, QDialog):
+            modal.reject()
+        else:
+            modal.close()
+        if QApplication.activeModalWidget() is modal:
+            modal.hide()
 
 
 def _splash() -> QSplashScreen:

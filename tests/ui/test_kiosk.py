@@ -97,6 +97,21 @@ def test_idle_logout_leaves_nothing_of_the_previous_patient(qtbot, kiosk_service
     assert chat2.panel.view.input.toPlainText() == ""
 
 
+def test_idle_logout_closes_an_open_dialog(qtbot, kiosk_services, make_controller):
+    from PySide6.QtWidgets import QFileDialog
+
+    controller = make_controller(kiosk=True)
+    window = _sign_in(qtbot, controller, "anna")
+    dialog = QFileDialog(window, "Choose your MRI scan")
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    dialog.open()
+    qtbot.waitUntil(lambda: QApplication.activeModalWidget() is dialog, timeout=5000)
+    controller.idle.set_timeout_ms(150)
+    controller.idle.start()
+    qtbot.waitUntil(lambda: isinstance(controller.window, AuthWindow), timeout=5000)
+    assert QApplication.activeModalWidget() is None
+
+
 def test_idle_on_the_sign_in_page_clears_half_typed_names(qtbot, kiosk_services, make_controller):
     controller = make_controller(kiosk=True)
     first = controller.window
