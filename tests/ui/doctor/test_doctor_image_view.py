@@ -151,3 +151,14 @@ def test_heatmap_colours_are_relative_and_a_flat_map_is_invisible():
     flat[:4] = 0.0  # e.g. the padding the model saw around the head
     assert is_flat_heatmap(flat)
     assert heatmap_to_rgba(flat)[..., 3].max() == 0
+
+
+def test_right_drag_adjusts_window_and_level(view, qtbot):
+    view.set_image(phantom())
+    viewport = view.canvas.viewport()
+    qtbot.mousePress(viewport, Qt.MouseButton.RightButton, pos=QPoint(100, 100))
+    qtbot.mouseMove(viewport, QPoint(60, 130))
+    qtbot.mouseRelease(viewport, Qt.MouseButton.RightButton, pos=QPoint(60, 130))
+    window, level = view.window_level()
+    assert window == 255 - 40 and level == 128 - 30  # left narrows the window (more contrast), down lowers the level (brighter)
+    assert view.contrast_slider.value() == 256 - window
