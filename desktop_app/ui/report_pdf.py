@@ -35,13 +35,19 @@ _BAR_WIDTH = 200
 
 
 def ensure_gui_application() -> QGuiApplication:
-    """A Qt application for painting; off-screen when there is no display (CLI on a server, CI)."""
+    """A Qt application for painting; off-screen when there is no display (CLI on a server, CI).
+
+    A full QApplication, not a QGuiApplication: the process may show widgets later (the app, a
+    test session), and Qt allows only one application object per process.
+    """
     app = QGuiApplication.instance()
     if app is None:
+        from PySide6.QtWidgets import QApplication
+
         headless = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
         if headless:
             os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-        app = QGuiApplication([sys.argv[0] if sys.argv else "tumorpredict"])
+        app = QApplication([sys.argv[0] if sys.argv else "tumorpredict"])
     return app
 
 
