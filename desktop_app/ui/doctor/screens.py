@@ -24,11 +24,15 @@ log = logging.getLogger(__name__)
 
 def _federated_screen(services, parent: QWidget) -> QWidget:
     """The federated-learning screen, or an explanation when this install cannot run it."""
+    from desktop_app.core.errors import ServiceError
+    from desktop_app.core.federated.errors import FederatedError
+
     try:
         from desktop_app.ui.federated.screen import FederatedScreen
 
         return FederatedScreen(services, parent)
-    except Exception as exc:  # e.g. no model on this computer yet: say so instead of failing
+    except (ImportError, FederatedError, ServiceError, OSError) as exc:
+        # e.g. no model on this computer yet: say so instead of failing the whole window
         log.warning("federated learning screen unavailable: %s", exc)
         screen = Screen("Federated learning", "Improve the model with your clinic's reviewed "
                         "scans, without sharing any images.", parent)
