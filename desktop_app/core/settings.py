@@ -114,7 +114,7 @@ class Settings:
         if env_code and _same_text(code, env_code):
             return True
         verifier = self.get("doctor_enrollment_verifier")
-        return bool(verifier) and verify_password(code, verifier)
+        return bool(verifier) and verify_password(code.strip(), verifier)
 
 
 def _same_text(a: str, b: str) -> bool:
