@@ -14,7 +14,7 @@ from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.patient.files import choose_scan_file, is_allowed, read_scan
 from desktop_app.ui.patient.result_view import FindingCard, ScanImagePanel
 from desktop_app.ui.theme import set_role, svg_pixmap
-from desktop_app.ui.widgets.common import Banner, Screen, button, label
+from desktop_app.ui.widgets.common import Banner, Card, Screen, button, label
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,9 @@ class NewScanScreen(Screen):
                                         "then choose the file.")
         self.content.addWidget(self.drop_zone)
 
+        self.steps = self._steps_card()
+        self.content.addWidget(self.steps)
+
         self.problem = Banner("", "error", title="")
         self.problem.setVisible(False)
         self.content.addWidget(self.problem)
@@ -146,7 +149,28 @@ class NewScanScreen(Screen):
         self.result_area.setLayout(columns)
         self.result_area.setVisible(False)
         self.content.addWidget(self.result_area, 1)
-        self.content.addStretch(0)
+        self.content.addStretch(1)
+
+    def _steps_card(self) -> Card:
+        """What happens after an upload, in three plain steps (shown until the first result)."""
+        card = Card("What happens next")
+        row = QHBoxLayout()
+        row.setSpacing(24)
+        for number, title, text in (
+            (1, "Upload", "Choose or drop the MRI image file. It stays on this computer."),
+            (2, "Preliminary result", "In a few seconds you see what the model found, with a "
+             "heatmap of the areas it looked at."),
+            (3, "Doctor's review", "Your doctor checks the scan and the result. You are "
+             "notified and can read their notes in History."),
+        ):
+            column = QVBoxLayout()
+            column.setSpacing(4)
+            column.addWidget(label(f"{number}  {title}", "section"))
+            column.addWidget(label(text, "muted", wrap=True))
+            column.addStretch(1)
+            row.addLayout(column, 1)
+        card.body.addLayout(row)
+        return card
 
     # ----- choosing a file ---------------------------------------------------------------
     def choose_file(self) -> None:
@@ -166,6 +190,7 @@ class NewScanScreen(Screen):
                                "clinic's import folder. Nothing was saved.")
             return
         self._set_busy(True)
+        self.steps.setVisible(False)
         self.problem.setVisible(False)
         self.result_area.setVisible(False)
         self.image_panel.clear()

@@ -21,7 +21,7 @@ from desktop_app.ui.widgets.common import (
     format_time,
     label,
 )
-from desktop_app.ui.widgets.image_view import ImageView
+from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 
 PRELIMINARY_TITLE = "Preliminary result — awaiting review by your doctor"
 PRELIMINARY_TEXT = (
@@ -91,6 +91,13 @@ class ScanImagePanel(Card):
     def set_heatmap(self, heatmap: np.ndarray | None, *, heat_on: bool = True) -> None:
         self.view.set_heatmap(heatmap)
         self._set_heatmap_available(heatmap is not None)
+        if heatmap is None:
+            self.set_hint("")
+        elif is_flat_heatmap(heatmap):  # drawn transparent by the viewer: say why nothing shows
+            self.set_hint("The heatmap marks no particular area: the model's attention was "
+                          "spread evenly over this scan.")
+        else:
+            self.set_hint("Warm colours mark the areas that most influenced the result.")
         if heatmap is not None:
             self.view.set_heatmap_opacity(self.opacity.value() / 100)
             self.view.set_heatmap_visible(heat_on)
