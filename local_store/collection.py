@@ -45,6 +45,8 @@ class Collection:
         self._lock = lock
         self._check_open = check_open
         self._docs: dict[str, dict] = doclog.load()
+        self._compacting = threading.Lock()  # one compaction at a time, background or explicit
+        self._compaction: threading.Thread | None = None
 
     # ---- writes --------------------------------------------------------------------------
 
@@ -103,22 +105,49 @@ class Collection:
             raise write_error(exc, what) from exc
 
     def _maybe_compact(self) -> None:
-        if not self._log.wants_compaction():
-            return
+        """Starts a background compaction when the log has grown enough. Under the lock."""
+        if self._compaction is None and self._log.wants_compaction():
+            self._compaction = threading.Thread(target=self._compact_in_background,
+                                                name=f"compact-{self.name}", daemon=True)
+            self._compaction.start()
+
+    def _compact_in_background(self) -> None:
         try:
-            self._log.compact(self._docs)
+            self._compact()
         except OSError as exc:
-            # The write that triggered this is already durable in the log; try again later.
+            # Every write is already durable in the log; the next write will try again.
             log.warning("Could not compact collection '%s' (will retry later): %s", self.name, exc)
+        finally:
+            with self._lock:
+                self._compaction = None
+
+    def _compact(self) -> None:
+        with self._compacting:
+            with self._lock:
+                seq = self._log.begin_compaction()
+                view = dict(self._docs)  # documents are never changed in place: a shallow copy is a consistent view
+            try:
+                size = self._log.write_snapshot(view, seq)
+            except BaseException:
+                with self._lock:
+                    self._log.abort_compaction()
+                raise
+            with self._lock:
+                self._log.finish_compaction(size)
 
     def compact(self) -> None:
         """Rewrites the snapshot and empties the log now. Raises StoreError on failure."""
-        with self._lock:
-            self._check_open()
-            try:
-                self._log.compact(self._docs)
-            except OSError as exc:
-                raise write_error(exc, f"the {self.name} collection") from exc
+        self._check_open()
+        try:
+            self._compact()
+        except OSError as exc:
+            raise write_error(exc, f"the {self.name} collection") from exc
+
+    def wait_for_compaction(self, timeout: float | None = None) -> None:
+        """Returns once no background compaction is running (used by close and by tests)."""
+        thread = self._compaction
+        if thread is not None:
+            thread.join(timeout)
 
     # ---- reads ---------------------------------------------------------------------------
 
@@ -163,7 +192,10 @@ class Collection:
         return f"<Collection {self.name!r} ({len(self._docs)} documents)>"
 
     def _close(self) -> None:
-        self._log.close()
+        """Lets a running compaction finish, then closes the log. Called without the store's lock."""
+        self.wait_for_compaction()
+        with self._lock:
+            self._log.close()
 
 
 def invalid_name(name: str) -> StoreError:

@@ -7,16 +7,17 @@ import os
 from pathlib import Path
 
 from . import records, snapshot
-from .fsio import fsync_dir, sync_file
+from .fsio import atomic_write, fsync_dir, sync_file
 from .quarantine import Quarantine
 
 log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "snapshot.json"
 LOG_NAME = "log.jsonl"
-# Compact once the log outgrows this floor and the snapshot: writes stay amortised O(1)
-# and opening never replays more than about one snapshot's worth of log lines.
+# Compact once the log outgrows this floor and a quarter of the snapshot: writes stay
+# amortised O(1), and opening never parses more than 1.25 times the live data.
 MIN_COMPACT_BYTES = 256 * 1024
+LOG_TO_SNAPSHOT = 4
 
 
 class BrokenLogError(OSError):
@@ -38,6 +39,7 @@ class DocLog:
         self._size = 0
         self._snapshot_size = 0
         self._broken = False
+        self._since: list[bytes] | None = None  # records appended while a compaction runs
 
     # ---- loading -------------------------------------------------------------------------
 
@@ -144,6 +146,8 @@ class DocLog:
             raise
         self._size += len(line)
         self.seq = seq
+        if self._since is not None:  # a compaction is running: this record goes into the next log
+            self._since.append(line)
 
     def _roll_back(self) -> None:
         """Cuts a partly written record off so the next append does not glue onto it."""
@@ -157,22 +161,49 @@ class DocLog:
             log.error("Could not roll back a failed write to the log of collection '%s'", self.name)
 
     def wants_compaction(self) -> bool:
-        return self._size > max(MIN_COMPACT_BYTES, self._snapshot_size)
+        return self._since is None and self._size > max(MIN_COMPACT_BYTES, self._snapshot_size // LOG_TO_SNAPSHOT)
+
+    # Compaction runs in three steps so the slow middle one needs no lock: writers keep
+    # appending to the old log while the snapshot is written, and only the records they
+    # added meanwhile are carried over into the new log.
+
+    def begin_compaction(self) -> int:
+        """Starts remembering new records; returns the sequence number the snapshot covers. Under the lock."""
+        self._since = []
+        return self.seq
+
+    def write_snapshot(self, docs: dict[str, dict], seq: int) -> int:
+        """Atomically replaces the snapshot with `docs` (as of `seq`); returns its size. Raises OSError."""
+        return snapshot.write(self.snapshot_path, self.name, seq, docs)
+
+    def finish_compaction(self, snapshot_size: int) -> None:
+        """Atomically replaces the log by the records written since `begin_compaction`. Under the lock.
+
+        A crash before the replace leaves the old log, whose records up to the snapshot's
+        sequence number are skipped on load; after it, the short new log. Raises OSError (and
+        then the old, complete log stays in use).
+        """
+        carried, self._since = self._since or [], None
+        self._snapshot_size = snapshot_size
+        data = b"".join(carried)
+        atomic_write(self.log_path, data)
+        fresh = os.open(self.log_path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
+        if self._fd is not None:
+            os.close(self._fd)
+        self._fd, self._size, self._broken = fresh, len(data), False
+
+    def abort_compaction(self) -> None:
+        self._since = None
 
     def compact(self, docs: dict[str, dict]) -> None:
-        """Writes every document to a fresh snapshot (atomic replace), then empties the log.
-
-        A crash between the two steps is harmless: the snapshot records the last sequence
-        number it contains and older log records are skipped on load. Raises OSError; on
-        failure the previous snapshot and the log still hold everything.
-        """
-        self._snapshot_size = snapshot.write(self.snapshot_path, self.name, self.seq, docs)
-        if self._fd is None:
-            return
-        os.ftruncate(self._fd, 0)
-        sync_file(self._fd)
-        self._size = 0
-        self._broken = False
+        """All three steps at once, for callers that own `docs` exclusively (loading, tests)."""
+        seq = self.begin_compaction()
+        try:
+            size = self.write_snapshot(docs, seq)
+        except BaseException:
+            self.abort_compaction()
+            raise
+        self.finish_compaction(size)
 
     def close(self) -> None:
         if self._fd is not None:

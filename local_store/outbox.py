@@ -52,6 +52,8 @@ class Outbox:
         self._docs = docs
         self._lock = lock
         self._last_seq = max((doc.get("seq", 0) for doc in docs._docs.values()), default=0)
+        # Pending keys kept apart so an idle sync pass does not scan every finished entry.
+        self._pending = {key for key, doc in docs._docs.items() if not doc.get("done")}
         self._prune()
 
     def append(self, kind: str, payload: dict[str, Any], key: str | None = None) -> OutboxEntry:
@@ -66,12 +68,13 @@ class Outbox:
                                 created_at=_now_ms())
             self._docs.put(key, asdict(entry))
             self._last_seq = entry.seq
+            self._pending.add(key)
             return entry
 
     def pending(self) -> list[OutboxEntry]:
         """Entries not yet done, oldest first."""
         with self._lock:
-            docs = self._docs.find(done=False)
+            docs = [doc for doc in map(self._docs.get, self._pending) if doc is not None and not doc.get("done")]
         return sorted((OutboxEntry.from_doc(doc) for doc in docs), key=lambda entry: entry.seq)
 
     def get(self, key: str) -> OutboxEntry | None:
@@ -86,6 +89,7 @@ class Outbox:
                 return
             doc.update(done=True, done_at=_now_ms())
             self._docs.put(key, doc)
+            self._pending.discard(key)
 
     def mark_failed(self, key: str, error: str) -> None:
         """Records a failed attempt; the entry stays pending in its place."""
@@ -99,7 +103,7 @@ class Outbox:
     def __len__(self) -> int:
         """Number of pending entries."""
         with self._lock:
-            return sum(1 for doc in self._docs._docs.values() if not doc.get("done"))
+            return len(self._pending)
 
     def _prune(self) -> None:
         done = [doc for doc in self._docs._docs.values() if doc.get("done")]

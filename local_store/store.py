@@ -121,8 +121,10 @@ class Store:
             if self._closed:
                 return
             self._closed = True
-            for collection in self._collections.values():
-                collection._close()
+            collections = list(self._collections.values())
+        for collection in collections:  # outside the lock: a compaction may need it to finish
+            collection._close()
+        with self._lock:
             self._dir_lock.release()
 
     def __enter__(self) -> Store:

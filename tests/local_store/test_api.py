@@ -117,6 +117,7 @@ def test_compaction_writes_a_readable_snapshot_and_empties_the_log(data_dir: Pat
         reports = store.collection("reports")
         for n in range(1200):  # ~300 KB of log: past the compaction floor
             reports.put(f"r{n % 700}", {"n": n, "pad": "x" * 200})
+        reports.wait_for_compaction()
         folder = data_dir / "collections" / "reports"
         snapshot = json.loads((folder / "snapshot.json").read_text(encoding="utf-8"))
         assert snapshot["collection"] == "reports" and snapshot["count"] <= 700

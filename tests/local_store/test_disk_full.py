@@ -98,11 +98,13 @@ def test_compaction_on_a_full_disk_keeps_the_acknowledged_write(
         monkeypatch.setattr(doclog, "MIN_COMPACT_BYTES", 1024)  # the next write asks for a compaction
         with caplog.at_level(logging.WARNING):
             reports.put("small", {"n": 1})  # fits in the log's page; a new snapshot does not
+            reports.wait_for_compaction()
         assert "Could not compact" in caplog.text
         assert reports.get("small") == {"n": 1}
         assert not (data_dir / "collections" / "reports" / "snapshot.json").exists()
         filler.unlink()
         reports.put("later", {"n": 2})  # space again: this write compacts
+        reports.wait_for_compaction()
         assert (data_dir / "collections" / "reports" / "snapshot.json").exists()
     with Store.open(data_dir) as store:
         assert store.collection("reports").ids() == ["big", "small", "later"]
