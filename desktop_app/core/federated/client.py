@@ -95,28 +95,31 @@ class FederatedClient:
         engine_bridge.apply_head(self.engine, self.active_head() if entry else None)
 
     def restore_on_start(self) -> bool:
-        """Like `restore`, but a version that no longer fits the installed model is left unused.
+        """Like `restore`, but versions that no longer fit the installed model are rolled back.
 
         After an app update ships another model file, an old federated head would be meaningless
-        (other embeddings) or unloadable (other shapes): predictions then use the shipped head.
+        (other embeddings) or unloadable (other shapes): it leaves the stack, and the version
+        below it (or the shipped head) predicts. True when a federated version is in use.
         """
-        entry = self.history.active_entry()
-        if entry is None:
-            return False
-        try:
-            head = self.active_head()
-            check_shapes(head.arrays(), self.base_head().arrays())
-        except FederatedError as exc:
-            log.warning("federated weights %s not used: %s", entry["version"], exc.user_message)
-            return False
+        while (entry := self.history.active_entry()) is not None:
+            problem = self._unfit_reason(entry)
+            if problem is None:
+                engine_bridge.apply_head(self.engine, self.active_head())
+                return True
+            log.warning("federated weights %s rolled back: %s", entry["version"], problem)
+            self.history.rollback()
+        engine_bridge.apply_head(self.engine, None)
+        return False
+
+    def _unfit_reason(self, entry: dict[str, Any]) -> str | None:
         made_for = (entry.get("meta") or {}).get("model_id")
         if made_for and made_for != engine_bridge.model_id(self.engine):
-            log.warning(
-                "federated weights %s were made for another model file; not used", entry["version"]
-            )
-            return False
-        engine_bridge.apply_head(self.engine, head)
-        return True
+            return "they were made for another model file"
+        try:
+            check_shapes(self.active_head().arrays(), self.base_head().arrays())
+        except FederatedError as exc:
+            return exc.user_message
+        return None
 
     # ---- local dataset ---------------------------------------------------------------------
 
