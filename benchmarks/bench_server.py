@@ -145,7 +145,7 @@ def wait_healthy(url: str, path: str, process: subprocess.Popen, method: str = "
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited: {process.stdout.read() if process.stdout else ''}")
+            raise RuntimeError("server exited while starting (see its log in the temporary folder)")
         try:
             requests.request(method, url + path, json={}, timeout=30)
             return
@@ -159,10 +159,11 @@ def start_project_server(data_dir: Path, url: str, workers: int, threads: int) -
     env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_SERVER_DATA_DIR": str(data_dir),
            "TUMORPREDICT_DATABASE_URL": url}
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    log = open(data_dir.parent / f"gunicorn-{port}.log", "w")  # a pipe nobody reads would block the server
     process = subprocess.Popen(
         [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "server.app:create_app()"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+         "--timeout", "120", "--keep-alive", "5", "--log-level", "warning", "server.app:create_app()"],
+        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
     )
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base, "/health", process)
@@ -179,9 +180,10 @@ def start_legacy_server(root: Path) -> tuple[subprocess.Popen, str]:
         "from tests.sync.legacy_server import create_legacy_app; "
         f"make_server('127.0.0.1', {port}, create_legacy_app(Path(sys.argv[1])), threaded=True).serve_forever()"
     )
+    log = open(root.parent / f"legacy-{port}.log", "w")
     process = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=REPO,
-                               env={**os.environ, "PYTHONPATH": str(REPO)},
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=log, stderr=subprocess.STDOUT,
+                               text=True)
     base = f"http://127.0.0.1:{port}"
     wait_healthy(base, "/get_global_meta", process)
     return process, base
@@ -213,6 +215,8 @@ def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, po
         message_cursor = call("full_list", "/get_messages",
                               {"user1": patient, "user2": doctor, "since": "0"}).get("cursor")
     barrier.wait(timeout=1800)  # polling is measured once every app has done its first sync
+    session.close()
+    session = requests.Session()  # the idle wait outlived the server's keep-alive
     for _ in range(polls):
         if interval:
             time.sleep(rng.uniform(0.5, 1.5) * interval)  # each app polls on its own timer, not in lockstep
@@ -280,6 +284,7 @@ def main() -> int:
     parser.add_argument("--client-processes", type=int, default=5)
     parser.add_argument("--pg-url", default=os.environ.get("TUMORPREDICT_TEST_PG_URL"))
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows up even when the output goes to a file
 
     print(f"data: {args.reports:,} reports, {args.messages:,} messages, {PATIENTS} patients, {DOCTORS} doctors; "
           f"{args.clients} concurrent clients x {args.polls} polls every ~{args.interval:g} s; gunicorn {args.workers} workers x "

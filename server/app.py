@@ -61,6 +61,8 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         federation=Federation(storage, blobs, config),
     )
 
+    app.before_request(storage.begin_request)
+    app.teardown_request(lambda _exc: storage.end_request())
     register_error_handlers(app)
     _register_blueprints(app)
     if config.cors_origins:

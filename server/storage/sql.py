@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
@@ -36,6 +37,7 @@ class Storage:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        self._request_conn: ContextVar[list[Connection] | None] = ContextVar(f"storage_{id(self)}", default=None)
 
     # ---- lifecycle ------------------------------------------------------------------------
 
@@ -75,10 +77,33 @@ class Storage:
             with conn.begin():
                 yield conn
 
+    def begin_request(self) -> None:
+        """From now until `end_request`, reads in this thread share one connection (fewer pool round trips)."""
+        self._request_conn.set([])
+
+    def end_request(self) -> None:
+        holder = self._request_conn.get()
+        self._request_conn.set(None)
+        if holder:
+            holder[0].close()
+
     @contextmanager
     def _read(self) -> Iterator[Connection]:
-        with self.engine.connect() as conn:
-            yield conn
+        holder = self._request_conn.get()
+        if holder is None:
+            with self.engine.connect() as conn:
+                conn.execution_options(tp_read=True)
+                yield conn
+            return
+        if not holder:
+            holder.append(self.engine.connect().execution_options(tp_read=True))
+        try:
+            yield holder[0]
+        except BaseException:
+            holder[0].rollback()  # a failed statement must not poison the request's later reads
+            raise
+        # No commit between reads: under READ COMMITTED (PostgreSQL) and in autocommit (SQLite)
+        # every statement already sees the latest commits; the request's end closes the connection.
 
     def _next_seq(self, conn: Connection, counter: str) -> int:
         # The row lock held until commit orders every writer: a cursor never skips a late commit.
@@ -421,8 +446,11 @@ def _make_engine(url: str) -> Engine:
         def _sqlite_begin(conn: Connection) -> None:
             # Writers queue on the lock up front instead of failing later; a read is one SELECT,
             # atomic on its own in autocommit mode, so it skips the BEGIN/ROLLBACK round.
-            if conn.get_execution_options().get("tp_write"):
+            options = conn.get_execution_options()
+            if options.get("tp_write"):
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif not options.get("tp_read"):
+                conn.exec_driver_sql("BEGIN")  # any other caller (scripts, bulk loads) gets a transaction
 
         return engine
     return create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60, pool_pre_ping=True)

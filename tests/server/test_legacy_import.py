@@ -81,3 +81,20 @@ def test_import_legacy_folder_keeps_every_record(tmp_path, capsys, database_url,
     main(["serve", "import-legacy", str(tmp_path / "legacy"), "--data-dir", env_dir])
     again = capsys.readouterr().out
     assert "imported 0 reports" in again and "already present (skipped) 12 reports" in again
+
+
+def test_serve_promote_grants_and_revokes_admin(tmp_path, database_url, monkeypatch, capsys):
+    config = server_config(tmp_path, database_url)
+    app = create_app(config)
+    api = Api(app.test_client())
+    api.register("dr_lead", role="doctor")
+    api.register("pat_one")
+    monkeypatch.setenv("TUMORPREDICT_DATABASE_URL", database_url)
+    data_dir = str(config["data_dir"])
+    assert main(["serve", "promote", "dr_lead", "--data-dir", data_dir]) == 0
+    assert state_of(app).storage.get_user("dr_lead")["is_admin"] is True
+    assert main(["serve", "promote", "pat_one", "--data-dir", data_dir]) != 0  # patients cannot be admins
+    assert "is not a doctor account" in capsys.readouterr().err
+    assert main(["serve", "promote", "dr_lead", "--revoke", "--data-dir", data_dir]) == 0
+    assert state_of(app).storage.get_user("dr_lead")["is_admin"] is False
+    state_of(app).storage.close()
