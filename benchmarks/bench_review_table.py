@@ -48,15 +48,37 @@ def flush(app: QApplication) -> None:
     app.processEvents()
 
 
-def timed(app: QApplication, action: Callable[[], object], repeats: int) -> tuple[float, float]:
-    """(median, worst) milliseconds of `action` plus the view's processing of it."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+def timed(app: QApplication, action: Callable[[], object], repeats: int) -> tuple[float, ...]:
+    """`action` plus the view's processing of it: wall-clock (median, best, worst) and the UI
+    thread's CPU time (median), all in ms. On a busy shared machine the CPU time is the
+    steadier figure: it leaves out the time other processes held the cores."""
+    def start_then_act() -> tuple[float, float]:
+        started = clocks()
         action()
+        return started
+
+    return timed_from(app, start_then_act, repeats)
+
+
+def clocks() -> tuple[float, float]:
+    return time.perf_counter(), time.thread_time()
+
+
+def timed_from(app: QApplication, action: Callable[[], tuple[float, float]],
+               repeats: int) -> tuple[float, ...]:
+    """Like `timed`, for an action that prepares untimed and returns `clocks()` at its start."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        wall_start, cpu_start = action()
         flush(app)
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times), max(times)
+        wall.append((time.perf_counter() - wall_start) * 1000)
+        cpu.append((time.thread_time() - cpu_start) * 1000)
+    return statistics.median(wall), min(wall), max(wall), statistics.median(cpu)
+
+
+def cell(figures: tuple[float, ...]) -> str:
+    median, best, worst, cpu = figures
+    return f"{median:6.1f} ({best:3.0f}–{worst:3.0f}) {cpu:5.1f}"
 
 
 # ----- the naive baseline --------------------------------------------------------------------
@@ -120,13 +142,14 @@ def bench_table(app: QApplication, reports: list[dict], names: dict[str, str], s
     naive.widget.show()
     flush(app)
     naive_load_ms = (time.perf_counter() - start) * 1000
-    print(f"\nReports table, {len(reports):,} reports (median / worst of {repeats} runs, ms)")
-    print(f"  {'operation':28} {'model/proxy':>16} {'QTableWidget':>16}   target")
-    print(f"  {'load and show':28} {load_ms:16.0f} {naive_load_ms:16.0f}   —")
+    print(f"\nReports table, {len(reports):,} reports, {repeats} runs each: wall ms median "
+          f"(best–worst), then UI-thread CPU ms median")
+    print(f"  {'operation':28} {'model + proxy':>23} {'QTableWidget':>23}   target")
+    print(f"  {'load and show':28} {load_ms:23.0f} {naive_load_ms:23.0f}   —")
 
     now_ms = int(time.time() * 1000)
     applied: dict = {"status": None, "search": "", "label_key": None, "date_from": None}
-    worst_ms = 0.0
+    worst_ms = worst_cpu_ms = 0.0
     for name, change in filter_steps(now_ms):
         applied.update(change)
 
@@ -139,20 +162,48 @@ def bench_table(app: QApplication, reports: list[dict], names: dict[str, str], s
         mine = timed(app, ours, repeats)
         base = timed(app, lambda values=dict(applied): naive.apply(**values), repeats)
         worst_ms = max(worst_ms, mine[0])
-        print(f"  {'filter: ' + name:28} {mine[0]:8.1f} / {mine[1]:5.1f} {base[0]:8.1f} / "
-              f"{base[1]:5.1f}   ≤ {FILTER_TARGET_MS:.0f}")
+        worst_cpu_ms = max(worst_cpu_ms, mine[3])
+        print(f"  {'filter: ' + name:28} {cell(mine):>23} {cell(base):>23}   "
+              f"≤ {FILTER_TARGET_MS:.0f}")
     for column in range(len(COLUMNS)):
-        orders = iter([Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder] * repeats)
-        mine = timed(app, lambda column=column, orders=orders: screen.table.sortByColumn(
-            column, next(orders)), repeats)
-        orders_naive = iter([Qt.SortOrder.AscendingOrder, Qt.SortOrder.DescendingOrder] * repeats)
-        base = timed(app, lambda column=column, orders=orders_naive: naive.sort(
-            column, next(orders)), repeats)
+        # A click on a new column: the previous sort was on another column, so nothing is reused.
+        other = (column + 1) % len(COLUMNS)
+
+        def ours_new(column=column, other=other):
+            screen.table.sortByColumn(other, Qt.SortOrder.AscendingOrder)
+            flush(app)
+            started = clocks()
+            screen.table.sortByColumn(column, Qt.SortOrder.AscendingOrder)
+            return started
+
+        def naive_new(column=column, other=other):
+            naive.sort(other, Qt.SortOrder.AscendingOrder)
+            flush(app)
+            started = clocks()
+            naive.sort(column, Qt.SortOrder.AscendingOrder)
+            return started
+
+        mine, base = timed_from(app, ours_new, repeats), timed_from(app, naive_new, repeats)
         worst_ms = max(worst_ms, mine[0])
-        print(f"  {'sort: ' + COLUMNS[column]:28} {mine[0]:8.1f} / {mine[1]:5.1f} {base[0]:8.1f} / "
-              f"{base[1]:5.1f}   ≤ {FILTER_TARGET_MS:.0f}")
-    verdict = "meets" if worst_ms <= FILTER_TARGET_MS else "MISSES"
-    print(f"  slowest median filter/sort: {worst_ms:.1f} ms — {verdict} the {FILTER_TARGET_MS:.0f} ms target")
+        worst_cpu_ms = max(worst_cpu_ms, mine[3])
+        print(f"  {'sort: ' + COLUMNS[column]:28} {cell(mine):>23} {cell(base):>23}   "
+              f"≤ {FILTER_TARGET_MS:.0f}")
+    # A second click on the same header only reverses the order.
+    screen.table.sortByColumn(1, Qt.SortOrder.AscendingOrder)
+    naive.sort(1, Qt.SortOrder.AscendingOrder)
+    flush(app)
+    orders = iter([Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder] * repeats)
+    mine = timed(app, lambda: screen.table.sortByColumn(1, next(orders)), repeats)
+    orders_naive = iter([Qt.SortOrder.DescendingOrder, Qt.SortOrder.AscendingOrder] * repeats)
+    base = timed(app, lambda: naive.sort(1, next(orders_naive)), repeats)
+    worst_ms = max(worst_ms, mine[0])
+    worst_cpu_ms = max(worst_cpu_ms, mine[3])
+    print(f"  {'sort: same column reversed':28} {cell(mine):>23} {cell(base):>23}   "
+          f"≤ {FILTER_TARGET_MS:.0f}")
+    for what, value in (("wall-clock", worst_ms), ("UI-thread CPU", worst_cpu_ms)):
+        verdict = "meets" if value <= FILTER_TARGET_MS else "MISSES"
+        print(f"  slowest median filter/sort, {what}: {value:.1f} ms — {verdict} the "
+              f"{FILTER_TARGET_MS:.0f} ms target")
     screen.close()
     naive.widget.close()
 
@@ -240,13 +291,13 @@ def bench_review(app: QApplication, reports: list[dict], names: dict[str, str], 
         wait_for_scan(app, screen.review, upcoming["id"])
         following.append((time.perf_counter() - start) * 1000)
     print(f"\nOpening a review ({len(reports):,} reports in the table, 512×512 scans; ms)")
-    print(f"  {'':34} {'median':>8} {'worst':>8}   target")
+    print(f"  {'':34} {'median':>8} {'best':>6} {'worst':>6}   target")
     for name, values in (("review panel (reused)", reused),
                          ("baseline: new panel per report", fresh),
                          ("next pending (prefetched)", following)):
         if values:
-            print(f"  {name:34} {statistics.median(values):8.1f} {max(values):8.1f}   "
-                  f"≤ {OPEN_TARGET_MS:.0f}")
+            print(f"  {name:34} {statistics.median(values):8.1f} {min(values):6.0f} "
+                  f"{max(values):6.0f}   ≤ {OPEN_TARGET_MS:.0f}")
     verdict = "meets" if reused and statistics.median(reused) <= OPEN_TARGET_MS else "MISSES"
     print(f"  opening a review {verdict} the {OPEN_TARGET_MS:.0f} ms target")
     screen.close()
