@@ -77,10 +77,21 @@ def build_store(folder: Path, reports: int, rng: random.Random) -> None:
                 collection.put_many({doc["id"]: doc for doc in batch})
 
 
-def store_open_ms(folder: Path, repeats: int) -> float:
-    def open_and_close() -> None:
-        Store.open(folder).close()
-    return statistics.median(timed_ms(open_and_close) for _ in range(repeats))
+def cpu_ms(action) -> float:
+    start = time.process_time()
+    action()
+    return (time.process_time() - start) * 1000
+
+
+def open_and_close(folder: Path) -> None:
+    Store.open(folder).close()
+
+
+def store_open_ms(folder: Path, repeats: int) -> tuple[float, float]:
+    """(wall, CPU) medians: on a shared machine the CPU time shows the cost without the waiting."""
+    wall = statistics.median(timed_ms(lambda: open_and_close(folder)) for _ in range(repeats))
+    cpu = statistics.median(cpu_ms(lambda: open_and_close(folder)) for _ in range(repeats))
+    return wall, cpu
 
 
 def store_saves_ms(folder: Path, reports: int, saves: int, rng: random.Random) -> list[float]:
@@ -133,8 +144,9 @@ def measure(size: int, saves: int, repeats: int, root: Path) -> dict[str, float]
     store_open_ms(store_dir, 1)  # warm the OS cache the same way for both
     naive_open(naive_dir)
     row = {"size": size}
-    row["store_open"] = store_open_ms(store_dir, repeats)
+    row["store_open"], row["store_open_cpu"] = store_open_ms(store_dir, repeats)
     row["naive_open"] = statistics.median(timed_ms(lambda: naive_open(naive_dir)) for _ in range(repeats))
+    row["naive_open_cpu"] = statistics.median(cpu_ms(lambda: naive_open(naive_dir)) for _ in range(repeats))
     row["store_save"], row["store_p95"], row["store_max"] = p50_p95_max(store_saves_ms(store_dir, size, saves, rng))
     row["naive_save"], row["naive_p95"], row["naive_max"] = p50_p95_max(naive_saves_ms(naive_dir, size, saves, rng))
     row["store_bytes"] = sum(path.stat().st_size for path in store_dir.rglob("*") if path.is_file())
@@ -151,8 +163,10 @@ def main() -> None:
     sizes = [int(part) for part in args.sizes.split(",")]
     print(f"local_store vs one-file-per-document, {os.cpu_count()} CPUs, "
           f"{args.saves} saves and {args.repeats} opens per size\n")
-    header = (f"{'reports':>8} {'messages':>9} | {'save ms p50':>11} {'p95':>6} {'max':>6} | {'open ms':>8} "
-              f"| {'naive save p50':>14} {'p95':>6} | {'naive open':>10} | {'on disk':>8}")
+    print(f"load average before: {os.getloadavg()[0]:.1f} (other work on this machine slows wall times)\n"
+          if hasattr(os, "getloadavg") else "")
+    header = (f"{'reports':>8} {'messages':>9} | {'save ms p50':>11} {'p95':>6} {'max':>6} | {'open ms':>7} "
+              f"{'(cpu)':>6} | {'naive save p50':>14} {'p95':>6} | {'naive open':>10} {'(cpu)':>6} | {'on disk':>8}")
     print(header)
     print("-" * len(header))
     rows = []
@@ -161,15 +175,20 @@ def main() -> None:
             row = measure(size, args.saves, args.repeats, Path(tmp))
             rows.append(row)
             print(f"{size:>8} {size * 5:>9} | {row['store_save']:>11.2f} {row['store_p95']:>6.2f} "
-                  f"{row['store_max']:>6.1f} | {row['store_open']:>8.0f} | {row['naive_save']:>14.2f} "
-                  f"{row['naive_p95']:>6.2f} | {row['naive_open']:>10.0f} | {row['store_bytes'] / 1e6:>6.1f}MB",
+                  f"{row['store_max']:>6.1f} | {row['store_open']:>7.0f} {row['store_open_cpu']:>6.0f} | "
+                  f"{row['naive_save']:>14.2f} {row['naive_p95']:>6.2f} | {row['naive_open']:>10.0f} "
+                  f"{row['naive_open_cpu']:>6.0f} | {row['store_bytes'] / 1e6:>6.1f}MB",
                   flush=True)
     largest = rows[-1]
     print(f"\nAt {largest['size']} reports / {largest['size'] * 5} messages:")
     print(f"  save one report: {largest['store_save']:.2f} ms median (target <= {SAVE_TARGET_MS} ms; "
           f"naive {largest['naive_save']:.2f} ms) -> {'OK' if largest['store_save'] <= SAVE_TARGET_MS else 'MISSED'}")
-    print(f"  open the store:  {largest['store_open']:.0f} ms (target <= {OPEN_TARGET_MS:.0f} ms; "
-          f"naive {largest['naive_open']:.0f} ms) -> {'OK' if largest['store_open'] <= OPEN_TARGET_MS else 'MISSED'}")
+    print(f"  open the store:  {largest['store_open']:.0f} ms wall, {largest['store_open_cpu']:.0f} ms CPU "
+          f"(target <= {OPEN_TARGET_MS:.0f} ms; naive {largest['naive_open']:.0f} ms wall, "
+          f"{largest['naive_open_cpu']:.0f} ms CPU) -> wall {'OK' if largest['store_open'] <= OPEN_TARGET_MS else 'MISSED'}, "
+          f"CPU {'OK' if largest['store_open_cpu'] <= OPEN_TARGET_MS else 'MISSED'}")
+    if hasattr(os, "getloadavg"):
+        print(f"  load average after: {os.getloadavg()[0]:.1f}")
     if len(rows) > 1:
         first = rows[0]
         scale = largest["size"] / first["size"]

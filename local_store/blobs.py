@@ -50,17 +50,17 @@ class BlobStore:
         data = bytes(data)
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
-        with self._lock:
-            if target.is_file() and target.stat().st_size == len(data):
-                return digest
-            try:
-                if not target.parent.is_dir():
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    fsync_dir(self.root)
-                atomic_write(target, data)
-            except OSError as exc:
-                log.error("Storing a file of %d bytes failed: %s", len(data), exc)
-                raise write_error(exc, "the file") from exc
+        if target.is_file() and target.stat().st_size == len(data):
+            return digest
+        # No store lock here: writing a large scan must not hold up readers of the documents.
+        try:
+            if not target.parent.is_dir():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fsync_dir(self.root)
+            atomic_write(target, data)
+        except OSError as exc:
+            log.error("Storing a file of %d bytes failed: %s", len(data), exc)
+            raise write_error(exc, "the file") from exc
         return digest
 
     def get(self, digest: str) -> bytes:

@@ -30,9 +30,11 @@ def _doc_json(collection: str, doc_id: str, doc: Any) -> str:
     if not isinstance(doc, dict):
         raise TypeError(f"documents are dicts, got {type(doc).__name__} for {collection}/{doc_id}")
     try:
-        return records.dumps(doc)
+        text = records.dumps(doc)
+        text.encode("utf-8")  # lone surrogates would only fail later, halfway through a write
     except (TypeError, ValueError) as exc:
         raise TypeError(f"document {collection}/{doc_id} is not JSON-serialisable: {exc}") from exc
+    return text
 
 
 class Collection:

@@ -14,10 +14,10 @@ log = logging.getLogger(__name__)
 
 SNAPSHOT_NAME = "snapshot.json"
 LOG_NAME = "log.jsonl"
-# Compact once the log outgrows this floor and a quarter of the snapshot: writes stay
-# amortised O(1), and opening never parses more than 1.25 times the live data.
+# Compact once the log outgrows this floor and an eighth of the snapshot: writes stay
+# amortised O(1), and opening never parses much more than the live data.
 MIN_COMPACT_BYTES = 256 * 1024
-LOG_TO_SNAPSHOT = 4
+LOG_TO_SNAPSHOT = 8
 
 
 class BrokenLogError(OSError):
@@ -52,8 +52,7 @@ class DocLog:
         docs, snap_seq, needs_rewrite = self._load_snapshot()
         self.seq = max(snap_seq, 0)
         needs_rewrite |= self._replay_log(docs, snap_seq)
-        self._fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
-        self._size = os.lseek(self._fd, 0, os.SEEK_END)
+        self._open_for_append()
         if needs_rewrite:
             # Settle the recovered state in a clean snapshot so the damage is not met again.
             self.compact(docs)
@@ -186,11 +185,26 @@ class DocLog:
         carried, self._since = self._since or [], None
         self._snapshot_size = snapshot_size
         data = b"".join(carried)
-        atomic_write(self.log_path, data)
-        fresh = os.open(self.log_path, os.O_WRONLY | getattr(os, "O_BINARY", 0))
-        if self._fd is not None:
-            os.close(self._fd)
-        self._fd, self._size, self._broken = fresh, len(data), False
+        if os.name == "nt" and self._fd is not None:
+            os.close(self._fd)  # Windows cannot replace a file that is still open
+            self._fd = None
+        try:
+            atomic_write(self.log_path, data)
+        except BaseException:
+            if self._fd is None:
+                broken = self._broken
+                self._open_for_append()  # the old, complete log stays in use
+                self._broken = broken
+            raise
+        previous = self._fd
+        self._open_for_append()
+        if previous is not None:
+            os.close(previous)
+
+    def _open_for_append(self) -> None:
+        self._fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0), 0o644)
+        self._size = os.lseek(self._fd, 0, os.SEEK_END)
+        self._broken = False
 
     def abort_compaction(self) -> None:
         self._since = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import threading
 from pathlib import Path
 
 from .errors import StoreError
@@ -51,7 +52,8 @@ def atomic_write(path: Path, data: bytes) -> None:
     Temp file in the same directory, fsync, os.replace, then fsync of the directory so the
     rename itself survives a power cut. Raises OSError; the temp file is removed on failure.
     """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    # Unique per call: two threads may store the same blob at once (both renames are atomic).
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
         try:

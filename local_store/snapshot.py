@@ -55,8 +55,8 @@ def _problem(parsed: Any) -> str | None:
         return "it is not a snapshot this version understands"
     if not isinstance(parsed.get("seq"), int) or not isinstance(parsed.get("docs"), dict):
         return "its header is damaged"
-    bad = [doc_id for doc_id, doc in parsed["docs"].items() if not isinstance(doc, dict)]
-    if bad:
+    if set(map(type, parsed["docs"].values())) - {dict}:  # map/set run in C: cheap on 50,000 documents
+        bad = [doc_id for doc_id, doc in parsed["docs"].items() if not isinstance(doc, dict)]
         return f"{len(bad)} entries are not documents (first: {bad[0]!r})"
     return None
 
