@@ -89,6 +89,18 @@ class DoctorData(QObject):
         elif topic.startswith("sync."):
             self.reload()
 
+    def on_sync_finished(self, report) -> None:
+        """A sync pass moved reports or messages: show them without waiting for a restart."""
+        changed = set(getattr(report, "changed_reports", ()) or ())
+        if len(changed) > 50:  # a first sync of a big clinic: one read beats many
+            self.reload()
+        else:
+            for report_id in changed:
+                run_in_background(self.services.reports.get, report_id,
+                                  on_result=self._on_report, owner=self)
+        if getattr(report, "changed_messages", None):
+            self.messages_changed.emit()
+
     def _on_report(self, report: dict | None) -> None:
         if report is not None:
             self.report_changed.emit(report)

@@ -76,6 +76,9 @@ class DoctorWorkspace(QObject):
         self.chat.unread_changed.connect(lambda count: self._badge("chat", count))
         self.sync_status.changed.connect(self.dashboard.show_sync)
         bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)])
+        sync_worker = getattr(parent, "sync_worker", None)
+        if sync_worker is not None and hasattr(sync_worker, "sync_finished"):
+            sync_worker.sync_finished.connect(self.data.on_sync_finished)
         self.data.reload()
         self.sync_status.refresh()
 

@@ -156,3 +156,18 @@ def test_inside_the_doctor_main_window(qtbot, services, clinic):
         window.screens["profile"].widget.logout_button.click()
     if hasattr(window, "shutdown"):
         window.shutdown()
+
+
+def test_a_sync_pass_shows_pulled_decisions(qtbot, services, clinic, desk):
+    from desktop_app.core.sync.status import SyncReport
+
+    _host, screens = desk
+    reports = screens["Reports"]
+    pulled = dict(clinic["pending"][0])
+    pulled.update(status="approved", reviewed_by="dr.lee", doctor_notes="Reviewed on the ward PC.")
+    services.store.collection("reports").put(pulled["id"], pulled)  # as a sync pull writes it
+    workspace = screens["Dashboard"].workspace
+    workspace.data.on_sync_finished(SyncReport(reports_pulled=1, changed_reports={pulled["id"]}))
+    qtbot.waitUntil(lambda: reports.model.report(pulled["id"])["status"] == "approved",
+                    timeout=5000)
+    assert pulled["id"] not in reports.pending_ids()
