@@ -329,8 +329,10 @@ def doctor_reports(studio: Studio):
 def doctor_review(studio: Studio):
     window = doctor_screen(studio, "reports")
     reports = window.screens["reports"].widget
-    if not reports.open_oldest_pending():
+    annas = [r for r in reports.history("anna") if r.get("status") == "pending"]
+    if not annas:
         return None
+    reports.open_report(annas[0])  # her newest pending scan, with earlier ones to compare
     studio.settle(12)
     review = reports.review
     review.image_view.set_heatmap_visible(True)

@@ -185,7 +185,7 @@ class ReviewPanel(QWidget):
         caption_row.addWidget(self.compare_caption, 1)
         caption_row.addWidget(self.compare_close)
         self.compare_view = ImageView(compare, show_toolbar=False)
-        self.compare_view.setAccessibleName("Earlier scan for comparison")
+        self.compare_view.setAccessibleName("Other scan of this patient, for comparison")
         compare_layout.addLayout(caption_row)
         compare_layout.addWidget(self.compare_view, 1)
         self.compare_box = compare
@@ -256,13 +256,14 @@ class ReviewPanel(QWidget):
         notes_card.body.addWidget(self.shortcut_hint)
         layout.addWidget(notes_card)
 
-        history_card = Card("Previous reports", side)
+        history_card = Card("This patient's other reports", side)
         self.history_list = QListWidget(history_card)
-        self.history_list.setAccessibleName("This patient's previous reports")
+        self.history_list.setAccessibleName("This patient's other reports, newest first")
         self.history_list.setMaximumHeight(150)
         self.history_list.currentItemChanged.connect(self._on_history_selected)
         history_card.body.addWidget(self.history_list)
-        self.compare_hint = label("Choose one to see it beside this scan (Ctrl+P: latest).",
+        self.compare_hint = label("Choose one to see it beside this scan (Ctrl+P: the one "
+                                  "just before).",
                                   "muted", wrap=True)
         history_card.body.addWidget(self.compare_hint)
         self.history_empty = label("No earlier reports for this patient.", "muted")
@@ -383,9 +384,16 @@ class ReviewPanel(QWidget):
         if not self.compare_box.isHidden():
             self.hide_comparison()
         elif self.history_list.count():
-            row = max(0, self.history_list.currentRow())
+            row = self.history_list.currentRow()
+            if row < 0:  # the scan just before this one, else the newest other one
+                row = next((index for index in range(self.history_list.count())
+                            if self._history_report(index).get("timestamp", 0)
+                            < (self.report or {}).get("timestamp", 0)), 0)
             self.history_list.setCurrentRow(row)
             self._on_history_selected(self.history_list.item(row))
+
+    def _history_report(self, row: int) -> dict:
+        return self.history_list.item(row).data(Qt.ItemDataRole.UserRole)
 
     def hide_comparison(self) -> None:
         self._compare_id = None
@@ -453,8 +461,10 @@ class ReviewPanel(QWidget):
             return
         other = current.data(Qt.ItemDataRole.UserRole)
         self._compare_id = other["id"]
+        earlier = (other.get("timestamp") or 0) < (self.report or {}).get("timestamp", 0)
+        when = "Earlier" if earlier else "Later"
         self.compare_caption.setText(
-            f"Earlier scan · {short_date_text(other.get('timestamp'))} · "
+            f"{when} scan · {short_date_text(other.get('timestamp'))} · "
             f"{label_text(label_key_of(other), other.get('label'))}")
         self.compare_view.clear()
         self.compare_view.set_placeholder_text("Loading earlier scan…")
