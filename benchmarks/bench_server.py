@@ -1,7 +1,7 @@
 """Server polling latency with 10,000 reports and 100,000 messages, next to the legacy file-per-record design.
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_server.py [--pg-url postgresql://…] [--reports 10000]
-     [--messages 100000] [--clients 50] [--polls 20] [--workers 4] [--threads 8]
+     [--messages 100000] [--clients 50] [--polls 20] [--workers 2] [--threads 8]
 
 Both servers run as separate processes on 127.0.0.1 and are measured in the same run:
 - the project's server under gunicorn (SQLite in WAL mode, and PostgreSQL when --pg-url is given),
@@ -21,6 +21,7 @@ it is measured with fewer polls (`--legacy-polls`) because each one costs a full
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import multiprocessing
 import os
@@ -35,6 +36,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -48,6 +50,8 @@ from server.storage import schema as t  # noqa: E402
 TARGET_P95_MS = 50.0
 PATIENTS = 100
 DOCTORS = 5
+KINDS = ("full_list", "list_reports", "get_messages", "full_list_in_app", "list_reports_in_app",
+         "get_messages_in_app")
 LABELS = ("Glioma", "Meningioma", "Pituitary tumor", "No Tumor")
 
 
@@ -192,19 +196,49 @@ def start_legacy_server(root: Path) -> tuple[subprocess.Popen, str]:
 # ---- clients --------------------------------------------------------------------------------
 
 
+class KeepAliveClient:
+    """One keep-alive HTTP/1.1 connection per polling app; far lighter than `requests`, so the client
+    side adds little to the measured latency on a machine with few cores."""
+
+    def __init__(self, base: str):
+        parsed = urlsplit(base)
+        self.host, self.port = parsed.hostname, parsed.port
+        self.conn: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: dict, headers: dict[str, str]) -> tuple[int, str, bytes]:
+        payload = json.dumps(body).encode()
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+            try:
+                self.conn.request("POST", path, body=payload,
+                                  headers={"Content-Type": "application/json", **headers})
+                response = self.conn.getresponse()
+                return response.status, response.getheader("Server-Timing") or "", response.read()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = None  # the server closed an idle connection: open a new one, once
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
+
+
 def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, polls: int, interval: float,
                      use_cursor: bool, barrier, out: dict[str, list[float]], lock: threading.Lock) -> None:
-    session = requests.Session()
+    client = KeepAliveClient(base)
     rng = random.Random(patient)
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    timings: dict[str, list[float]] = {"full_list": [], "list_reports": [], "get_messages": []}
+    timings: dict[str, list[float]] = {k: [] for k in KINDS}
 
     def call(kind: str, path: str, body: dict) -> dict:
         started = time.perf_counter()
-        answer = session.post(base + path, json=body, headers=headers, timeout=300)
+        status, server_timing, data = client.post(path, body, headers)
         timings[kind].append((time.perf_counter() - started) * 1000)
-        answer.raise_for_status()
-        return answer.json()
+        if server_timing:
+            timings[f"{kind}_in_app"].append(float(server_timing.partition("dur=")[2]))
+        if status != 200:
+            raise RuntimeError(f"{path} answered {status}: {data[:200]!r}")
+        return json.loads(data)
 
     if interval:
         time.sleep(rng.uniform(0, interval))  # apps start at different moments, not all at once
@@ -215,8 +249,6 @@ def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, po
         message_cursor = call("full_list", "/get_messages",
                               {"user1": patient, "user2": doctor, "since": "0"}).get("cursor")
     barrier.wait(timeout=1800)  # polling is measured once every app has done its first sync
-    session.close()
-    session = requests.Session()  # the idle wait outlived the server's keep-alive
     for _ in range(polls):
         if interval:
             time.sleep(rng.uniform(0.5, 1.5) * interval)  # each app polls on its own timer, not in lockstep
@@ -231,7 +263,7 @@ def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, po
 
 def _client_process(args: tuple) -> dict[str, list[float]]:
     base, jobs, polls, interval, use_cursor, barrier = args
-    out: dict[str, list[float]] = {"full_list": [], "list_reports": [], "get_messages": []}
+    out: dict[str, list[float]] = {k: [] for k in KINDS}
     lock = threading.Lock()
     threads = [threading.Thread(target=_poll_as_patient, args=(base, p, d, tok, polls, interval, use_cursor, barrier, out, lock))
                for p, d, tok in jobs]
@@ -251,7 +283,7 @@ def run_clients(base: str, data: dict, tokens: dict[str, str] | None, clients: i
     with context.Manager() as manager, context.Pool(len(chunks)) as pool:
         barrier = manager.Barrier(len(jobs))
         results = pool.map(_client_process, [(base, chunk, polls, interval, use_cursor, barrier) for chunk in chunks])
-    merged: dict[str, list[float]] = {"full_list": [], "list_reports": [], "get_messages": []}
+    merged: dict[str, list[float]] = {k: [] for k in KINDS}
     for result in results:
         for kind, values in result.items():
             merged[kind].extend(values)
@@ -279,10 +311,11 @@ def main() -> int:
     parser.add_argument("--legacy-polls", type=int, default=1)
     parser.add_argument("--interval", type=float, default=1.0,
                         help="mean seconds between one client's polls (0: back to back, a stress test)")
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--client-processes", type=int, default=5)
     parser.add_argument("--pg-url", default=os.environ.get("TUMORPREDICT_TEST_PG_URL"))
+    parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL (and legacy) only")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up even when the output goes to a file
 
@@ -296,7 +329,7 @@ def main() -> int:
     results: dict[str, dict[str, list[float]]] = {}
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         tmp_path = Path(tmp)
-        databases = [("SQLite (WAL)", f"sqlite:///{tmp_path / 'bench.sqlite3'}")]
+        databases = [] if args.no_sqlite else [("SQLite (WAL)", f"sqlite:///{tmp_path / 'bench.sqlite3'}")]
         if args.pg_url:
             databases.append(("PostgreSQL", args.pg_url))
         for label, url in databases:
@@ -324,7 +357,8 @@ def main() -> int:
             process.terminate()
             process.wait(timeout=30)
 
-    print()
+    print(f"\nload average during the run (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"on {os.cpu_count()} cores (other work on the machine counts too)")
     legacy = results["legacy (file per record)"]
     failed = False
     for label, timing in results.items():
@@ -333,6 +367,9 @@ def main() -> int:
         cursor_note = "whole list (no cursor)" if label.startswith("legacy") else "with cursor"
         print(f"  /list_reports {cursor_note:<24}   {summary(timing['list_reports'])}")
         print(f"  /get_messages {cursor_note:<24}   {summary(timing['get_messages'])}")
+        if timing["list_reports_in_app"]:
+            print(f"    time inside the app (Server-Timing), /list_reports   {summary(timing['list_reports_in_app'])}")
+            print(f"    time inside the app (Server-Timing), /get_messages   {summary(timing['get_messages_in_app'])}")
         if not label.startswith("legacy"):
             for kind in ("list_reports", "get_messages"):
                 ok = p95(timing[kind]) <= TARGET_P95_MS

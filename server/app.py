@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, request
+from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import ServerConfig
@@ -63,6 +64,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
 
     app.before_request(storage.begin_request)
     app.teardown_request(lambda _exc: storage.end_request())
+    _add_server_timing(app)
     register_error_handlers(app)
     _register_blueprints(app)
     if config.cors_origins:
@@ -80,6 +82,21 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (accounts, reports, chat, federated):
         app.register_blueprint(module.blueprint)
+
+
+def _add_server_timing(app: Flask) -> None:
+    """`Server-Timing: app;dur=<ms>` on every answer: time spent inside the app, apart from queueing."""
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _stop_clock(response):
+        started = g.get("started")
+        if started is not None:
+            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
+        return response
 
 
 def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:

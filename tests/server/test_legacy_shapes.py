@@ -122,4 +122,6 @@ def test_federated_legacy_shapes(api, app):
 
 
 def test_health(api):
-    assert api.get("/health").json["status"] == "ok"
+    answer = api.get("/health")
+    assert answer.json["status"] == "ok"
+    assert answer.headers["Server-Timing"].startswith("app;dur=")
