@@ -2,8 +2,8 @@
 
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_sync.py [--reports 1000] [--messages 5000]
 
-Everything runs on 127.0.0.1: this project's server under gunicorn (SQLite, WAL), as
-clinics deploy it, and the legacy server re-implementation from tests/sync/legacy_server.py
+Everything runs on 127.0.0.1: this project's server under gunicorn (4 workers × 4 threads,
+SQLite WAL), as clinics deploy it, and the legacy server re-implementation from tests/sync/legacy_server.py
 under werkzeug's threaded server. Each figure is printed next to its target and next to the legacy baseline
 measured in the same run.
 """
@@ -108,7 +108,7 @@ def grow_history(url: str, doctor: str, images: list[bytes], reports: int, messa
 
 @contextmanager
 def gunicorn_server(data_dir: Path, workers: int) -> Iterator[str]:
-    """This project's server as clinics deploy it: gunicorn workers in their own processes, SQLite in WAL mode."""
+    """This project's server as clinics deploy it (gunicorn workers × threads, SQLite in WAL mode)."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -116,8 +116,9 @@ def gunicorn_server(data_dir: Path, workers: int) -> Iterator[str]:
            "TUMORPREDICT_ENROLLMENT_CODE": ENROLLMENT_CODE, "TUMORPREDICT_SECRET_KEY": "bench-secret-key"}
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "server.app:create_app()"],
+        # The production command of docs/server.md.
+        [str(Path(sys.executable).parent / "gunicorn"), "--workers", str(workers), "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "--timeout", "120", "--log-level", "warning", "server.app:create_app()"],
         env=env, cwd=REPO,
     )
     url = f"http://127.0.0.1:{port}"
