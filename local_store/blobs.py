@@ -72,7 +72,10 @@ class BlobStore:
             raise BlobMissingError("The file is missing on this computer.") from None
         if hashlib.sha256(data).hexdigest() != digest:
             with self._lock:
-                if path.exists():
-                    self._quarantine.move(path, "blob", "its content no longer matches its fingerprint")
+                try:
+                    if path.exists():
+                        self._quarantine.move(path, "blob", "its content no longer matches its fingerprint")
+                except StoreError:
+                    pass  # logged; the caller still learns the file is unusable
             raise BlobMissingError("The stored file is damaged and was set aside.")
         return data

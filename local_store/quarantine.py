@@ -8,6 +8,8 @@ import shutil
 import time
 from pathlib import Path
 
+from .errors import StoreError
+
 log = logging.getLogger(__name__)
 
 
@@ -30,21 +32,28 @@ class Quarantine:
 
     def move(self, source: Path, label: str, reason: str) -> Path:
         """Moves `source` aside and logs a WARNING naming where it went and why."""
-        target = self._target(source, label)
-        os.replace(source, target)
+        try:
+            target = self._target(source, label)
+            os.replace(source, target)
+        except OSError as exc:
+            raise _cannot_set_aside(source, reason, exc) from exc
         log.warning("Damaged file %s moved aside to %s: %s", source, target, reason)
         return target
 
     def copy(self, source: Path, label: str, reason: str) -> Path:
         """Keeps a copy of `source` (which is about to be repaired in place) and logs a WARNING."""
-        target = self._target(source, label)
-        shutil.copy2(source, target)
+        try:
+            target = self._target(source, label)
+            shutil.copy2(source, target)
+        except OSError as exc:
+            # Repairing without a copy would lose the damaged original: refuse instead.
+            raise _cannot_set_aside(source, reason, exc) from exc
         log.warning("Damaged file %s: %s; the original was kept as %s", source, reason, target)
         return target
 
-    def save_bytes(self, data: bytes, source: Path, label: str, reason: str) -> Path:
-        """Keeps `data` cut out of `source` and logs a WARNING."""
-        target = self._target(source, label)
-        target.write_bytes(data)
-        log.warning("Damaged data in %s: %s; the damaged bytes were kept as %s", source, reason, target)
-        return target
+
+def _cannot_set_aside(source: Path, reason: str, exc: OSError) -> StoreError:
+    log.error("Damaged file %s (%s) could not be set aside: %s", source, reason, exc)
+    return StoreError(f"The file {source} is damaged ({reason}) and could not be moved aside "
+                      f"({exc.strerror or exc}). Free some disk space or check the folder's permissions, "
+                      "then start TumorPredict again; nothing was deleted.")

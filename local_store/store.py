@@ -13,7 +13,7 @@ from typing import Any
 from .blobs import BlobStore
 from .collection import Collection, invalid_name
 from .doclog import DocLog
-from .errors import StoreError
+from .errors import StoreError, StoreLockedError
 from .fsio import fsync_dir
 from .lock import DataDirLock
 from .meta import Meta, run_migrations, target_version
@@ -58,16 +58,23 @@ class Store:
         data_dir = Path(data_dir).expanduser().absolute()
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
+            if not data_dir.is_dir():
+                raise NotADirectoryError(20, "not a folder")
         except OSError as exc:
             raise StoreError(f"The data folder {data_dir} cannot be created ({exc.strerror or exc}).") from exc
         lock = DataDirLock(data_dir)
         try:
             lock.acquire()
-        except PermissionError as exc:
+        except StoreLockedError:
+            raise
+        except OSError as exc:
             raise StoreError(f"The data folder {data_dir} is not writable ({exc.strerror or exc}).") from exc
         store = cls(data_dir, lock)
         try:
             store._load(migrations)
+        except OSError as exc:
+            store.close()
+            raise StoreError(f"The data folder {data_dir} could not be read ({exc.strerror or exc}).") from exc
         except BaseException:
             store.close()
             raise

@@ -163,3 +163,18 @@ def test_concurrent_writers_from_threads(data_dir: Path) -> None:
         assert seqs == list(range(1, 601))
     with Store.open(data_dir) as store:
         assert len(store.collection("messages")) == 600 and len(store.outbox) == 600
+
+
+def test_text_that_cannot_be_encoded_is_refused_before_writing(store: Store) -> None:
+    notes = store.collection("drafts")
+    with pytest.raises(TypeError):
+        notes.put("d1", {"notes": "broken \ud800 surrogate"})
+    notes.put("d2", {"notes": "fine"})
+    assert notes.ids() == ["d2"]
+
+
+def test_a_file_in_place_of_the_data_folder_gives_a_clear_error(tmp_path: Path) -> None:
+    not_a_folder = tmp_path / "data"
+    not_a_folder.write_text("oops")
+    with pytest.raises(StoreError, match="cannot be created"):
+        Store.open(not_a_folder)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from local_store import BlobMissingError, Store
+from local_store import BlobMissingError, Store, StoreError
 
 
 def _fill(data_dir: Path, count: int = 10) -> None:
@@ -136,3 +136,19 @@ def test_unreadable_collection_folder_entries_do_not_stop_the_store(data_dir: Pa
     (data_dir / "collections" / "notes.txt").write_text("left here by someone")
     with Store.open(data_dir) as store:
         assert store.collection_names() == ["reports", "users"]
+
+
+def test_damage_that_cannot_be_set_aside_is_refused_without_deleting_anything(data_dir: Path) -> None:
+    _fill(data_dir)
+    with Store.open(data_dir) as store:
+        store.collection("reports").compact()
+    snapshot = data_dir / "collections" / "reports" / "snapshot.json"
+    snapshot.write_text("{ damaged")
+    (data_dir / "quarantine").write_text("a file where the quarantine folder should be")
+    with pytest.raises(StoreError, match="could not be moved aside") as refused:
+        Store.open(data_dir)
+    assert "nothing was deleted" in refused.value.user_message
+    assert snapshot.read_text() == "{ damaged"
+    (data_dir / "quarantine").unlink()
+    with Store.open(data_dir) as store:  # and the folder was not left locked
+        assert store.collection("users").get("ann") == {"username": "ann"}
