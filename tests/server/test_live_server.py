@@ -120,3 +120,24 @@ def test_tumorpredict_serve_command(tmp_path, database_url):
     finally:
         process.terminate()
         process.wait(timeout=20)
+
+
+def test_server_process_never_imports_qt(tmp_path):
+    code = (
+        "import sys, tempfile, base64\n"
+        "from server.app import create_app, state_of\n"
+        "app = create_app({'data_dir': tempfile.mkdtemp(), 'scrypt_n': 1024})\n"
+        "client = app.test_client()\n"
+        "client.post('/register', json={'username': 'q', 'email': 'q@x.test', 'password': 'password 1'})\n"
+        "token = client.post('/login', json={'username': 'q', 'password': 'password 1'}).json['token']\n"
+        "client.post('/predict', json={'username': 'q', 'image_b64': base64.b64encode(open(sys.argv[1], 'rb').read()).decode()},\n"
+        "            headers={'Authorization': 'Bearer ' + token})\n"
+        "qt = sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6')))\n"
+        "print('QT', qt)\n"
+        "sys.exit(1 if qt else 0)\n"
+    )
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(scan_png())
+    result = subprocess.run([sys.executable, "-c", code, str(scan)], cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
