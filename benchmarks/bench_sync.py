@@ -29,6 +29,7 @@ from desktop_app.core.api_client import ApiClient, ApiError, AuthRequired, Reque
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the test helpers (servers) live under tests/
 
+from tests.sync import scenario  # noqa: E402
 from tests.sync.conftest import serve_wsgi  # noqa: E402
 from tests.sync.legacy_server import create_legacy_app  # noqa: E402
 from tests.sync.scenario import (  # noqa: E402
@@ -149,6 +150,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    scenario.USE_DATASET[0] = True  # a thousand distinct scans where the training set is present
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     images = sample_images(args.reports)  # the rest of the clinic's scans (server-side inference)
     print(f"bench_sync: {args.reports} reports, {args.messages} messages")
