@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import os
+import re
 import sys
 import threading
 from pathlib import Path
@@ -46,14 +47,38 @@ def write_error(exc: OSError, what: str) -> StoreError:
                       "Nothing already saved was lost.")
 
 
+_TEMP_NAME = re.compile(r"\..+\.\d+\.\d+\.tmp")
+
+
+def temp_path(path: Path) -> Path:
+    # Unique per process and thread: two threads may store the same blob at once (both renames are atomic).
+    return path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+
+
+def remove_stale_temps(folder: Path) -> int:
+    """Deletes temp files a crash left behind in `folder` (only while holding the data-folder lock)."""
+    removed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for entry in entries:
+        if _TEMP_NAME.fullmatch(entry.name) and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
 def atomic_write(path: Path, data: bytes) -> None:
     """Writes `data` to `path` so a crash leaves either the old file or the new one, never a mix.
 
     Temp file in the same directory, fsync, os.replace, then fsync of the directory so the
     rename itself survives a power cut. Raises OSError; the temp file is removed on failure.
     """
-    # Unique per call: two threads may store the same blob at once (both renames are atomic).
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp = temp_path(path)
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o644)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -14,7 +15,7 @@ from .blobs import BlobStore
 from .collection import Collection, invalid_name
 from .doclog import DocLog
 from .errors import StoreError, StoreLockedError
-from .fsio import fsync_dir
+from .fsio import fsync_dir, remove_stale_temps
 from .lock import DataDirLock
 from .meta import Meta, run_migrations, target_version
 from .outbox import Outbox
@@ -83,12 +84,24 @@ class Store:
     def _load(self, migrations: dict[int, Callable[[Store], Any]] | None) -> None:
         self._collections_root.mkdir(exist_ok=True)
         fsync_dir(self.data_dir)
-        for folder in sorted(self._collections_root.iterdir()):
-            if folder.is_dir() and _NAME.fullmatch(folder.name):
-                self._collection(folder.name)
+        folders = [folder for folder in sorted(self._collections_root.iterdir())
+                   if folder.is_dir() and _NAME.fullmatch(folder.name)]
+        self._remove_stale_temps(folders)
+        for folder in folders:
+            self._collection(folder.name)
         self.outbox = Outbox(self._collection(OUTBOX_COLLECTION), self._lock)
         self._meta.load(fresh_version=target_version(migrations))
         run_migrations(self, self._meta, migrations)
+
+    def _remove_stale_temps(self, collection_folders: list[Path]) -> None:
+        """Temp files of writes a crash interrupted were never acknowledged; we hold the lock, so
+        nobody else is writing them."""
+        folders = [self.data_dir, *collection_folders]
+        with os.scandir(self.blobs.root) as entries:
+            folders += [Path(entry.path) for entry in entries if entry.is_dir(follow_symlinks=False)]
+        removed = sum(remove_stale_temps(folder) for folder in folders)
+        if removed:
+            log.info("Removed %d temporary files left by an interrupted write", removed)
 
     @property
     def schema_version(self) -> int:

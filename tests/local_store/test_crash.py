@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import random
@@ -56,8 +57,11 @@ def write_forever(data_dir, seed, next_id):
             op = {"op": "batch", "docs": batch}
         elif roll < 0.85:
             op = {"op": "del", "id": rng.choice(ids)}
-        else:
+        elif roll < 0.93:
             op = {"op": "outbox", "key": f"k{next_id}", "payload": {"report_id": rng.choice(ids)}}
+            next_id += 1
+        else:
+            op = {"op": "blob", "name": f"b{next_id}", "size": rng.randrange(1, 40000)}
             next_id += 1
         say("I " + json.dumps(op))
         if op["op"] == "put":
@@ -66,8 +70,10 @@ def write_forever(data_dir, seed, next_id):
             reports.put_many(op["docs"])
         elif op["op"] == "del":
             reports.delete(op["id"])
-        else:
+        elif op["op"] == "outbox":
             store.outbox.append("create_report", op["payload"], key=op["key"])
+        else:
+            store.blobs.put(random.Random(op["name"]).randbytes(op["size"]))
         say("A")
 
 for request in sys.stdin:
@@ -83,6 +89,10 @@ for request in sys.stdin:
 """
 
 
+def blob_bytes(op: dict) -> bytes:
+    return random.Random(op["name"]).randbytes(op["size"])
+
+
 class Model:
     """What the store must contain: every acknowledged operation applied, in order."""
 
@@ -90,6 +100,7 @@ class Model:
         self.docs: dict[str, dict] = {}
         self.outbox: list[str] = []
         self.next_id = 0
+        self.new_blobs: list[bytes] = []  # acknowledged since the last check
 
     def apply(self, op: dict) -> None:
         if op["op"] == "put":
@@ -98,8 +109,10 @@ class Model:
             self.docs.update(op["docs"])
         elif op["op"] == "del":
             self.docs.pop(op["id"], None)
-        else:
+        elif op["op"] == "outbox":
             self.outbox.append(op["key"])
+        else:
+            self.new_blobs.append(blob_bytes(op))
 
     def snapshot(self) -> tuple[list, list]:
         return list(self.docs.items()), list(self.outbox)
@@ -112,8 +125,8 @@ class Model:
         return shadow.snapshot()
 
     def note_ids(self, op: dict) -> None:
-        names = [op.get("id"), op.get("key"), *op.get("docs", {})]
-        numbers = [int(name[1:]) for name in names if name and name[0] in "rk" and name[1:].isdigit()]
+        names = [op.get("id"), op.get("key"), op.get("name"), *op.get("docs", {})]
+        numbers = [int(name[1:]) for name in names if name and name[0] in "rkb" and name[1:].isdigit()]
         self.next_id = max([self.next_id, *(n + 1 for n in numbers)])
 
 
@@ -134,10 +147,13 @@ def _read_transcript(stdout: str, model: Model) -> dict | None:
     return in_flight
 
 
-def _store_state(data_dir: Path) -> tuple[list, list]:
+def _store_state(data_dir: Path, blobs: list[bytes]) -> tuple[list, list]:
+    """Documents and pending outbox keys after reopening; checks the given blobs read back intact."""
     with Store.open(data_dir) as store:
         docs = store.collection("reports").items()
         pending = [entry.key for entry in store.outbox.pending()]
+        for data in blobs:
+            assert store.blobs.get(hashlib.sha256(data).hexdigest()) == data  # get() also verifies the hash
     return docs, pending
 
 
@@ -201,7 +217,8 @@ def test_no_acknowledged_write_is_lost_across_hundreds_of_kills(tmp_path: Path) 
             stdout = _one_round(launcher, data_dir, kill, model.next_id, rng, writers)
             in_flight = _read_transcript(stdout, model)
             acknowledged += stdout.count("\nA")
-            actual = _store_state(data_dir)
+            actual = _store_state(data_dir, model.new_blobs)
+            model.new_blobs.clear()
             expected = model.snapshot()
             if in_flight is not None and actual != expected:
                 expected = model.with_op(in_flight)  # the unacknowledged write may have landed
@@ -212,3 +229,4 @@ def test_no_acknowledged_write_is_lost_across_hundreds_of_kills(tmp_path: Path) 
         _stop(launcher, writers[-1:])
     assert acknowledged > KILLS, "the writer barely wrote anything before being killed"
     assert not (data_dir / "quarantine").exists(), "a crash must never look like damage"
+    assert not list(data_dir.rglob("*.tmp")), "temp files of interrupted writes are cleaned up on open"
