@@ -152,3 +152,30 @@ def test_damage_that_cannot_be_set_aside_is_refused_without_deleting_anything(da
     (data_dir / "quarantine").unlink()
     with Store.open(data_dir) as store:  # and the folder was not left locked
         assert store.collection("users").get("ann") == {"username": "ann"}
+
+
+def test_zeroed_block_after_a_power_cut_is_a_torn_tail(data_dir: Path) -> None:
+    """A file system may grow a file before its data reaches the disk: the tail reads as zeros."""
+    _fill(data_dir, 5)
+    log_path = _log(data_dir)
+    with open(log_path, "ab") as handle:
+        handle.write(b"\0" * 4096)
+    with Store.open(data_dir) as store:
+        assert store.collection("reports").ids() == [f"r{n}" for n in range(5)]
+        store.collection("reports").put("r5", {"n": 5})
+    assert _quarantined(data_dir) == []
+    with Store.open(data_dir) as store:
+        assert len(store.collection("reports")) == 6
+
+
+def test_damaged_outbox_keeps_its_intact_entries_in_order(data_dir: Path) -> None:
+    with Store.open(data_dir) as store:
+        keys = [store.outbox.append("send_message", {"message_id": f"m{n}"}).key for n in range(5)]
+    log_path = _log(data_dir, "_outbox")
+    lines = log_path.read_bytes().splitlines(keepends=True)
+    lines[1] = b"not a record\n"
+    log_path.write_bytes(b"".join(lines))
+    with Store.open(data_dir) as store:
+        assert [entry.key for entry in store.outbox.pending()] == [keys[0], *keys[2:]]
+        assert store.outbox.append("send_message", {"message_id": "m5"}).seq == 6
+    assert len(_quarantined(data_dir)) == 1
