@@ -55,7 +55,11 @@ class DocLog:
         self._open_for_append()
         if needs_rewrite:
             # Settle the recovered state in a clean snapshot so the damage is not met again.
-            self.compact(docs)
+            try:
+                self.compact(docs)
+            except OSError as exc:
+                # Still safe: the same recovery simply runs again on the next start.
+                log.warning("Could not rewrite the repaired collection '%s' yet: %s", self.name, exc)
         return docs
 
     def _load_snapshot(self) -> tuple[dict[str, dict], int, bool]:
@@ -69,7 +73,9 @@ class DocLog:
         if read.damaged is None:
             self._snapshot_size = self.snapshot_path.stat().st_size
             return read.docs, read.seq, False
-        self.quarantine.move(
+        # A copy, not a move: the damaged file stays the collection's snapshot until the
+        # recovered one replaces it atomically, so a crash meanwhile loses nothing.
+        self.quarantine.copy(
             self.snapshot_path, self.name,
             f"{read.damaged}; {len(read.docs)} documents of collection '{self.name}' were recovered from it",
         )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local_store import BlobMissingError, Store, StoreError
+from local_store.doclog import DocLog
 
 
 def _fill(data_dir: Path, count: int = 10) -> None:
@@ -179,3 +180,25 @@ def test_damaged_outbox_keeps_its_intact_entries_in_order(data_dir: Path) -> Non
         assert [entry.key for entry in store.outbox.pending()] == [keys[0], *keys[2:]]
         assert store.outbox.append("send_message", {"message_id": "m5"}).seq == 6
     assert len(_quarantined(data_dir)) == 1
+
+
+def test_repair_that_cannot_be_written_yet_still_opens(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    _fill(data_dir)
+    log_path = _log(data_dir)
+    lines = log_path.read_bytes().splitlines(keepends=True)
+    lines[2] = b"garbage\n"
+    log_path.write_bytes(b"".join(lines))
+
+    def disk_full(self: DocLog, docs: dict, seq: int) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(DocLog, "write_snapshot", disk_full)
+    with Store.open(data_dir) as store:
+        assert len(store.collection("reports")) == 9
+        store.collection("reports").put("r10", {"n": 10})  # appended after the damage, still found later
+    monkeypatch.undo()
+    with Store.open(data_dir) as store:
+        assert len(store.collection("reports")) == 10 and store.collection("reports").get("r10") == {"n": 10}
+    with Store.open(data_dir) as store:  # repaired for good this time
+        assert len(store.collection("reports")) == 10
+    assert len(_quarantined(data_dir)) == 2  # the damaged log was kept on each of the two repairs
