@@ -24,7 +24,19 @@ log = logging.getLogger(__name__)
 MINUTE_MS = 60 * 1000
 
 
+def warn_if_binding_unsafe() -> None:
+    """PySide6 6.12 on Python 3.11 loses references to None/True on every call: the app would
+    abort after an hour or two of use. Say so loudly in the log instead of dying mysteriously."""
+    import PySide6
+
+    if sys.version_info < (3, 12) and PySide6.__version__.startswith("6.12."):
+        log.error("PySide6 %s on Python %d.%d is known to crash long-running apps; install "
+                  "PySide6-Essentials < 6.12 or use Python 3.12+", PySide6.__version__,
+                  *sys.version_info[:2])
+
+
 def ensure_application() -> QApplication:
+    warn_if_binding_unsafe()
     app = QApplication.instance()
     if app is None:
         app = QApplication(sys.argv[:1])

@@ -213,7 +213,10 @@ class HistoryScreen(Screen):
         self.table.verticalHeader().setDefaultSectionSize(40)
         header = self.table.horizontalHeader()
         header.setDefaultAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Fixed widths: measuring every row's contents would make a long history slow to open.
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for section, width in enumerate((150, 160, 110, 190)):
+            header.resizeSection(section, width)
         header.setStretchLastSection(True)
         self.table.activated.connect(lambda index: self.open_report(self._report_at(index)))
         self.table.doubleClicked.connect(lambda index: self.open_report(self._report_at(index)))

@@ -13,13 +13,21 @@ STATUS_COLOURS = {"pending": "#8A4B00", "approved": "#166534", "rejected": "#991
 
 
 class ReportTableModel(QAbstractTableModel):
-    """The patient's reports, newest first: date, result, confidence, review status."""
+    """The patient's reports, newest first: date, result, confidence, review status, notes.
+
+    Each row's texts are computed once when the reports arrive, so painting and scrolling a long
+    history costs a tuple lookup per cell.
+    """
 
     HEADERS = ("Date", "Model finding", "Confidence", "Review status", "Doctor's notes")
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self._reports: list[dict] = []
+        self._texts: list[tuple[str, ...]] = []
+        self._status_font = QFont()
+        self._status_font.setBold(True)
+        self._status_colours = {k: QColor(v) for k, v in STATUS_COLOURS.items()}
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._reports)
@@ -35,40 +43,43 @@ class ReportTableModel(QAbstractTableModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        report = self._reports[index.row()]
-        status = report.get("status") or "pending"
-        column = index.column()
+        row, column = index.row(), index.column()
         if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            if column == 0:
-                return format_time(report.get("timestamp"))
-            if column == 1:
-                return report.get("label") or "—"
-            if column == 2:
-                confidence = report.get("confidence")
-                return "—" if confidence is None else f"{confidence:.0%}"
-            if column == 3:
-                return STATUS_TEXT.get(status, status)
-            notes = (report.get("doctor_notes") or "").replace("\n", " ")
-            return notes if len(notes) < 80 else notes[:77] + "…"
-        if role == Qt.ItemDataRole.ForegroundRole and column == 3:
-            return QColor(STATUS_COLOURS.get(status, "#1E293B"))
-        if role == Qt.ItemDataRole.FontRole and column == 3:
-            font = QFont()
-            font.setBold(True)
-            return font
+            return self._texts[row][column]
+        if column == 3 and role == Qt.ItemDataRole.ForegroundRole:
+            return self._status_colours.get(self._status(row))
+        if column == 3 and role == Qt.ItemDataRole.FontRole:
+            return self._status_font
         if role == ReportRole:
-            return report
+            return self._reports[row]
         if role == StatusRole:
-            return status
+            return self._status(row)
         return None
+
+    def _status(self, row: int) -> str:
+        return self._reports[row].get("status") or "pending"
 
     def set_reports(self, reports: list[dict]) -> None:
         self.beginResetModel()
         self._reports = sorted(reports, key=lambda r: r.get("timestamp") or 0, reverse=True)
+        self._texts = [_report_texts(r) for r in self._reports]
         self.endResetModel()
 
     def report(self, row: int) -> dict:
         return self._reports[row]
+
+
+def _report_texts(report: dict) -> tuple[str, ...]:
+    status = report.get("status") or "pending"
+    confidence = report.get("confidence")
+    notes = " ".join((report.get("doctor_notes") or "").split())
+    return (
+        format_time(report.get("timestamp")),
+        report.get("label") or "—",
+        "—" if confidence is None else f"{confidence:.0%}",
+        STATUS_TEXT.get(status, status),
+        notes if len(notes) < 80 else notes[:77] + "…",
+    )
 
 
 class NotificationListModel(QAbstractTableModel):
