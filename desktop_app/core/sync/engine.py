@@ -255,26 +255,26 @@ class SyncEngine:
         return (self.store.collection("users").get(username) or {}).get("doctor") if username else None
 
     def map_report(self, local_id: str, server_id: str) -> None:
-        reports = self.store.collection("reports")
-        pulled_copy = self.report_ids.local_id(server_id)
-        if pulled_copy and pulled_copy != local_id:
-            # Pulled before our own answer arrived: the local original is the one to keep.
-            reports.delete(pulled_copy)
-        doc = reports.get(local_id)
-        if doc is not None:
-            reports.put(local_id, {**doc, "server_id": server_id, "updated_at": self.now_ms()})
-        self.report_ids.remember(server_id, local_id)
+        self._map("reports", self.report_ids, local_id, server_id, {"updated_at": self.now_ms()})
 
     def map_message(self, local_id: str, server_id: str) -> None:
-        messages = self.store.collection("messages")
-        pulled_copy = self.message_ids.local_id(server_id)
-        if pulled_copy and pulled_copy != local_id:
-            messages.delete(pulled_copy)
-        doc = messages.get(local_id)
+        doc = self._map("messages", self.message_ids, local_id, server_id, {"state": "sent"})
         if doc is not None:
-            messages.put(local_id, {**doc, "server_id": server_id, "state": "sent"})
             self.state.add_peer(doc["sender"], doc["receiver"])
-        self.message_ids.remember(server_id, local_id)
+
+    def _map(self, name: str, index: ServerIdIndex, local_id: str, server_id: str, changes: dict) -> dict | None:
+        """Records `server_id` on the local document; returns it (None if it is gone)."""
+        docs = self.store.collection(name)
+        pulled_copy = index.local_id(server_id)
+        if pulled_copy and pulled_copy != local_id:
+            # Pulled before our own answer arrived: the local original is the one to keep.
+            docs.delete(pulled_copy)
+        doc = docs.get(local_id)
+        if doc is not None:
+            doc = {**doc, "server_id": server_id, **changes}
+            docs.put(local_id, doc)
+        index.remember(server_id, local_id)
+        return doc
 
     def adopt_report(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
         """Our earlier send did reach the server: take its record instead of sending again."""
