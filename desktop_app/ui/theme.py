@@ -47,9 +47,13 @@ def _svg_text(name: str) -> str | None:
 
 def svg_pixmap(name: str, size: int, colour: str | None = None) -> QPixmap:
     """Render an icon file at `size` device-independent pixels, optionally recoloured."""
-    text = _svg_text(name)
     screen = QApplication.primaryScreen()
-    ratio = screen.devicePixelRatio() if screen else 1.0
+    return _render(name, size, colour, screen.devicePixelRatio() if screen else 1.0)
+
+
+@cache  # every window draws the same few icons: render each size and colour once
+def _render(name: str, size: int, colour: str | None, ratio: float) -> QPixmap:
+    text = _svg_text(name)
     pixmap = QPixmap(int(size * ratio), int(size * ratio))
     pixmap.fill(QColor(0, 0, 0, 0))
     if text:
@@ -64,6 +68,7 @@ def svg_pixmap(name: str, size: int, colour: str | None = None) -> QPixmap:
     return pixmap
 
 
+@cache
 def icon(name: str, colour: str | None = None) -> QIcon:
     """An icon: slate (or `colour`) normally, accent blue when selected."""
     result = QIcon()
@@ -73,6 +78,7 @@ def icon(name: str, colour: str | None = None) -> QIcon:
     return result
 
 
+@cache
 def app_icon() -> QIcon:
     result = QIcon()
     for size in (16, 32, 48, 64, 128, 256):
