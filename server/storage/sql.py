@@ -37,6 +37,9 @@ class Storage:
     def __init__(self, engine: Engine):
         self.engine = engine
         self.is_sqlite = engine.dialect.name == "sqlite"
+        # Reads are single statements: on PostgreSQL, autocommit spares the BEGIN and ROLLBACK round
+        # trips; on SQLite, the "begin" hook skips BEGIN for them.
+        self._read_options = {"tp_read": True} if self.is_sqlite else {"tp_read": True, "isolation_level": "AUTOCOMMIT"}
         self._request_conn: ContextVar[list[Connection] | None] = ContextVar(f"storage_{id(self)}", default=None)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -92,11 +95,11 @@ class Storage:
         holder = self._request_conn.get()
         if holder is None:
             with self.engine.connect() as conn:
-                conn.execution_options(tp_read=True)
+                conn.execution_options(**self._read_options)
                 yield conn
             return
         if not holder:
-            holder.append(self.engine.connect().execution_options(tp_read=True))
+            holder.append(self.engine.connect().execution_options(**self._read_options))
         try:
             yield holder[0]
         except BaseException:
