@@ -192,6 +192,15 @@ def login_register(studio: Studio):
     return window
 
 
+@capture("login_kiosk")
+def login_kiosk(studio: Studio):
+    from desktop_app.ui.kiosk import KioskBar
+
+    window = studio.auth_window(kiosk=True)
+    window.top_bar_host.insertWidget(0, KioskBar("Riverside Clinic", window))
+    return window
+
+
 # ----- patient ---------------------------------------------------------------------------
 @capture("patient_dashboard")
 def patient_dashboard(studio: Studio):

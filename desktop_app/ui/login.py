@@ -321,10 +321,14 @@ class AuthWindow(QWidget):
         for page in (self.role_page, self.login_page, self.register_page):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(24, 24, 24, 24)
-        self.top_bar_host = QVBoxLayout()
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.top_bar_host = QVBoxLayout()  # the kiosk bar goes here, edge to edge
         layout.addLayout(self.top_bar_host)
-        layout.addWidget(self.pages, 1)
+        body = QVBoxLayout()
+        body.setContentsMargins(24, 24, 24, 24)
+        body.addWidget(self.pages, 1)
+        layout.addLayout(body, 1)
 
         self.role_page.chosen.connect(self.choose_role)
         self.login_page.submitted.connect(self._sign_in)
