@@ -94,17 +94,6 @@ def store_open_ms(folder: Path, repeats: int) -> tuple[float, float]:
     return wall, cpu
 
 
-def store_saves_ms(folder: Path, reports: int, saves: int, rng: random.Random) -> list[float]:
-    """Half new reports, half updates of existing ones (a doctor's review)."""
-    times = []
-    with Store.open(folder) as store:
-        collection = store.collection("reports")
-        for n in range(saves):
-            doc = report_doc(rng, reports + n if n % 2 else rng.randrange(reports))
-            times.append(timed_ms(lambda doc=doc: collection.put(doc["id"], doc)))
-    return times
-
-
 # ---- naive baseline: one JSON file per document ------------------------------------------
 
 def naive_save(folder: Path, doc: dict) -> None:
@@ -126,15 +115,37 @@ def naive_open(folder: Path) -> dict[str, dict[str, dict]]:
     return collections
 
 
-def naive_saves_ms(folder: Path, reports: int, saves: int, rng: random.Random) -> list[float]:
-    times = []
-    for n in range(saves):
-        doc = report_doc(rng, reports + n if n % 2 else rng.randrange(reports))
-        times.append(timed_ms(lambda doc=doc: naive_save(folder / "reports", doc)))
-    return times
+def interleaved_saves_ms(store_dir: Path, naive_dir: Path, reports: int, saves: int,
+                        rng: random.Random) -> tuple[list[float], list[float]]:
+    """Half new reports, half updates (a doctor's review). Store and naive saves alternate, so
+    both meet the same disk conditions on a machine shared with other work."""
+    store_times, naive_times = [], []
+    with Store.open(store_dir) as store:
+        collection = store.collection("reports")
+        for n in range(saves):
+            doc = report_doc(rng, reports + n if n % 2 else rng.randrange(reports))
+            store_times.append(timed_ms(lambda doc=doc: collection.put(doc["id"], doc)))
+            naive_times.append(timed_ms(lambda doc=doc: naive_save(naive_dir / "reports", doc)))
+    return store_times, naive_times
 
 
 # ---- report --------------------------------------------------------------------------------
+
+def read_costs_ms(store_dir: Path, naive_dir: Path, size: int, repeats: int) -> dict[str, float]:
+    """Reads on the messages: served from memory (copies) vs reading the files of the baseline."""
+    with Store.open(store_dir) as store:
+        messages = store.collection("messages")
+        ids = messages.ids()
+        get = statistics.median(timed_ms(lambda doc_id=doc_id: messages.get(doc_id)) for doc_id in ids[:: max(1, len(ids) // 200)])
+        find = statistics.median(timed_ms(lambda n=n: messages.find(sender=f"patient{n}")) for n in range(repeats))
+        every = statistics.median(timed_ms(messages.all) for _ in range(repeats))
+    folder = naive_dir / "messages"
+    naive_get = statistics.median(
+        timed_ms(lambda doc_id=doc_id: json.loads((folder / f"{doc_id}.json").read_bytes()))
+        for doc_id in ids[:: max(1, len(ids) // 200)])
+    naive_every = timed_ms(lambda: [json.loads(path.read_bytes()) for path in folder.iterdir()])
+    return {"get": get, "find": find, "all": every, "naive_get": naive_get, "naive_all": naive_every}
+
 
 def measure(size: int, saves: int, repeats: int, root: Path) -> dict[str, float]:
     rng = random.Random(size)
@@ -147,8 +158,10 @@ def measure(size: int, saves: int, repeats: int, root: Path) -> dict[str, float]
     row["store_open"], row["store_open_cpu"] = store_open_ms(store_dir, repeats)
     row["naive_open"] = statistics.median(timed_ms(lambda: naive_open(naive_dir)) for _ in range(repeats))
     row["naive_open_cpu"] = statistics.median(cpu_ms(lambda: naive_open(naive_dir)) for _ in range(repeats))
-    row["store_save"], row["store_p95"], row["store_max"] = p50_p95_max(store_saves_ms(store_dir, size, saves, rng))
-    row["naive_save"], row["naive_p95"], row["naive_max"] = p50_p95_max(naive_saves_ms(naive_dir, size, saves, rng))
+    store_times, naive_times = interleaved_saves_ms(store_dir, naive_dir, size, saves, rng)
+    row["store_save"], row["store_p95"], row["store_max"] = p50_p95_max(store_times)
+    row["naive_save"], row["naive_p95"], row["naive_max"] = p50_p95_max(naive_times)
+    row.update(read_costs_ms(store_dir, naive_dir, size, repeats))
     row["store_bytes"] = sum(path.stat().st_size for path in store_dir.rglob("*") if path.is_file())
     return row
 
@@ -179,6 +192,11 @@ def main() -> None:
                   f"{row['naive_save']:>14.2f} {row['naive_p95']:>6.2f} | {row['naive_open']:>10.0f} "
                   f"{row['naive_open_cpu']:>6.0f} | {row['store_bytes'] / 1e6:>6.1f}MB",
                   flush=True)
+    print("\nReads on the messages (median ms; naive = reading the files):")
+    print(f"{'messages':>9} | {'get':>6} {'naive get':>10} | {'find(sender=)':>13} | {'all()':>7} {'naive all':>10}")
+    for row in rows:
+        print(f"{row['size'] * 5:>9} | {row['get']:>6.3f} {row['naive_get']:>10.3f} | {row['find']:>13.1f} | "
+              f"{row['all']:>7.0f} {row['naive_all']:>10.0f}")
     largest = rows[-1]
     print(f"\nAt {largest['size']} reports / {largest['size'] * 5} messages:")
     print(f"  save one report: {largest['store_save']:.2f} ms median (target <= {SAVE_TARGET_MS} ms; "
