@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import weakref
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -48,7 +49,17 @@ class SyncWorker(QObject):
         self._change_timer = QTimer(self, singleShot=True, interval=change_delay_ms, timeout=self.sync_now)
         self._chat_timer = QTimer(self, singleShot=True, timeout=self._poll_chat)
         # The engine calls this from the worker thread; a queued signal carries it to the UI thread.
-        engine.subscribe(self.status_changed.emit)
+        # It holds the worker weakly: no reference cycle, so the QObject is never freed by the
+        # garbage collector on some other thread (which Qt does not allow).
+        worker_ref = weakref.ref(self)
+
+        def forward_status(status: SyncStatus) -> None:
+            alive = worker_ref()
+            if alive is not None:
+                alive.status_changed.emit(status)
+
+        self._forward_status = forward_status
+        engine.subscribe(forward_status)
         # Emitted on the worker thread, run on the UI thread (QTimers belong to the UI thread).
         self._pass_over.connect(self._schedule_next)
         self._chat_over.connect(self._schedule_chat)
@@ -70,6 +81,9 @@ class SyncWorker(QObject):
             timer.stop()
         self._chat = None
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self.engine.unsubscribe(self._forward_status)
+        # Finished futures hold callbacks bound to this object: drop them to leave no cycle.
+        self._running = self._chat_running = None
 
     def sync_now(self) -> None:
         """A pass as soon as the worker is free (a pass already running is enough)."""

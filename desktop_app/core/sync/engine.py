@@ -82,6 +82,9 @@ class SyncEngine:
     def subscribe(self, listener: Callable[[SyncStatus], None]) -> None:
         self._status.subscribe(listener)
 
+    def unsubscribe(self, listener: Callable[[SyncStatus], None]) -> None:
+        self._status.unsubscribe(listener)
+
     def refresh_pending(self) -> SyncStatus:
         return self._status.update(pending=self._pending_count())
 

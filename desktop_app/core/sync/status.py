@@ -96,3 +96,7 @@ class StatusHolder:
 
     def subscribe(self, listener) -> None:
         self._listeners.append(listener)
+
+    def unsubscribe(self, listener) -> None:
+        if listener in self._listeners:
+            self._listeners.remove(listener)
