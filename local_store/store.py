@@ -16,6 +16,7 @@ from .collection import Collection, invalid_name
 from .doclog import DocLog
 from .errors import StoreError, StoreLockedError
 from .fsio import fsync_dir, remove_stale_temps
+from .gcpause import gc_paused
 from .lock import DataDirLock
 from .meta import Meta, run_migrations, target_version
 from .outbox import Outbox
@@ -87,8 +88,9 @@ class Store:
         folders = [folder for folder in sorted(self._collections_root.iterdir())
                    if folder.is_dir() and _NAME.fullmatch(folder.name)]
         self._remove_stale_temps(folders)
-        for folder in folders:
-            self._collection(folder.name)
+        with gc_paused():
+            for folder in folders:
+                self._collection(folder.name)
         self.outbox = Outbox(self._collection(OUTBOX_COLLECTION), self._lock)
         self._meta.load(fresh_version=target_version(migrations))
         run_migrations(self, self._meta, migrations)
