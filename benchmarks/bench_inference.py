@@ -78,13 +78,13 @@ def macs(model: Path) -> int:
         name, ins, outs = op["op_name"], op["inputs"], op["outputs"]
         if name == "CONV_2D":
             o, w = shapes[outs[0]], shapes[ins[1]]  # w: (out_c, kh, kw, in_c)
-            total += int(np.prod(o[1:])) * w[1] * w[2] * w[3]
+            total += int(np.prod(o[1:])) * int(w[1]) * int(w[2]) * int(w[3])
         elif name == "DEPTHWISE_CONV_2D":
             o, w = shapes[outs[0]], shapes[ins[1]]  # w: (1, kh, kw, c)
-            total += int(np.prod(o[1:])) * w[1] * w[2]
+            total += int(np.prod(o[1:])) * int(w[1]) * int(w[2])
         elif name == "FULLY_CONNECTED":
             w = shapes[ins[1]]
-            total += int(np.prod(w))
+            total += int(np.prod(w, dtype=np.int64))
     return total
 
 
