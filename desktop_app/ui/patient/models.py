@@ -12,7 +12,28 @@ StatusRole = Qt.ItemDataRole.UserRole + 2
 STATUS_COLOURS = {"pending": "#8A4B00", "approved": "#166534", "rejected": "#991B1B"}
 
 
-class ReportTableModel(QAbstractTableModel):
+class _DocumentTableModel(QAbstractTableModel):
+    """A flat table of store documents with fixed column headers; subclasses fill `_rows`."""
+
+    HEADERS: tuple[str, ...] = ()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self._rows: list[dict] = []
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.HEADERS)
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.HEADERS[section]
+        return None
+
+
+class ReportTableModel(_DocumentTableModel):
     """The patient's reports, newest first: date, result, confidence, review status, notes.
 
     Each row's texts are computed once when the reports arrive, so painting and scrolling a long
@@ -23,22 +44,10 @@ class ReportTableModel(QAbstractTableModel):
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
-        self._reports: list[dict] = []
         self._texts: list[tuple[str, ...]] = []
         self._status_font = QFont()
         self._status_font.setBold(True)
         self._status_colours = {k: QColor(v) for k, v in STATUS_COLOURS.items()}
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._reports)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
 
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
@@ -51,22 +60,22 @@ class ReportTableModel(QAbstractTableModel):
         if column == 3 and role == Qt.ItemDataRole.FontRole:
             return self._status_font
         if role == ReportRole:
-            return self._reports[row]
+            return self._rows[row]
         if role == StatusRole:
             return self._status(row)
         return None
 
     def _status(self, row: int) -> str:
-        return self._reports[row].get("status") or "pending"
+        return self._rows[row].get("status") or "pending"
 
     def set_reports(self, reports: list[dict]) -> None:
         self.beginResetModel()
-        self._reports = sorted(reports, key=lambda r: r.get("timestamp") or 0, reverse=True)
-        self._texts = [_report_texts(r) for r in self._reports]
+        self._rows = sorted(reports, key=lambda r: r.get("timestamp") or 0, reverse=True)
+        self._texts = [_report_texts(r) for r in self._rows]
         self.endResetModel()
 
     def report(self, row: int) -> dict:
-        return self._reports[row]
+        return self._rows[row]
 
 
 def _report_texts(report: dict) -> tuple[str, ...]:
@@ -82,32 +91,17 @@ def _report_texts(report: dict) -> tuple[str, ...]:
     )
 
 
-class NotificationListModel(QAbstractTableModel):
+class NotificationListModel(_DocumentTableModel):
     """The patient's notifications, newest first; unread ones in bold."""
 
     HEADERS = ("", "Notification", "Details", "When")
     KIND_TEXT = {"report_reviewed": "Result reviewed", "new_message": "Message",
                  "sync_problem": "Sync problem", "info": "Information"}
 
-    def __init__(self, parent=None) -> None:
-        super().__init__(parent)
-        self._items: list[dict] = []
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self._items)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.HEADERS)
-
-    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return self.HEADERS[section]
-        return None
-
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        item = self._items[index.row()]
+        item = self._rows[index.row()]
         unread = not item.get("read")
         column = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
@@ -133,8 +127,8 @@ class NotificationListModel(QAbstractTableModel):
 
     def set_items(self, items: list[dict]) -> None:
         self.beginResetModel()
-        self._items = sorted(items, key=lambda n: n.get("created_at") or 0, reverse=True)
+        self._rows = sorted(items, key=lambda n: n.get("created_at") or 0, reverse=True)
         self.endResetModel()
 
     def item(self, row: int) -> dict:
-        return self._items[row]
+        return self._rows[row]
