@@ -201,6 +201,70 @@ def login_kiosk(studio: Studio):
     return window
 
 
+@capture("login_forgot_password")
+def login_forgot_password(studio: Studio):
+    window = studio.auth_window()
+    window.choose_role("patient")
+    window.login_page.username.setText("anna")
+    window.open_password_reset()
+    window.reset_page._code_sent("anna")  # as after "Send code": the email is on its way
+    window.reset_page.code.setText("482 913")
+    return window
+
+
+# ----- sync ------------------------------------------------------------------------------
+def sync_states(now_ms: int) -> list[tuple[str, object, int]]:
+    """(caption, SyncStatus or None, changes waiting) for each thing the status bar can say."""
+    from desktop_app.core.sync import SyncStatus
+
+    server = "https://server.riverside-clinic.example"
+    return [
+        ("Synced", SyncStatus(server_url=server, online=True, last_sync_at=now_ms - 2 * 60_000), 0),
+        ("Server unreachable", SyncStatus(
+            server_url=server, last_sync_at=now_ms - 47 * 60_000,
+            last_error=f"The server at {server} could not be reached. Your changes are kept "
+                       "and will be sent later."), 3),
+        ("Sign-in expired", SyncStatus(server_url=server, online=True, last_sync_at=now_ms - 6 * 60_000,
+                                       needs_login=frozenset({"anna"})), 2),
+        ("No server", None, 1),
+    ]
+
+
+@capture("status_bar_states")
+def status_bar_states(studio: Studio):
+    """The status bar of one window in each sync state, stacked with a caption each."""
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    window = studio.patient_window()
+    window.sync_status.stop()  # the states below are shown on demand, not read from the store
+    sheet = QWidget()
+    sheet.setObjectName("appRoot")
+    column = QVBoxLayout(sheet)
+    column.setContentsMargins(16, 12, 16, 16)
+    for caption, status, pending in sync_states(int(time.time() * 1000)):
+        window._show_sync(status, pending)
+        studio.app.processEvents()
+        title = QLabel(caption, sheet)
+        title.setProperty("role", "label")
+        strip = QLabel(sheet)
+        strip.setPixmap(window.statusBar().grab())
+        column.addWidget(title)
+        column.addWidget(strip)
+    sheet.resize(SIZE[0], sheet.sizeHint().height())
+    studio.close_windows()
+    return studio.show(sheet, (SIZE[0], sheet.sizeHint().height()))
+
+
+@capture("relogin_dialog")
+def relogin_dialog(studio: Studio):
+    window = studio.patient_window()
+    window._show_sync(sync_states(int(time.time() * 1000))[2][1], 2)
+    window.sync_status.stop()
+    dialog = window.ask_to_sign_in_again()
+    studio.settle()
+    return dialog
+
+
 # ----- patient ---------------------------------------------------------------------------
 @capture("patient_dashboard")
 def patient_dashboard(studio: Studio):

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import weakref
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_app.ui.sync_view import NO_SERVER_TEXT
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
-NO_SERVER_TEXT = "Offline — no server configured"
 
 
 class EventBridge(QObject):
@@ -42,13 +43,16 @@ class EventBridge(QObject):
 
 
 class SyncStatusSource(QObject):
-    """What the status bar shows about sync: `changed(online, summary, pending, last_sync_ms)`.
+    """What the status bar shows about sync.
 
-    Reads the sync engine's status holder when one is configured; without a server it reports
-    offline and still counts the changes waiting in the outbox (counted off the UI thread).
+    `updated(status, pending)`: the engine's `SyncStatus` (None without a server) and the changes
+    waiting in the outbox, counted off the UI thread. `changed(online, summary, pending,
+    last_sync_ms)` says the same in four plain values for screens that show a short summary.
     """
 
     changed = Signal(bool, str, int, object)
+    updated = Signal(object, int)
+    _queue_refresh = Signal()
 
     def __init__(self, services, refresh_ms: int = 5000, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -57,36 +61,43 @@ class SyncStatusSource(QObject):
         self.summary = NO_SERVER_TEXT
         self.pending = 0
         self.last_sync_ms: int | None = None
+        self.status = None
         self._busy = False
+        self._again = False  # a change arrived while reading: read once more afterwards
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(refresh_ms)
         self._queue_refresh.connect(self.refresh)
-        sync = getattr(services, "sync", None)
-        if sync is not None and hasattr(sync, "subscribe"):
-            # The engine reports from its own thread; the queued signal brings it here.
-            sync.subscribe(lambda _status: self._emit_queued())
+        self._sync = getattr(services, "sync", None)
+        self._listener = None
+        if self._sync is not None and hasattr(self._sync, "subscribe"):
+            # The engine reports from its own thread; the queued signal brings it here. The
+            # listener holds this object weakly, so the engine never keeps a closed window alive.
+            source = weakref.ref(self)
 
-    _queue_refresh = Signal()
+            def listener(_status) -> None:
+                alive = source()
+                if alive is not None:
+                    try:
+                        alive._queue_refresh.emit()
+                    except RuntimeError:  # deleted with its window
+                        pass
 
-    def _emit_queued(self) -> None:
-        try:
-            self._queue_refresh.emit()
-        except RuntimeError:  # this source was deleted with its window
-            pass
+            self._listener = listener
+            self._sync.subscribe(listener)
 
-    def _read(self) -> tuple[bool, str, int, int | None]:
+    def _read(self) -> tuple:
         pending = len(self.services.store.outbox.pending())
-        sync = getattr(self.services, "sync", None)
-        status = getattr(sync, "status", None)
+        status = getattr(self._sync, "status", None)
         if callable(getattr(status, "get", None)):  # a StatusHolder rather than a snapshot
             status = status.get()
         if status is None or not getattr(status, "server_url", None):
-            return False, NO_SERVER_TEXT, pending, None
-        return bool(status.online), status.summary(), pending, status.last_sync_at
+            return None, pending
+        return status, pending
 
     def refresh(self) -> None:
         if self._busy:
+            self._again = True
             return
         self._busy = True
         run_in_background(self._read, on_result=self._apply, on_finished=self._done,
@@ -94,10 +105,23 @@ class SyncStatusSource(QObject):
 
     def _done(self) -> None:
         self._busy = False
+        if self._again:
+            self._again = False
+            self.refresh()
 
     def _apply(self, values: tuple) -> None:
-        self.online, self.summary, self.pending, self.last_sync_ms = values
-        self.changed.emit(*values)
+        status, pending = values
+        self.status, self.pending = status, pending
+        if status is None:
+            self.online, self.summary, self.last_sync_ms = False, NO_SERVER_TEXT, None
+        else:
+            self.online, self.summary = bool(status.online), status.summary()
+            self.last_sync_ms = status.last_sync_at
+        self.updated.emit(status, pending)
+        self.changed.emit(self.online, self.summary, pending, self.last_sync_ms)
 
     def stop(self) -> None:
         self._timer.stop()
+        if self._listener is not None and hasattr(self._sync, "unsubscribe"):
+            self._sync.unsubscribe(self._listener)
+        self._listener = None

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.login import add_row, make_form
+from desktop_app.ui.forms import add_row, make_form
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background

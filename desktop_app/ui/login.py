@@ -7,11 +7,8 @@ import logging
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QFormLayout,
-    QFrame,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QStackedWidget,
@@ -19,6 +16,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.forms import (
+    CardPage,
+    add_row,
+    make_form,
+    password_field,
+    text_field,
+    user_message,
+)
+from desktop_app.ui.password_reset import ForgotPasswordPage, configure_reset_link
 from desktop_app.ui.theme import MIN_WINDOW, svg_pixmap
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
@@ -26,78 +32,6 @@ from desktop_app.ui.workers import run_in_background
 log = logging.getLogger(__name__)
 
 ROLE_TEXT = {"patient": "Patient", "doctor": "Doctor"}
-
-
-def user_message(exc: Exception) -> str:
-    """Plain words for a failure; never a traceback."""
-    return getattr(exc, "user_message", None) or (
-        "Something went wrong on this computer. Your details were not lost; please try again."
-    )
-
-
-def _password_field(name: str) -> QLineEdit:
-    field = QLineEdit()
-    field.setEchoMode(QLineEdit.EchoMode.Password)
-    field.setAccessibleName(name)
-    return field
-
-
-def _text_field(name: str, placeholder: str = "") -> QLineEdit:
-    field = QLineEdit()
-    field.setAccessibleName(name)
-    field.setPlaceholderText(placeholder)
-    return field
-
-
-def make_form() -> QFormLayout:
-    form = QFormLayout()
-    form.setVerticalSpacing(10)
-    form.setHorizontalSpacing(16)
-    return form
-
-
-def add_row(form: QFormLayout, text: str, field: QWidget) -> QLabel:
-    """A form row whose label sits level with the field's text and focuses it (Alt+letter)."""
-    caption = QLabel(text)
-    caption.setBuddy(field)
-    caption.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-    caption.setMinimumHeight(field.sizeHint().height())
-    form.addRow(caption, field)
-    return caption
-
-
-class _CardPage(QWidget):
-    """A page with one centred white card."""
-
-    def __init__(self, title: str, subtitle: str = "", width: int = 460) -> None:
-        super().__init__()
-        outer = QVBoxLayout(self)
-        outer.addStretch(1)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.card = QFrame(self)
-        self.card.setObjectName("loginCard")
-        self.card.setMinimumWidth(width)
-        self.card.setMaximumWidth(int(width * 1.4))
-        row.addWidget(self.card, 3)
-        row.addStretch(1)
-        outer.addLayout(row)
-        outer.addStretch(1)
-        self.body = QVBoxLayout(self.card)
-        self.body.setContentsMargins(36, 32, 36, 32)
-        self.body.setSpacing(12)
-        self.title = label(title, "title")
-        self.body.addWidget(self.title)
-        self.subtitle = label(subtitle, "subtitle", wrap=True)
-        self.subtitle.setVisible(bool(subtitle))
-        self.body.addWidget(self.subtitle)
-        self.error = label("", "error", wrap=True)
-        self.error.setAccessibleName("Problem")
-        self.error.setVisible(False)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.setVisible(bool(text))
 
 
 class RoleCard(QPushButton):
@@ -129,7 +63,7 @@ class RoleCard(QPushButton):
             child.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
 
 
-class RolePage(_CardPage):
+class RolePage(CardPage):
     chosen = Signal(str)
 
     def __init__(self) -> None:
@@ -157,10 +91,11 @@ class RolePage(_CardPage):
         self.body.addWidget(note)
 
 
-class LoginPage(_CardPage):
+class LoginPage(CardPage):
     submitted = Signal(str, str)
     register_requested = Signal()
     back_requested = Signal()
+    forgot_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Sign in")
@@ -168,11 +103,14 @@ class LoginPage(_CardPage):
         self.notice.setVisible(False)
         self.body.addWidget(self.notice)
         form = make_form()
-        self.username = _text_field("Username")
-        self.password = _password_field("Password")
+        self.username = text_field("Username")
+        self.password = password_field("Password")
         add_row(form, "&Username", self.username)
         add_row(form, "&Password", self.password)
         self.body.addLayout(form)
+        self.forgot = button("Forgot password?", "link", accessible="Forgot password")
+        self.forgot.clicked.connect(self.forgot_requested.emit)
+        self.body.addWidget(self.forgot, 0, Qt.AlignmentFlag.AlignRight)
         self.body.addWidget(self.error)
         self.sign_in = button("Sign in", "primary")
         self.sign_in.setDefault(True)
@@ -214,23 +152,23 @@ class LoginPage(_CardPage):
         self.show_error("")
 
 
-class RegisterPage(_CardPage):
+class RegisterPage(CardPage):
     submitted = Signal(dict)
     back_requested = Signal()
 
     def __init__(self) -> None:
         super().__init__("Create an account", width=520)
         self.form = make_form()
-        self.full_name = _text_field("Full name", "e.g. Anna Kowalska")
-        self.username = _text_field("Username", "3–32 letters, digits, . _ -")
-        self.email = _text_field("Email", "name@example.com")
-        self.password = _password_field("Password")
+        self.full_name = text_field("Full name", "e.g. Anna Kowalska")
+        self.username = text_field("Username", "3–32 letters, digits, . _ -")
+        self.email = text_field("Email", "name@example.com")
+        self.password = password_field("Password")
         self.password.setPlaceholderText("At least 8 characters")
-        self.confirm = _password_field("Repeat password")
+        self.confirm = password_field("Repeat password")
         self.doctor = QComboBox()
         self.doctor.setAccessibleName("Your doctor")
-        self.enrollment = _password_field("Clinic enrollment code")
-        self.specialty = _text_field("Specialty", "e.g. Neuroradiology")
+        self.enrollment = password_field("Clinic enrollment code")
+        self.specialty = text_field("Specialty", "e.g. Neuroradiology")
         for text, widget in (("Full name", self.full_name), ("Username", self.username),
                              ("Email", self.email), ("Password", self.password),
                              ("Repeat password", self.confirm), ("Your doctor", self.doctor),
@@ -318,7 +256,9 @@ class AuthWindow(QWidget):
         self.role_page = RolePage()
         self.login_page = LoginPage()
         self.register_page = RegisterPage()
-        for page in (self.role_page, self.login_page, self.register_page):
+        self.reset_page = ForgotPasswordPage(services.accounts.remote)
+        configure_reset_link(self.login_page.forgot, services.accounts.remote)
+        for page in (self.role_page, self.login_page, self.register_page, self.reset_page):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -336,6 +276,9 @@ class AuthWindow(QWidget):
         self.login_page.back_requested.connect(lambda: self.pages.setCurrentWidget(self.role_page))
         self.register_page.back_requested.connect(lambda: self.pages.setCurrentWidget(self.login_page))
         self.register_page.submitted.connect(self._register)
+        self.login_page.forgot_requested.connect(self.open_password_reset)
+        self.reset_page.back_requested.connect(lambda: self.pages.setCurrentWidget(self.login_page))
+        self.reset_page.password_changed.connect(self._password_reset)
         if kiosk:  # a kiosk serves patients only: no role choice, no way back to it
             self.login_page.back.setVisible(False)
             self.choose_role("patient")
@@ -377,6 +320,18 @@ class AuthWindow(QWidget):
     def _login_failed(self, exc: Exception) -> None:
         self.login_page.password.clear()
         self.login_page.show_error(user_message(exc))
+
+    # ----- forgot password -------------------------------------------------------------
+    def open_password_reset(self) -> None:
+        self.reset_page.start(self.login_page.username.text().strip())
+        self.pages.setCurrentWidget(self.reset_page)
+
+    def _password_reset(self, username: str) -> None:
+        self.login_page.clear()
+        self.login_page.username.setText(username)
+        self.login_page.set_notice("Your password has been changed. Sign in with your new password.")
+        self.pages.setCurrentWidget(self.login_page)
+        self.login_page.password.setFocus()
 
     # ----- register --------------------------------------------------------------------
     def _open_register(self) -> None:

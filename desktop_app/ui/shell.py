@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
+import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -18,9 +20,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core import events as topics
 from desktop_app.ui.bridge import EventBridge, SyncStatusSource
+from desktop_app.ui.relogin import ReloginDialog
+from desktop_app.ui.sync_bar import SYNC_KEY, SyncStatusWidgets
+from desktop_app.ui.sync_view import describe
 from desktop_app.ui.theme import MIN_WINDOW, icon, svg_pixmap
-from desktop_app.ui.widgets.common import button, format_time
+from desktop_app.ui.widgets.common import button
+
+# Core events that mean "a change of this user's is waiting in the outbox".
+LOCAL_CHANGE_TOPICS = frozenset({topics.REPORT_CREATED, topics.REPORT_REVIEWED, topics.MESSAGE_SENT,
+                                 topics.MESSAGE_UPDATED})
 
 
 def user_field(user, name: str, default=None):
@@ -49,7 +59,7 @@ class MainWindow(QMainWindow):
     logout_requested = Signal()
 
     def __init__(self, services, user, *, role_title: str, kiosk: bool = False,
-                 parent: QWidget | None = None) -> None:
+                 sync_worker=None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.user, self.kiosk = services, user, kiosk
         self.username: str = user_field(user, "username", "")
@@ -60,6 +70,8 @@ class MainWindow(QMainWindow):
         self.allow_close = True  # kiosk mode turns this off until an operator unlocks
         self.events = EventBridge(services, self)
         self.sync_status = SyncStatusSource(services, parent=self)
+        self._sync_worker = None
+        self.relogin_dialog: ReloginDialog | None = None
 
         root = QWidget(self)
         root.setObjectName("appRoot")
@@ -81,13 +93,15 @@ class MainWindow(QMainWindow):
         row.addLayout(right, 1)
         self._build_status_bar()
         self.nav.currentRowChanged.connect(self._open_row)
-        self.sync_status.changed.connect(self._show_sync)
-        self.sync_status.refresh()
+        self.sync_status.updated.connect(self._show_sync)
+        self.events.event.connect(self._local_change)
+        self.sync_worker = sync_worker  # DoctorWindow sets it after this; the setter wires it
         # Ctrl+1..9 jump to a screen; F6 puts focus back on the navigation.
         for number in range(1, 10):
             shortcut = QShortcut(QKeySequence(f"Ctrl+{number}"), self)
             shortcut.activated.connect(lambda n=number: self._jump(n - 1))
         QShortcut(QKeySequence("F6"), self).activated.connect(self.nav.setFocus)
+        QShortcut(QKeySequence(SYNC_KEY), self).activated.connect(self.sync_bar.trigger)
 
     # ----- layout ----------------------------------------------------------------------
     def _build_nav(self, role_title: str) -> QFrame:
@@ -127,30 +141,91 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
         bar.setSizeGripEnabled(False)
-        self.status_connection = QLabel("", self)
-        self.status_connection.setAccessibleName("Connection")
-        self.status_pending = QLabel("", self)
-        self.status_pending.setAccessibleName("Changes waiting to sync")
+        bar.setContentsMargins(10, 3, 4, 3)  # the state pill keeps clear of the window's edges
+        self.sync_bar = SyncStatusWidgets(bar)
+        self.sync_bar.sync_requested.connect(self.sync_now)
+        self.sync_bar.sign_in_requested.connect(self.ask_to_sign_in_again)
+        # Names the tests and screen readers use for the pieces of the bar.
+        self.status_connection = self.sync_bar.pill
+        self.status_last_sync = self.sync_bar.last_sync
+        self.status_pending = self.sync_bar.pending
+        self.status_problem = self.sync_bar.problem
+        self.sync_button = self.sync_bar.button
         self.status_user = QLabel(f"Signed in as {display_name(self.user)}", self)
         self.status_user.setAccessibleName("Signed-in user")
-        self.status_last_sync = QLabel("", self)
-        self.status_last_sync.setAccessibleName("Last sync")
-        bar.addWidget(self.status_connection)
-        bar.addWidget(self.status_pending)
-        bar.addPermanentWidget(self.status_last_sync)
         bar.addPermanentWidget(self.status_user)
 
-    def _show_sync(self, online: bool, summary: str, pending: int, last_sync_ms) -> None:
-        dot = "●"
-        colour = "#15803D" if online else "#94A3B8"
-        self.status_connection.setText(f"<span style='color:{colour}'>{dot}</span> {summary}")
-        self.status_pending.setText(
-            "All changes saved" if pending == 0
-            else f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
-        )
-        self.status_last_sync.setText(
-            f"Last sync: {format_time(last_sync_ms)}" if last_sync_ms else "Not synced yet"
-        )
+    def _show_sync(self, status, pending: int) -> None:
+        view = describe(status, pending, int(time.time() * 1000), self.username)
+        self.sync_bar.show_view(view)
+
+    # ----- sync ------------------------------------------------------------------------
+    @property
+    def sync_worker(self):
+        return self._sync_worker
+
+    @sync_worker.setter
+    def sync_worker(self, worker) -> None:
+        """Connects the app's `SyncWorker` (None without a server) to this window's status bar."""
+        self._disconnect_worker()
+        self._sync_worker = worker
+        if worker is not None:
+            worker.login_needed.connect(self._login_needed)
+            worker.sync_finished.connect(self._pass_finished)
+        self.sync_status.refresh()
+
+    def _disconnect_worker(self) -> None:
+        worker, self._sync_worker = getattr(self, "_sync_worker", None), None
+        if worker is None or not shiboken6.isValid(worker):
+            return
+        for signal, slot in ((worker.login_needed, self._login_needed),
+                             (worker.sync_finished, self._pass_finished)):
+            try:
+                signal.disconnect(slot)
+            except (RuntimeError, TypeError):  # already gone with its window
+                pass
+
+    def sync_now(self) -> None:
+        """"Sync now" (button or F5): a pass on the worker thread; the UI never waits for it."""
+        status = self.sync_status.status
+        if status is not None and self.username in status.needs_login:
+            self.ask_to_sign_in_again()
+        elif self._sync_worker is not None:
+            self._sync_worker.sync_now()
+
+    def _local_change(self, topic: str, _data: dict) -> None:
+        """Something was saved here (a scan, a review, a message): send it soon."""
+        if topic in LOCAL_CHANGE_TOPICS and self._sync_worker is not None:
+            self._sync_worker.local_change()
+
+    def _pass_finished(self, _report) -> None:
+        self.sync_status.refresh()
+
+    def _login_needed(self, username: str) -> None:
+        if username == self.username and self.isVisible():
+            self.ask_to_sign_in_again()
+
+    def ask_to_sign_in_again(self) -> ReloginDialog:
+        """The password-only dialog; one at a time. Sync resumes when it is accepted."""
+        if self.relogin_dialog is not None and shiboken6.isValid(self.relogin_dialog):
+            self.relogin_dialog.raise_()
+            return self.relogin_dialog
+        dialog = ReloginDialog(self.services.accounts, self.username, display_name(self.user), self)
+        dialog.accepted.connect(self._signed_in_again)
+        dialog.finished.connect(lambda _code: self._relogin_closed(dialog))
+        self.relogin_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _signed_in_again(self) -> None:
+        if self._sync_worker is not None:
+            self._sync_worker.sync_now()
+
+    def _relogin_closed(self, dialog: ReloginDialog) -> None:
+        if self.relogin_dialog is dialog:
+            self.relogin_dialog = None
+        dialog.deleteLater()
+        self.sync_status.refresh()
 
     # ----- screens ---------------------------------------------------------------------
     def add_screen(self, key: str, title: str, icon_name: str | QIcon, widget: QWidget) -> ScreenEntry:
@@ -202,6 +277,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stops timers and listeners before the window goes away."""
         self.sync_status.stop()
+        self._disconnect_worker()
         self.events.close()
         for entry in self.screens.values():
             close = getattr(entry.widget, "shutdown", None)

@@ -44,6 +44,8 @@ class SyncWorker(QObject):
         self._chat: tuple[str, str] | None = None
         self._chat_running: Future | None = None
         self._announced_logins: set[str] = set()
+        self._again = False  # asked for a pass while one ran: run one more when it ends
+        self._stopped = False
 
         self._timer = QTimer(self, singleShot=True, timeout=self.sync_now)
         self._change_timer = QTimer(self, singleShot=True, interval=change_delay_ms, timeout=self.sync_now)
@@ -77,6 +79,7 @@ class SyncWorker(QObject):
         self.sync_now()
 
     def stop(self) -> None:
+        self._stopped = True  # a last queued "pass over" must not restart the timers
         for timer in (self._timer, self._change_timer, self._chat_timer):
             timer.stop()
         self._chat = None
@@ -86,9 +89,16 @@ class SyncWorker(QObject):
         self._running = self._chat_running = None
 
     def sync_now(self) -> None:
-        """A pass as soon as the worker is free (a pass already running is enough)."""
+        """A pass as soon as the worker is free.
+
+        Asked during a pass (a change saved, a fresh sign-in), one more pass follows it: the
+        running one may have read the outbox or the tokens before the change.
+        """
         self._timer.stop()
+        if self._stopped:
+            return
         if self.busy:
+            self._again = True
             return
         self._running = self._executor.submit(self.engine.run_once)
         self._running.add_done_callback(self._pass_done)
@@ -113,6 +123,8 @@ class SyncWorker(QObject):
     # ---- runs on the worker thread, reports back through queued signals ---------------------
 
     def _pass_done(self, future: Future) -> None:
+        if future.cancelled():  # the worker stopped before this pass began
+            return
         try:
             report: SyncReport = future.result()
         except Exception:  # a bug must not stop syncing for good; the log has the details
@@ -128,6 +140,12 @@ class SyncWorker(QObject):
         self._pass_over.emit()
 
     def _schedule_next(self) -> None:
+        if self._stopped:
+            return
+        if self._again:
+            self._again = False
+            self.sync_now()
+            return
         self._timer.start(int(self.next_interval_s(self.interval_s) * 1000))
 
     def _poll_chat(self) -> None:
@@ -138,6 +156,8 @@ class SyncWorker(QObject):
         self._chat_running.add_done_callback(lambda f, c=chat: self._chat_done(f, c))
 
     def _chat_done(self, future: Future, chat: tuple[str, str]) -> None:
+        if future.cancelled():  # the worker stopped before this poll began
+            return
         try:
             added = future.result()
         except Exception:

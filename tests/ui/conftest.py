@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from desktop_app.paths import models_dir, resources_dir
+from tests.sync import conftest as sync_fixtures
 
 PASSWORD = "correct horse 1"
 SCAN_SUFFIXES = (".jpg", ".jpeg", ".png", ".dcm")
@@ -53,8 +54,9 @@ def make_controller(qtbot, services):
 
     made = []
 
-    def make(**options):
-        controller = AppController(services, full_screen=False, **options)
+    def make(*, on=None, **options):
+        """`on`: other services (e.g. a device with a server) instead of the offline ones."""
+        controller = AppController(on or services, full_screen=False, **options)
         controller.start()
         made.append(controller)
         return controller
@@ -133,3 +135,47 @@ def settle(qtbot, ms: int = 50) -> None:
 
     wait_for_background(30000)
     qtbot.wait(ms)
+
+
+# ----- a device connected to the project's real server on 127.0.0.1 --------------------------
+# The sync suite's live-server fixtures, shared rather than copied.
+project_server = sync_fixtures.project_server
+project_proxy = sync_fixtures.project_proxy
+
+
+@pytest.fixture
+def online_patient(qtbot, tmp_path, project_proxy):
+    """`open_window()` → the patient "alice" signed in on a device that syncs with the real
+    server through a fault proxy, her window shown with a running `SyncWorker`. Closed after."""
+    import shiboken6
+
+    from desktop_app.core.services import AppServices
+    from desktop_app.ui.app import build_main_window
+    from desktop_app.ui.sync_worker import SyncWorker
+    from desktop_app.ui.workers import wait_for_background
+    from tests.sync.scenario import PASSWORDS, register_on_server
+
+    register_on_server(project_proxy.url, "alice", "dr_bob")
+    services = AppServices.open(tmp_path / "device", server_url=project_proxy.url)
+    services.accounts.login("alice", PASSWORDS["patient"])
+    made: dict = {}
+
+    def open_window():
+        worker = SyncWorker(services.sync, interval_s=3600, chat_poll_s=3600, change_delay_ms=50)
+        window = build_main_window(services, services.accounts.current_user, sync_worker=worker)
+        window.show()
+        made.update(window=window, worker=worker)
+        worker.start()
+        return window
+
+    yield services, open_window
+    window, worker = made.get("window"), made.get("worker")
+    if window is not None and shiboken6.isValid(window):
+        window.shutdown()
+        window.close()
+        window.deleteLater()
+    if worker is not None:
+        worker.stop()
+    wait_for_background(30000)
+    qtbot.wait(50)
+    services.close()

@@ -154,7 +154,9 @@ def test_status_bar_shows_offline_pending_and_user(qtbot, services, window):
     services.chat.send("anna", "dr.lee", "one")
     window.sync_status.refresh()
     qtbot.waitUntil(lambda: "waiting to sync" in window.status_pending.text(), timeout=5000)
-    assert "no server configured" in window.status_connection.text()
+    assert window.status_last_sync.text() == "No server configured — working offline"
+    assert window.status_connection.text() == "Offline mode"
+    assert not window.sync_button.isEnabled() and not window.sync_button.isVisible()
     assert "Anna Kowalska" in window.status_user.text()
 
 

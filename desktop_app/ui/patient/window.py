@@ -39,7 +39,8 @@ _REFRESH_TOPICS = ("report.", "message.", "notification.")
 class PatientWindow(MainWindow):
     def __init__(self, services, user, *, kiosk: bool = False, import_roots=None,
                  sync_worker=None) -> None:
-        super().__init__(services, user, role_title="Patient", kiosk=kiosk)
+        super().__init__(services, user, role_title="Patient", kiosk=kiosk,
+                         sync_worker=sync_worker)
         self.ctx = PatientContext(services, user, navigate=self.navigate, kiosk=kiosk,
                                   import_roots=import_roots, sync_worker=sync_worker)
         self.ctx.on_changed.append(self.refresh_badges)
