@@ -19,7 +19,10 @@ _SHORT_PROBLEMS = (
     ("is busy", "Server busy"),
     ("had a problem", "Server error"),
     ("answer the app cannot read", "Server error"),
+    ("refused by the server", "A change was refused by the server"),
+    ("fetching changes for", "Some updates were refused by the server"),
 )
+MAX_PROBLEM = 60  # characters the status bar gives a problem; the tooltip has the rest
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ def short_problem(text: str | None) -> str:
     for needle, headline in _SHORT_PROBLEMS:
         if needle in text:
             return headline
-    return text
+    return text if len(text) <= MAX_PROBLEM else text[:MAX_PROBLEM - 1].rstrip() + "…"
 
 
 def pending_text(pending: int, *, online: bool) -> str:

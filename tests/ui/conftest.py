@@ -144,9 +144,10 @@ project_proxy = sync_fixtures.project_proxy
 
 
 @pytest.fixture
-def online_patient(qtbot, tmp_path, project_proxy):
-    """`open_window()` → the patient "alice" signed in on a device that syncs with the real
-    server through a fault proxy, her window shown with a running `SyncWorker`. Closed after."""
+def online_device(qtbot, tmp_path, project_proxy):
+    """`open_window(username)` → that user ("alice", patient of "dr_bob", or "dr_bob") signed in
+    on a device that syncs with the real server through a fault proxy, the window shown with a
+    running `SyncWorker`. Everything is closed after the test."""
     import shiboken6
 
     from desktop_app.core.services import AppServices
@@ -157,12 +158,12 @@ def online_patient(qtbot, tmp_path, project_proxy):
 
     register_on_server(project_proxy.url, "alice", "dr_bob")
     services = AppServices.open(tmp_path / "device", server_url=project_proxy.url)
-    services.accounts.login("alice", PASSWORDS["patient"])
     made: dict = {}
 
-    def open_window():
+    def open_window(username: str = "alice"):
+        user = services.accounts.login(username, PASSWORDS["doctor" if username == "dr_bob" else "patient"])
         worker = SyncWorker(services.sync, interval_s=3600, chat_poll_s=3600, change_delay_ms=50)
-        window = build_main_window(services, services.accounts.current_user, sync_worker=worker)
+        window = build_main_window(services, user, sync_worker=worker)
         window.show()
         made.update(window=window, worker=worker)
         worker.start()

@@ -31,17 +31,19 @@ def _doctor_inbox(url: str) -> list[str]:
     return [m["message"] for m in doctor.get_inbox().items]
 
 
-def test_offline_then_sync_now_sends_everything(qtbot, online_patient, project_proxy):
-    services, open_window = online_patient
-    project_proxy.down = True  # the clinic's server is gone for now
+def test_offline_then_sync_now_sends_everything(qtbot, online_device, project_proxy):
+    services, open_window = online_device
     window = open_window()
+    qtbot.waitUntil(lambda: window.status_connection.text() == "Online", timeout=15000)
+    project_proxy.down = True  # the clinic's server is gone for now
     _write(qtbot, window, "Headache since Monday.", "Should I come in?")
 
-    qtbot.waitUntil(lambda: window.status_problem.text() == "Server unreachable", timeout=15000)
-    qtbot.waitUntil(lambda: window.status_pending.text() == "2 changes waiting to sync", timeout=15000)
-    assert window.status_connection.text() == "Offline" and window.status_problem.isVisible()
+    qtbot.waitUntil(lambda: (window.status_connection.text(), window.status_problem.text(),
+                             window.status_pending.text())
+                    == ("Offline", "Server unreachable", "2 changes waiting to sync"), timeout=15000)
+    assert window.status_problem.isVisible()
     assert "kept" in window.status_problem.toolTip()
-    assert window.status_last_sync.text() == "Not synced yet"
+    assert window.status_last_sync.text() == "Synced just now"  # the last pass that got through
 
     project_proxy.down = False
     qtbot.waitUntil(window.sync_button.isEnabled, timeout=15000)
@@ -53,8 +55,8 @@ def test_offline_then_sync_now_sends_everything(qtbot, online_patient, project_p
     assert sorted(_doctor_inbox(project_proxy.url)) == ["Headache since Monday.", "Should I come in?"]
 
 
-def test_f5_syncs_now(qtbot, online_patient, project_proxy):
-    services, open_window = online_patient
+def test_f5_syncs_now(qtbot, online_device, project_proxy):
+    services, open_window = online_device
     window = open_window()
     qtbot.waitUntil(lambda: window.status_connection.text() == "Online", timeout=15000)
     project_proxy.down = True
@@ -67,9 +69,9 @@ def test_f5_syncs_now(qtbot, online_patient, project_proxy):
     assert _doctor_inbox(project_proxy.url) == ["Written while the network was down."]
 
 
-def test_revoked_sign_in_asks_for_the_password_and_keeps_every_change(qtbot, online_patient,
+def test_revoked_sign_in_asks_for_the_password_and_keeps_every_change(qtbot, online_device,
                                                                       project_proxy):
-    services, open_window = online_patient
+    services, open_window = online_device
     window = open_window()
     qtbot.waitUntil(lambda: window.status_connection.text() == "Online", timeout=15000)
     # The server ends this device's sign-in (as a password reset elsewhere or an administrator does).
@@ -108,6 +110,18 @@ def test_revoked_sign_in_asks_for_the_password_and_keeps_every_change(qtbot, onl
     assert sorted(_doctor_inbox(project_proxy.url)) == ["First question.", "Second question."]
 
 
+def test_the_doctor_window_syncs_the_same_way(qtbot, online_device, project_proxy):
+    services, open_window = online_device
+    window = open_window("dr_bob")
+    qtbot.waitUntil(lambda: window.status_connection.text() == "Online", timeout=15000)
+    services.chat.send("dr_bob", "alice", "Your results are ready.")  # a change saved here ...
+    qtbot.waitUntil(lambda: not services.store.outbox.pending(), timeout=15000)
+    qtbot.waitUntil(lambda: window.status_pending.text() == "All changes synced", timeout=15000)
+    alice = ApiClient(project_proxy.url)  # ... reaches the server without anyone pressing a key
+    alice.login("alice", PASSWORDS["patient"])
+    assert [m["message"] for m in alice.get_inbox().items] == ["Your results are ready."]
+
+
 def test_status_words_for_each_state():
     now = int(dt.datetime(2026, 3, 12, 15, 0).timestamp() * 1000)
     server = "http://clinic.example"
@@ -121,6 +135,10 @@ def test_status_words_for_each_state():
                                                       "1 change waiting to sync")
     failed = describe(SyncStatus(server_url=server, last_error="The server had a problem (error 500)."), 0, now)
     assert failed.problem == "Server error" and "kept on this computer" in failed.problem_detail
+    refused = describe(SyncStatus(server_url=server, online=True, last_error="send message refused by the "
+                                  "server: The server does not know that user name."), 0, now)
+    assert (refused.pill, refused.problem) == ("Online", "A change was refused by the server")
+    assert "does not know that user name" in refused.problem_detail
     expired = describe(SyncStatus(server_url=server, online=True, needs_login=frozenset({"alice"})), 2, now,
                        "alice")
     assert (expired.state, expired.pill) == ("needs_login", "Sign-in needed")
