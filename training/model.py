@@ -1,4 +1,8 @@
-"""The classifier: a small depthwise-separable CNN whose last feature map feeds a linear head."""
+"""The classifier: a small residual CNN of plain 3×3 convolutions whose last feature map feeds a linear head.
+
+Plain convolutions rather than depthwise-separable ones: TensorFlow's depthwise backward pass is slow
+on CPU, and this net trains about twice as fast per image as tumornet-1.0's separable one.
+"""
 
 from __future__ import annotations
 
@@ -7,17 +11,9 @@ from keras import layers, ops
 
 EMBEDDING_DIM = 128
 NUM_CLASSES = 4
-# (output channels, stride) of each depthwise-separable block after the stem.
-BLOCKS = (
-    (32, 1),
-    (64, 2),
-    (64, 1),
-    (128, 2),
-    (128, 1),
-    (128, 1),
-    (192, 2),
-    (192, 1),
-)
+STEM_CHANNELS = 16  # few channels at 64 px, where every channel is expensive
+# Channels of each stage; each stage halves the resolution (32, 16, 8 px) and adds one residual block.
+STAGES = (32, 64, 128)
 
 
 @keras.saving.register_keras_serializable(package="tumorpredict")
@@ -30,37 +26,29 @@ class PerImageStandardize(layers.Layer):
         return (x - mean) / ops.sqrt(variance + 1.0)  # +1 keeps near-constant images finite
 
 
-def _conv_bn(x, filters: int, kernel: int, stride: int, name: str):
+def _conv_bn(x, filters: int, kernel: int, stride: int, name: str, relu: bool = True):
     x = layers.Conv2D(
         filters, kernel, strides=stride, padding="same", use_bias=False, name=f"{name}_conv"
     )(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
-    return layers.ReLU(6.0, name=f"{name}_relu")(x)
+    return layers.ReLU(name=f"{name}_relu")(x) if relu else x
 
 
-def _separable_block(x, filters: int, stride: int, name: str):
-    shortcut = x
-    y = layers.DepthwiseConv2D(
-        3, strides=stride, padding="same", use_bias=False, name=f"{name}_dw"
-    )(x)
-    y = layers.BatchNormalization(name=f"{name}_dw_bn")(y)
-    y = layers.ReLU(6.0, name=f"{name}_dw_relu")(y)
-    y = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_pw")(y)
-    y = layers.BatchNormalization(name=f"{name}_pw_bn")(y)
-    if stride == 1 and shortcut.shape[-1] == filters:
-        return layers.Add(name=f"{name}_add")(
-            [shortcut, y]
-        )  # residual: easier to train from scratch
-    return layers.ReLU(6.0, name=f"{name}_pw_relu")(y)
+def _residual_block(x, filters: int, name: str):
+    y = _conv_bn(x, filters, 3, 1, f"{name}_a")
+    y = _conv_bn(y, filters, 3, 1, f"{name}_b", relu=False)
+    # Residual: easier to train from scratch.
+    return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([x, y]))
 
 
 def build_model(size: int, dropout: float = 0.2) -> keras.Model:
     """Outputs [probabilities, last feature map, pooled embedding]; the head is the `head` Dense layer."""
     inputs = keras.Input((size, size, 1), name="image")  # float32 intensities 0..255
     x = PerImageStandardize(name="standardize")(inputs)
-    x = _conv_bn(x, 24, 3, 2, "stem")
-    for i, (filters, stride) in enumerate(BLOCKS):
-        x = _separable_block(x, filters, stride, f"block{i}")
+    x = _conv_bn(x, STEM_CHANNELS, 3, 2, "stem")
+    for i, filters in enumerate(STAGES):
+        x = _conv_bn(x, filters, 3, 2, f"down{i}")
+        x = _residual_block(x, filters, f"stage{i}")
     features = _conv_bn(x, EMBEDDING_DIM, 1, 1, "features")
     embedding = layers.GlobalAveragePooling2D(name="embedding")(features)
     logits = layers.Dense(NUM_CLASSES, name="head")(

@@ -94,3 +94,19 @@ def group_split(
             taken[c] += size
     is_val = np.array([g in val_groups for g in groups])
     return np.flatnonzero(~is_val), np.flatnonzero(is_val)
+
+
+def capped_group_sample(groups: np.ndarray, cap: int, rng: np.random.Generator) -> np.ndarray:
+    """Positions into `groups` for one epoch: at most `cap` random members of each group, shuffled.
+
+    Near-duplicate copies add little beyond the first one or two, so capping them shortens each
+    epoch and stops large groups (up to 84 copies of nearly one slice) from dominating the loss.
+    A fresh draw each epoch still shows every copy over the run.
+    """
+    n = len(groups)
+    order = rng.permutation(n)  # random members first within each group
+    by_group = np.argsort(groups[order], kind="stable")
+    sorted_groups = groups[order][by_group]
+    is_first = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+    rank = np.arange(n) - np.maximum.accumulate(np.where(is_first, np.arange(n), 0))
+    return rng.permutation(order[by_group[rank < cap]])

@@ -37,6 +37,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, default=30)
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--weight-decay", type=float, default=0.05, help="AdamW decoupled decay")
+    parser.add_argument("--label-smoothing", type=float, default=0.1)
+    parser.add_argument(
+        "--copies-per-group",
+        type=int,
+        default=2,
+        help="near-duplicate copies of one slice drawn per epoch (fresh draw each epoch)",
+    )
     parser.add_argument("--val-fraction", type=float, default=0.2)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument(
@@ -75,46 +83,75 @@ def main(argv: list[str] | None = None) -> int:
         args.run_dir / "split.npz", train=train_idx, val=val_idx, groups=groups, paths=data.paths
     )
 
-    counts = np.bincount(data.labels[train_idx], minlength=len(LABEL_KEYS))
-    class_weight = counts.sum() / (len(LABEL_KEYS) * np.maximum(counts, 1))
-    x_train = data.images[train_idx][..., None]
     y_train = data.labels[train_idx]
     x_val = data.images[val_idx][..., None].astype(np.float32)
     y_val = data.labels[val_idx]
-
-    weights = class_weight[y_train].astype(np.float32)
+    epoch_order, class_weight = epoch_schedule(
+        groups[train_idx], y_train, args.copies_per_group, args.epochs, args.seed
+    )
+    steps_per_epoch = max(1, len(epoch_order) // args.epochs // args.batch)
+    log.info(
+        "%d images per epoch (of %d), %d steps per epoch, class weights %s",
+        len(epoch_order) // args.epochs,
+        len(y_train),
+        steps_per_epoch,
+        np.round(class_weight, 3),
+    )
+    images = tf.constant(data.images[train_idx][..., None])
+    one_hot = tf.one_hot(y_train, len(LABEL_KEYS))
+    weights = tf.constant(class_weight[y_train].astype(np.float32))
     train_ds = (
-        tf.data.Dataset.from_tensor_slices((x_train, y_train, weights))
-        .shuffle(len(y_train), seed=args.seed, reshuffle_each_iteration=True)
-        .map(lambda x, y, w: (jpeg_and_flip(x), y, w), num_parallel_calls=args.threads)
-        .batch(args.batch)
+        tf.data.Dataset.from_tensor_slices(epoch_order)
+        .repeat()  # only guards the last partial batch; the order already spans every epoch
+        .map(
+            lambda i: (
+                jpeg_and_flip(tf.gather(images, i)),
+                tf.gather(one_hot, i),
+                tf.gather(weights, i),
+            ),
+            num_parallel_calls=args.threads,
+        )
+        .batch(args.batch, drop_remainder=True)
         .map(lambda x, y, w: (augment_batch(x, size), y, w), num_parallel_calls=1)
         .map(lambda x, y, w: (x, {"probabilities": y}, {"probabilities": w}))
         .prefetch(2)
     )
     model = build_model(size)
     trainer = keras.Model(model.input, {"probabilities": model.outputs[0]})
-    steps = args.epochs * int(np.ceil(len(y_train) / args.batch))
+    steps = args.epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
         args.lr * 0.1, steps, alpha=0.01, warmup_target=args.lr, warmup_steps=max(1, steps // 20)
     )
     trainer.compile(
-        optimizer=keras.optimizers.AdamW(schedule, weight_decay=1e-4),
-        loss={"probabilities": keras.losses.SparseCategoricalCrossentropy()},
-        metrics={"probabilities": ["accuracy"]},
+        optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
+        loss={
+            "probabilities": keras.losses.CategoricalCrossentropy(
+                label_smoothing=args.label_smoothing
+            )
+        },
+        metrics={"probabilities": ["categorical_accuracy"]},
     )
     checkpoint = args.run_dir / "best.weights.h5"
     callbacks = [
         keras.callbacks.CSVLogger(str(args.run_dir / "history.csv")),
         keras.callbacks.ModelCheckpoint(
-            str(checkpoint), monitor="val_accuracy", save_best_only=True, save_weights_only=True
+            str(checkpoint),
+            monitor="val_categorical_accuracy",
+            save_best_only=True,
+            save_weights_only=True,
         ),
     ]
-    val_data = (x_val, {"probabilities": y_val}) if len(y_val) else None
+    val_one_hot = np.eye(len(LABEL_KEYS), dtype=np.float32)[y_val]
+    val_data = (x_val, {"probabilities": val_one_hot}) if len(y_val) else None
     if val_data is None:
         callbacks = callbacks[:1]
     trainer.fit(
-        train_ds, epochs=args.epochs, validation_data=val_data, callbacks=callbacks, verbose=2
+        train_ds,
+        epochs=args.epochs,
+        steps_per_epoch=steps_per_epoch,
+        validation_data=val_data,
+        callbacks=callbacks,
+        verbose=2,
     )
     if checkpoint.exists() and val_data is not None:
         trainer.load_weights(str(checkpoint))
@@ -133,7 +170,11 @@ def main(argv: list[str] | None = None) -> int:
                 "data": str(args.data.name),
                 "seconds": round(train_seconds, 1),
                 "epochs": args.epochs,
+                "images_per_epoch": int(steps_per_epoch * args.batch),
+                "copies_per_group": args.copies_per_group,
+                "label_smoothing": args.label_smoothing,
                 "seed": args.seed,
+                "run_dir": str(args.run_dir),
                 "input_size": size,
                 "split": split_stats,
             }
@@ -142,6 +183,19 @@ def main(argv: list[str] | None = None) -> int:
     (args.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     log.info("done in %.0f s: %s", time.time() - started, json.dumps(summary)[:400])
     return 0
+
+
+def epoch_schedule(
+    train_groups: np.ndarray, train_labels: np.ndarray, cap: int, epochs: int, seed: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(training positions for all epochs back to back, class weights balancing one epoch's draw)."""
+    from training.near_duplicates import capped_group_sample
+
+    rng = np.random.default_rng(seed)
+    draws = [capped_group_sample(train_groups, cap, rng) for _ in range(epochs)]
+    counts = np.bincount(train_labels[draws[0]], minlength=4)
+    class_weight = counts.sum() / (len(counts) * np.maximum(counts, 1))
+    return np.concatenate(draws), class_weight
 
 
 def split_summary(
