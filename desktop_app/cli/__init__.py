@@ -7,10 +7,21 @@ import logging
 import sys
 
 from desktop_app import __version__
-from desktop_app.cli import account, chat, fl, predict, reports, selftest, serve, sync
+from desktop_app.cli import (
+    account,
+    chat,
+    config,
+    fl,
+    kiosk,
+    predict,
+    reports,
+    selftest,
+    serve,
+    sync,
+)
 from desktop_app.cli.context import CliContext, CliError
 
-COMMAND_MODULES = (predict, account, sync, reports, chat, fl, serve, selftest)
+COMMAND_MODULES = (predict, account, sync, reports, chat, fl, config, kiosk, serve, selftest)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--server", help="TumorPredict server URL (default: $TUMORPREDICT_SERVER or the one remembered)")
     parser.add_argument("--kiosk", action="store_true", help="start the app as a locked-down patient kiosk")
     parser.add_argument("-v", "--verbose", action="store_true", help="log more detail to stderr")
+    # Start-up measurement (benchmarks/bench_startup.py): quit once the first window has painted.
+    parser.add_argument("--exit-after-first-paint", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in COMMAND_MODULES:
         module.register(commands)
@@ -39,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     ctx = CliContext(data_dir_arg=args.data_dir, server_arg=args.server)
     try:
         if args.command is None:
+            if args.exit_after_first_paint:
+                from desktop_app.ui.startup_probe import exit_after_first_paint
+
+                exit_after_first_paint()
             from desktop_app.ui.app import run_app
 
             return run_app(ctx, kiosk=args.kiosk)
