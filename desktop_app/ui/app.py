@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import sys
 
-from PySide6.QtCore import QObject, QRect, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen, QWidget
 
@@ -175,6 +175,17 @@ def _close_dialogs() -> None:
             modal.hide()
 
 
+class _Splash(QSplashScreen):
+    """A splash screen that shows at once. Qt's own waits in its Show event for the window system
+    to report the window exposed, which on Linux (X11, Wayland, offscreen) only happens once the
+    event loop runs: every start lost its full 1 s timeout there."""
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.Show:
+            return QWidget.event(self, event)
+        return super().event(event)
+
+
 def _splash() -> QSplashScreen:
     pixmap = QPixmap(520, 300)
     pixmap.fill(QColor("#FFFFFF"))
@@ -196,7 +207,7 @@ def _splash() -> QSplashScreen:
                      "has reviewed them.")
     painter.fillRect(QRect(0, 292, 520, 8), QColor("#1F6FD1"))
     painter.end()
-    splash = QSplashScreen(pixmap)
+    splash = _Splash(pixmap)
     splash.showMessage("Opening your records…", Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignLeft,
                        QColor("#475569"))
     return splash
