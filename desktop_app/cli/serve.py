@@ -42,7 +42,20 @@ def _config(ctx, args):
     return config
 
 
+def _require_server() -> None:
+    """The desktop installer leaves the server out: say so in one line instead of a traceback."""
+    from desktop_app.cli.context import CliError
+
+    try:
+        import server.app  # noqa: F401
+    except ImportError as exc:
+        raise CliError("the server is not part of this installation (the desktop installer holds "
+                       "the app only); install it with: pip install 'tumorpredict[server]' "
+                       f"(missing: {exc.name})") from exc
+
+
 def _run(ctx, args) -> int:
+    _require_server()
     if args.serve_command == "import-legacy":
         return _import_legacy(ctx, args)
     if args.serve_command == "promote":
