@@ -35,6 +35,9 @@ TIMEOUT_S = 120
 
 def _clean_env(home: Path, platform: str, extra: dict[str, str]) -> dict[str, str]:
     env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "QT_QPA_PLATFORM": platform, **extra}
+    if platform not in ("offscreen", "minimal"):  # a real screen: the session's display only
+        env.update({k: os.environ[k] for k in ("DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY",
+                                               "XDG_RUNTIME_DIR") if k in os.environ})
     if os.name == "nt":  # Windows needs these to start any program at all
         env.update({k: os.environ[k] for k in ("SYSTEMROOT", "PATH", "TEMP", "TMP") if k in os.environ})
     return env

@@ -15,6 +15,7 @@ BUNDLE_DIR=dist/tumorpredict
 PROGRAM="$BUNDLE_DIR/tumorpredict"
 
 say() { printf '[build_bundle] %s\n' "$*"; }
+now_ms() { "$PYTHON" -c 'import time; print(int(time.time() * 1000))'; }  # BSD date has no %N
 fail() { printf '[build_bundle] FAILED: %s\n' "$*" >&2; exit 1; }
 
 [ -x "$PYTHON" ] || fail "no Python at $PYTHON (run: python3 bootstrap.py test, or set PYTHON)"
@@ -48,13 +49,13 @@ size_mb=$(du -sm "$BUNDLE_DIR" | cut -f1)
 check_home=$(mktemp -d "${TMPDIR:-/tmp}/tumorpredict-selftest-XXXXXX")
 trap 'rm -rf "$check_home"' EXIT
 say "self-test from a clean environment (env -i, HOME=$check_home)"
-selftest_started=$(date +%s%N)
+selftest_started=$(now_ms)
 set +e
 selftest_output=$(env -i PATH=/usr/bin:/bin QT_QPA_PLATFORM=offscreen HOME="$check_home" \
   "$PROGRAM" self-test </dev/null 2>"$check_home/selftest.err")
 selftest_code=$?
 set -e
-selftest_ms=$(( ($(date +%s%N) - selftest_started) / 1000000 ))
+selftest_ms=$(( $(now_ms) - selftest_started ))
 printf '%s\n' "$selftest_output"
 if [ "$selftest_code" != 0 ]; then
   cat "$check_home/selftest.err" >&2
