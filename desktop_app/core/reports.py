@@ -221,11 +221,15 @@ class Reports:
             now = self._now_ms()
             status = ACTIONS[action] or doc.get("status", "pending")
             updated = {**doc, "doctor_notes": notes, "status": status, "updated_at": now}
+            entry = {"at": now, "by": user.username, "action": action, "status": status, "notes": notes,
+                     "label": confirmed, "reason": reason if action == "reject" else ""}
             if action != "save":
                 updated.update(reviewed_by=user.username, reviewed_at=now, confirmed_label=confirmed,
                                reject_reason=reason if action == "reject" else "")
-            entry = {"at": now, "by": user.username, "action": action, "status": status, "notes": notes,
-                     "label": confirmed, "reason": reason if action == "reject" else ""}
+                # A decision settles a sync conflict; what the conflict was stays in the audit trail.
+                if doc.get("conflict"):
+                    entry["resolved_conflict"] = doc["conflict"]
+                    updated["conflict"] = None
             updated["audit"] = [*doc.get("audit", []), entry]
             # Queued before the report is written: the entry carries the whole decision, so a crash
             # between the two writes still brings the decision back from the server, never loses it.

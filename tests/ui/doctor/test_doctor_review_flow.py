@@ -204,6 +204,14 @@ def test_conflict_banner_and_audit_trail(qtbot, services, clinic, desk):
     assert any("approved" in text for text in texts) and any("created" in text for text in texts)
     assert review.approve_button.isEnabled()  # the doctor can settle it
 
+    # Deciding again settles the conflict; what it was stays on the audit trail.
+    audited = len(stored(services, conflicted["id"])["audit"])
+    qtbot.mouseClick(review.approve_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: len(stored(services, conflicted["id"])["audit"]) > audited, timeout=5000)
+    settled = stored(services, conflicted["id"])
+    assert settled["conflict"] is None
+    assert settled["audit"][-1]["resolved_conflict"]["doctor_notes"] == "Artefact, not a lesion."
+
 
 def test_a_missing_or_broken_scan_is_explained_and_the_review_still_works(qtbot, services,
                                                                           clinic, desk):
