@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QStyleOptionViewItem
 
-from desktop_app.ui.widgets.chat_view import STATE_TEXT, ChatView, MessageRole
+from desktop_app.ui.widgets.chat_view import INPUT_HINT, STATE_TEXT, ChatView, MessageRole
 
 MESSAGES = [
     {"id": "1", "sender": "dr.lee", "receiver": "anna", "message": "How are you feeling today?",
@@ -66,3 +66,14 @@ def test_polls_only_while_visible(qtbot):
     view.hide()
     with qtbot.assertNotEmitted(view.poll, wait=1500):
         pass
+
+
+def test_reenabling_brings_back_the_usual_hint(qtbot):
+    view = ChatView("anna")
+    qtbot.addWidget(view)
+    view.set_enabled_for_sending(False, "No one to write to yet.")
+    assert not view.input.isEnabled()
+    assert view.input.placeholderText() == "No one to write to yet."
+    view.set_enabled_for_sending(True)
+    assert view.input.isEnabled() and view.send_button.isEnabled()
+    assert view.input.placeholderText() == INPUT_HINT

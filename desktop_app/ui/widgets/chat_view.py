@@ -40,6 +40,7 @@ MineRole = Qt.ItemDataRole.UserRole + 2
 FOREGROUND_POLL_S = 3  # while the conversation is on screen, as the clinic's earlier app did
 BACKGROUND_POLL_S = 15  # window in the background: poll slower
 MAX_MESSAGE_CHARS = 4000
+INPUT_HINT = "Write a message…  (Enter sends, Shift+Enter for a new line)"
 STATE_TEXT = {"sending": "Waiting to send", "sent": "Sent", "failed": "Not sent — click to retry"}
 
 
@@ -199,7 +200,7 @@ class ChatView(QWidget):
         self._stack.addWidget(self.list)
 
         self.input = _Composer(self)
-        self.input.setPlaceholderText("Write a message…  (Enter sends, Shift+Enter for a new line)")
+        self.input.setPlaceholderText(INPUT_HINT)
         self.input.setAccessibleName("Message text")
         self.input.setFixedHeight(self.input.fontMetrics().lineSpacing() * 3 + 18)
         self.input.setTabChangesFocus(True)
@@ -253,8 +254,8 @@ class ChatView(QWidget):
     def set_enabled_for_sending(self, enabled: bool, reason: str = "") -> None:
         self.input.setEnabled(enabled)
         self.send_button.setEnabled(enabled)
-        if reason:
-            self.input.setPlaceholderText(reason)
+        # Re-enabling must bring back the usual hint, not leave the "why you can't write" text behind.
+        self.input.setPlaceholderText(INPUT_HINT if enabled or not reason else reason)
 
     # ----- actions ---------------------------------------------------------------------
     def _submit(self) -> None:
