@@ -2,7 +2,7 @@
 
 Run: QT_QPA_PLATFORM=offscreen PYTHONPATH=. .venv/bin/python benchmarks/bench_review_table.py [--reports 10000]
 
-Table: the doctor's Reports screen (one ReportTableModel + ReportFilterProxy under a visible
+Table: the doctor's Reports screen (one ReportTableModel + its index-array ReportFilterProxy under a visible
 QTableView) against the obvious alternative, a QTableWidget filled item by item whose rows are
 hidden/shown by a Python loop and sorted with sortItems. Each operation is timed until the view
 has processed the change (events flushed), median and worst of several runs.

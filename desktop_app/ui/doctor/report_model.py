@@ -1,22 +1,24 @@
-"""The reports table: one Qt model over every report, and the proxy that filters it per tab.
+"""The reports table: one Qt model over every report, and the per-tab view that filters it.
 
 Built for 10,000+ rows: each row's display text and sort keys are computed once when the
-report arrives, filtering is one cheap predicate per row, and sorting is a single Python
-sort of precomputed keys in the source model (the proxy forwards `sort`), instead of the
-proxy's O(n log n) calls back into Python.
+data changes, sorting is one numpy argsort of cached int keys in the source model (the view
+forwards `sort`), and each tab's view keeps its shown rows as an index array, so neither a
+sort nor a filter makes Qt call back into Python once per row.
 """
 
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from PySide6.QtCore import (
+    QAbstractProxyModel,
     QAbstractTableModel,
     QModelIndex,
     QPersistentModelIndex,
-    QSortFilterProxyModel,
     Qt,
 )
 from PySide6.QtGui import QColor
@@ -89,6 +91,23 @@ def make_row(report: dict, patient_name: str, reviewer_name: str) -> ReportRow:
     return ReportRow(report, texts, primary, search, status, key, timestamp)
 
 
+def cell_data(row: ReportRow, column: int, role):
+    """What one cell shows for a Qt role; shared by the table and its per-tab views."""
+    if role == Qt.ItemDataRole.DisplayRole or role == Qt.ItemDataRole.AccessibleTextRole:
+        return row.texts[column]
+    if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
+        return QColor(STATUS_COLOURS.get(row.status, "#334155"))
+    if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
+        return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    if role == REPORT_ROLE:
+        return row.report
+    if role == REPORT_ID_ROLE:
+        return row.report_id
+    if role == Qt.ItemDataRole.ToolTipRole and column == STATUS and row.report.get("conflict"):
+        return "Another decision was made on this report elsewhere; open it to resolve."
+    return None
+
+
 class ReportTableModel(QAbstractTableModel):
     """Every report the doctor can see, one row each."""
 
@@ -100,6 +119,8 @@ class ReportTableModel(QAbstractTableModel):
         self._sorted_revision = -1
         self._counts: dict[str, int] | None = None
         self._ranked = False  # rows carry current sort keys
+        self._ranked_rows: list[ReportRow] = []  # the rows in the order their keys were cached
+        self._key_columns = np.empty((0, len(COLUMNS)), dtype=np.int64)  # one column of keys per table column
         self._by_patient: dict[str, list[dict]] | None = None
         self._pending: list[str] = []
         self._pending_revision = -1
@@ -210,21 +231,7 @@ class ReportTableModel(QAbstractTableModel):
     def data(self, index, role=Qt.ItemDataRole.DisplayRole):
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
-        column = index.column()
-        if role == Qt.ItemDataRole.DisplayRole or role == Qt.ItemDataRole.AccessibleTextRole:
-            return row.texts[column]
-        if role == Qt.ItemDataRole.ForegroundRole and column == STATUS:
-            return QColor(STATUS_COLOURS.get(row.status, "#334155"))
-        if role == Qt.ItemDataRole.TextAlignmentRole and column == CONFIDENCE:
-            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        if role == REPORT_ROLE:
-            return row.report
-        if role == REPORT_ID_ROLE:
-            return row.report_id
-        if role == Qt.ItemDataRole.ToolTipRole and column == STATUS and row.report.get("conflict"):
-            return "Another decision was made on this report elsewhere; open it to resolve."
-        return None
+        return cell_data(self._rows[index.row()], index.column(), role)
 
     # ----- sorting ------------------------------------------------------------------------
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -255,15 +262,14 @@ class ReportTableModel(QAbstractTableModel):
 
     def _apply_sort(self) -> None:
         column, order = self._sort
-        rows = self._rows
         if not self._ranked:
             self._rank_rows()
-        keys = [row.keys[column] for row in rows]
-        # Sorting positions by a C-level key lookup avoids a Python call per comparison, and
-        # plain ints compare far faster than (text, date) tuples.
-        ranked = sorted(range(len(rows)), key=keys.__getitem__,
-                        reverse=order == Qt.SortOrder.DescendingOrder)
-        self._rows = [rows[position] for position in ranked]
+        keys = self._key_columns[:, column]
+        # One stable numpy argsort of the cached int keys (rows in the order they were ranked);
+        # negating keeps ties in the order a stable descending sort would.
+        ranked = np.argsort(-keys if order == Qt.SortOrder.DescendingOrder else keys, kind="stable")
+        ranked_rows = self._ranked_rows
+        self._rows = [ranked_rows[position] for position in ranked.tolist()]
         self._reindex()
         self._sorted_revision = self.revision
 
@@ -281,6 +287,8 @@ class ReportTableModel(QAbstractTableModel):
             stamp = row.timestamp & _DATE_MASK
             row.keys = tuple((rank[value] << _DATE_BITS) | stamp
                              for rank, value in zip(ranks, row.values, strict=True))
+        self._ranked_rows = list(self._rows)
+        self._key_columns = np.array([row.keys for row in self._rows], dtype=np.int64).reshape(-1, len(COLUMNS))
         self._ranked = True
 
     def _reindex(self) -> None:
@@ -288,8 +296,23 @@ class ReportTableModel(QAbstractTableModel):
         self.revision += 1
 
 
-class ReportFilterProxy(QSortFilterProxyModel):
-    """Per-tab view of the table: status, patient search, finding and date range."""
+_VERDICT = operator.attrgetter("verdict")
+
+
+def _position(rows: list[ReportRow], row: ReportRow) -> int | None:
+    try:
+        return rows.index(row)  # eq=False rows compare by identity
+    except ValueError:
+        return None
+
+
+class ReportFilterProxy(QAbstractProxyModel):
+    """Per-tab view of the table: status, patient search, finding and date range.
+
+    Holds the shown source rows as one array instead of being a QSortFilterProxyModel: that
+    one calls back into Python (filterAcceptsRow, rowCount) once per row after every sort
+    and filter change, which alone cost more than the 50 ms budget with 10,000 reports.
+    """
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -300,6 +323,9 @@ class ReportFilterProxy(QSortFilterProxyModel):
         self._date_to: int | None = None
         self._generation = next(_filter_generations)
         self._model: ReportTableModel | None = None
+        self._shown = np.empty(0, dtype=np.int64)  # source rows shown, in source order
+        self._proxy_of = np.empty(0, dtype=np.int64)  # per source row: its row here, or -1
+        self._held: list[tuple[QModelIndex, ReportRow]] = []  # persistent indexes across a sort
 
     def source(self) -> ReportTableModel:
         return self._model
@@ -308,7 +334,6 @@ class ReportFilterProxy(QSortFilterProxyModel):
                     label_key: str | None = ..., date_from: int | None = ...,
                     date_to: int | None = ...) -> None:
         """Change any subset of the filters and re-filter once (arguments left out are kept)."""
-        self.beginFilterChange()
         if status is not ...:
             self._status = status or None
         if search is not ...:
@@ -320,7 +345,9 @@ class ReportFilterProxy(QSortFilterProxyModel):
         if date_to is not ...:
             self._date_to = date_to
         self._generation = next(_filter_generations)
-        self.endFilterChange(QSortFilterProxyModel.Direction.Rows)
+        self._hold_persistent()
+        self._refilter()
+        self._release_persistent()
 
     def filters(self) -> dict:
         return {"status": self._status, "search": self._search, "label_key": self._label_key,
@@ -338,30 +365,146 @@ class ReportFilterProxy(QSortFilterProxyModel):
             return False
         return not self._search or self._search in row.search
 
-    def setSourceModel(self, model: ReportTableModel) -> None:  # noqa: N802
-        self._model = model  # kept on the Python side: filterAcceptsRow runs 10,000 times
-        super().setSourceModel(model)
-
-    def filterAcceptsRow(self, source_row: int, source_parent) -> bool:  # noqa: N802
+    def _verdict(self, row: ReportRow) -> bool:
         # Verdicts live on the rows, so a sort (which only moves rows) re-filters for free.
-        row = self._model.rows()[source_row]
         if row.verdict_generation != self._generation:
             row.verdict = self.accepts(row)
             row.verdict_generation = self._generation
         return row.verdict
 
+    def _refilter(self) -> None:
+        rows = self._model.rows() if self._model is not None else []
+        verdict = self._verdict
+        mask = np.fromiter((verdict(row) for row in rows), dtype=bool, count=len(rows))
+        self._set_shown(np.flatnonzero(mask), len(rows))
+
+    def _set_shown(self, shown: np.ndarray, source_rows: int) -> None:
+        self._shown = shown
+        self._proxy_of = np.full(source_rows, -1, dtype=np.int64)
+        self._proxy_of[shown] = np.arange(len(shown))
+
+    # ----- keeping the view's selection on the same reports when rows move ----------------
+    def _hold_persistent(self) -> None:
+        self.layoutAboutToBeChanged.emit()
+        rows = self._model.rows() if self._model is not None else []
+        self._held = [(index, rows[int(self._shown[index.row()])])
+                      for index in self.persistentIndexList() if index.row() < len(self._shown)]
+
+    def _release_persistent(self) -> None:
+        held, self._held = self._held, []
+        if held:
+            rows = self._model.rows()
+            found: dict[int, int | None] = {}
+            old, new = [], []
+            for index, row in held:
+                # Only the view's few selected and current rows are held: finding each by
+                # identity is far cheaper than rebuilding the source's id index after a sort.
+                if id(row) not in found:
+                    found[id(row)] = _position(rows, row)
+                source_row = found[id(row)]
+                proxy_row = -1 if source_row is None else int(self._proxy_of[source_row])
+                old.append(index)
+                new.append(self.index(proxy_row, index.column()) if proxy_row >= 0 else QModelIndex())
+            self.changePersistentIndexList(old, new)
+        self.layoutChanged.emit()
+
+    # ----- following the source -----------------------------------------------------------
+    def setSourceModel(self, model: ReportTableModel) -> None:  # noqa: N802
+        self.beginResetModel()
+        self._model = model
+        super().setSourceModel(model)
+        model.modelReset.connect(self._source_reset)
+        model.layoutAboutToBeChanged.connect(self._hold_persistent)
+        model.layoutChanged.connect(self._source_layout_changed)
+        model.rowsInserted.connect(self._source_rows_changed)
+        model.rowsRemoved.connect(self._source_rows_changed)
+        model.dataChanged.connect(self._source_data_changed)
+        self._refilter()
+        self.endResetModel()
+
+    def _source_reset(self) -> None:
+        self.beginResetModel()
+        self._refilter()
+        self.endResetModel()
+
+    def _source_layout_changed(self) -> None:
+        # A sort only moves rows: every row already holds its verdict for the current filters.
+        rows = self._model.rows()
+        mask = np.fromiter(map(_VERDICT, rows), dtype=bool, count=len(rows))
+        self._set_shown(np.flatnonzero(mask), len(rows))
+        self._release_persistent()
+
+    def _source_rows_changed(self, *_args) -> None:
+        # One report added or removed (a sync, a new upload): rare, so the layout is rebuilt.
+        self._hold_persistent()
+        self._refilter()
+        self._release_persistent()
+
+    def _source_data_changed(self, top_left: QModelIndex, bottom_right: QModelIndex, roles=()) -> None:
+        rows = self._model.rows()
+        changed = range(top_left.row(), bottom_right.row() + 1)
+        shown_before = [bool(self._proxy_of[row] >= 0) for row in changed]
+        # A changed report (a decision, a sync) is judged again; it may leave or join this tab.
+        for row in changed:
+            rows[row].verdict_generation = -1
+        if [self._verdict(rows[row]) for row in changed] != shown_before:
+            self._source_rows_changed()
+            return
+        for row in changed:
+            proxy_row = int(self._proxy_of[row])
+            if proxy_row >= 0:
+                self.dataChanged.emit(self.index(proxy_row, 0), self.index(proxy_row, len(COLUMNS) - 1))
+
+    # ----- Qt model API -------------------------------------------------------------------
+    def index(self, row: int, column: int, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> QModelIndex:  # noqa: B008
+        if parent.isValid() or not (0 <= row < len(self._shown) and 0 <= column < len(COLUMNS)):
+            return QModelIndex()
+        return self.createIndex(row, column)
+
+    def parent(self, index=QModelIndex()) -> QModelIndex:  # noqa: B008
+        return QModelIndex()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self._shown)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(COLUMNS)
+
+    def hasChildren(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> bool:  # noqa: N802, B008
+        return not parent.isValid()
+
+    def headerData(self, section: int, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        return self._model.headerData(section, orientation, role) if self._model else None
+
+    def mapToSource(self, proxy_index) -> QModelIndex:  # noqa: N802
+        if not proxy_index.isValid() or self._model is None or proxy_index.row() >= len(self._shown):
+            return QModelIndex()
+        return self._model.index(int(self._shown[proxy_index.row()]), proxy_index.column())
+
+    def mapFromSource(self, source_index) -> QModelIndex:  # noqa: N802
+        if not source_index.isValid() or source_index.row() >= len(self._proxy_of):
+            return QModelIndex()
+        proxy_row = int(self._proxy_of[source_index.row()])
+        return self.index(proxy_row, source_index.column()) if proxy_row >= 0 else QModelIndex()
+
+    def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+        # Straight to the source's row: the base class would go through mapToSource per cell.
+        if not index.isValid() or index.row() >= len(self._shown):
+            return None
+        return cell_data(self._model.row(int(self._shown[index.row()])), index.column(), role)
+
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
-        # The source sorts its precomputed keys in one pass; the proxy keeps the source order.
+        # The source sorts its precomputed keys in one pass; this view keeps the source order.
         self.source().sort(column, order)
 
     def report_at(self, proxy_row: int) -> dict | None:
-        if not 0 <= proxy_row < self.rowCount():
+        if not 0 <= proxy_row < len(self._shown):
             return None
-        return self.source().row(self.mapToSource(self.index(proxy_row, 0)).row()).report
+        return self.source().row(int(self._shown[proxy_row])).report
 
     def proxy_row_of(self, report_id: str) -> int | None:
         source_row = self.source().row_of(report_id)
         if source_row is None:
             return None
-        proxy_index = self.mapFromSource(self.source().index(source_row, 0))
-        return proxy_index.row() if proxy_index.isValid() else None
+        proxy_row = int(self._proxy_of[source_row])
+        return proxy_row if proxy_row >= 0 else None
