@@ -326,6 +326,8 @@ class ReportFilterProxy(QAbstractProxyModel):
         self._shown = np.empty(0, dtype=np.int64)  # source rows shown, in source order
         self._proxy_of = np.empty(0, dtype=np.int64)  # per source row: its row here, or -1
         self._held: list[tuple[QModelIndex, ReportRow]] = []  # persistent indexes across a sort
+        self._columns_revision = -1
+        self._cached_columns: tuple = (None, None, None, [])
 
     def source(self) -> ReportTableModel:
         return self._model
@@ -373,10 +375,39 @@ class ReportFilterProxy(QAbstractProxyModel):
         return row.verdict
 
     def _refilter(self) -> None:
+        """Judge every row at once with numpy masks over cached columns, then keep the verdicts."""
         rows = self._model.rows() if self._model is not None else []
-        verdict = self._verdict
-        mask = np.fromiter((verdict(row) for row in rows), dtype=bool, count=len(rows))
+        status, label_key, timestamp, search = self._columns(rows)
+        mask = np.ones(len(rows), dtype=bool)
+        if self._status is not None:
+            mask &= status == self._status
+        if self._label_key is not None:
+            mask &= label_key == self._label_key
+        if self._date_from is not None:
+            mask &= timestamp >= self._date_from
+        if self._date_to is not None:
+            mask &= timestamp < self._date_to
+        if self._search:
+            needle = self._search
+            mask &= np.fromiter((needle in text for text in search), dtype=bool, count=len(rows))
+        generation = self._generation
+        for row, verdict in zip(rows, mask.tolist(), strict=True):
+            row.verdict = verdict
+            row.verdict_generation = generation
         self._set_shown(np.flatnonzero(mask), len(rows))
+
+    def _columns(self, rows: list[ReportRow]) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+        """The filtered-on fields as arrays in the source's row order, rebuilt when rows move."""
+        revision = self._model.revision if self._model is not None else -1
+        if self._columns_revision != revision or len(self._cached_columns[3]) != len(rows):
+            self._cached_columns = (
+                np.array([row.status for row in rows], dtype=object),
+                np.array([row.label_key for row in rows], dtype=object),
+                np.fromiter((row.timestamp for row in rows), dtype=np.int64, count=len(rows)),
+                [row.search for row in rows],
+            )
+            self._columns_revision = revision
+        return self._cached_columns
 
     def _set_shown(self, shown: np.ndarray, source_rows: int) -> None:
         self._shown = shown
