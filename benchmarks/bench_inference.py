@@ -107,21 +107,41 @@ def jpeg_512(sample: Path) -> bytes:
     return buffer.getvalue()
 
 
-def end_to_end_ours(data: bytes, repeats: int = 100) -> tuple[float, float, float]:
-    """(median ms without heatmap, median heatmap ms, median ms with it) for predict_bytes."""
+def end_to_end_ours(data: bytes, repeats: int = 200) -> tuple[float, float, float, dict[str, float]]:
+    """(median ms without heatmap, median heatmap ms, median ms with it, median ms per stage) for predict_bytes."""
     from desktop_app.core.inference import InferenceEngine
 
     engine = InferenceEngine.load(num_threads=2)
-    for _ in range(5):
+    for _ in range(10):
         engine.predict_bytes(data, name="scan.jpg")
-    totals, heatmaps, walls = [], [], []
+    totals, heatmaps, walls, stages = [], [], [], []
     for _ in range(repeats):
         started = time.perf_counter()
         t = engine.predict_bytes(data, name="scan.jpg").timings_ms
         walls.append((time.perf_counter() - started) * 1000)
         heatmaps.append(t["heatmap"])
         totals.append(walls[-1] - t["heatmap"])
-    return statistics.median(totals), statistics.median(heatmaps), statistics.median(walls)
+        stages.append(t)
+    per_stage = {k: statistics.median(s[k] for s in stages) for k in ("decode", "preprocess", "invoke", "head_and_check")}
+    return statistics.median(totals), statistics.median(heatmaps), statistics.median(walls), per_stage
+
+
+def mri_check_ms(data: bytes, repeats: int = 500) -> float:
+    """Median cost of the brain-MRI check (embedding distance, image features, logistic score)."""
+    from desktop_app.core.imaging import load_scan
+    from desktop_app.core.imaging.preprocess import prepare
+    from desktop_app.core.inference import InferenceEngine
+
+    engine = InferenceEngine.load(num_threads=1)
+    scan = load_scan(data, "scan.jpg")
+    model_input, _ = prepare(scan.gray, engine.input_size, scan.histogram)
+    embedding = engine.run_model(model_input)[1]
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        engine.brain_mri_check(scan, model_input, embedding)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
 
 
 BASELINE_LOOP = r"""
@@ -194,7 +214,7 @@ def main() -> int:
     row(f"achieved GFLOP/s (CPU peak ~{peak:.0f})", f"{ours_rate:.1f} ({100 * ours_rate / peak:.1f}%)",
         f"{2 * base_macs / base_invoke / 1e6:.1f} ({100 * 2 * base_macs / base_invoke / 1e6 / peak:.1f}%)" if baseline else "-")
     data = jpeg_512(sample)
-    e2e, heatmap, with_heatmap = end_to_end_ours(data)
+    e2e, heatmap, with_heatmap, stages = end_to_end_ours(data)
     base_e2e = None
     if baseline:
         interpreter = make_interpreter(baseline.read_bytes(), 2)
@@ -209,6 +229,9 @@ def main() -> int:
         base_e2e = statistics.median(times)
     row("512x512 JPEG end to end, median (ms)", f"{e2e:.2f}", f"{base_e2e:.2f}" if base_e2e else "-",
         "<= 6 ms (ours: decode+preprocess+invoke+MRI check)")
+    for stage, ms in stages.items():
+        row(f"  of which {stage.replace('_', ' ')} (ms)", f"{ms:.2f}", "-")
+    row("  brain-MRI check alone (ms)", f"{mri_check_ms(data):.3f}", "-", "<= 0.5 ms")
     row("heatmap (ms)", f"{heatmap:.2f}", "-", "<= 30 ms")
     row("predict incl. heatmap (ms)", f"{with_heatmap:.2f}", "-")
     with tempfile.TemporaryDirectory() as tmp:

@@ -3,10 +3,11 @@
     PYTHONPATH=. python -m training.evaluate --data ../shared/data/brain-mri/Training \
         --run-dir training/runs/full --models models
 
-Steps: tunes the brain-MRI check's limits on *training* images (clean and perturbed) and stores
-them in model.json; then measures, on the near-duplicate-free validation split, accuracy, per-class
-sensitivity/specificity, macro-F1, calibration, the robustness table, the MRI check's
-false-rejection rate and its verdict on non-MRI pictures; writes metrics.json, model_card.md, PNGs.
+Steps: fits the brain-MRI check on *training* images (clean and perturbed) against generated
+non-MRI pictures (training.mri_check_fit) and stores it in model.json; then measures, on the
+near-duplicate-free validation split, accuracy, per-class sensitivity/specificity, macro-F1, calibration, the robustness table, the MRI check's
+false-rejection rate and its verdict on the held-out non-MRI pictures (training.non_mri, never
+fitted on) and on generated ones from an unseen seed; writes metrics.json, model_card.md, PNGs.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import numpy as np
 
 from training.dataset import LABEL_KEYS
 from training.export import sha256_of
+from training.mri_check_fit import fit_mri_check
+from training.negatives import generated_negatives
 from training.non_mri import all_non_mri
 from training.perturb import PERTURBATIONS, perturbed
 
@@ -41,29 +44,28 @@ def run_engine(engine, items: list[tuple[str, bytes]]) -> list:
     return out
 
 
-def tune_mri_check(engine, files: list[Path], models: Path) -> dict:
-    """Limits that accept 99.8% of training MRIs, clean and perturbed, with a safety margin."""
-    stats = []
-    for path in files:
-        data = path.read_bytes()
-        for name in (CLEAN, "border 50%", "gamma 0.6", "gamma 1.6", "JPEG quality 30", "downscale to 150 px"):
-            p = run_engine(engine, [(path.name + ".png", perturbed(data, name))])[0]
-            if p is not None:
-                stats.append(p.mri_check)
-    distance = np.array([s["distance"] for s in stats])
-    dark = np.array([s["dark_fraction"] for s in stats])
-    bright = np.array([s["bright_fraction"] for s in stats])
+def tune_mri_check(engine, files: list[Path], models: Path, negatives_per_kind: int = 40) -> dict:
+    """Fits the brain-MRI check on training MRIs (clean and perturbed) vs generated non-MRI pictures.
+
+    Stores the fitted check in model.json (`mri_check`) and returns it; see training.mri_check_fit.
+    """
+    fitted, summary = fit_mri_check(engine, files, negatives_per_kind)
     meta = json.loads((models / "model.json").read_text())
-    meta["mri_check"].update(
-        max_distance=round(float(np.quantile(distance, 0.998)) * 1.1, 3),
-        # A higher floor (0.8% quantile) rejected text and noise but 5% of gamma-0.6 MRIs: kept low.
-        min_dark_fraction=round(float(np.quantile(dark, 0.002)) * 0.5, 4),
-        max_bright_fraction=round(min(0.6, float(np.quantile(bright, 0.998)) * 1.5 + 0.05), 4),
-        max_colour_saturation=0.25,
-        tuned_on=f"{len(files)} training images x 6 variants (clean, border 50%, gamma 0.6/1.6, JPEG q30, 150 px)",
-    )
+    check = meta["mri_check"]
+    for stale in ("min_dark_fraction", "max_bright_fraction"):  # limits of the former threshold rule
+        check.pop(stale, None)
+    check.update(fitted, tuned_on=summary["tuned_on"])
     (models / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return meta["mri_check"]
+    return check
+
+
+def generated_non_mri_acceptance(engine, per_kind: int = 15, seed: int = 2) -> dict[str, float]:
+    """Share of freshly generated non-MRI pictures (a seed never fitted on) accepted, per kind."""
+    accepted: dict[str, list[bool]] = {}
+    for name, data in generated_negatives(per_kind, seed).items():
+        p = run_engine(engine, [(name, data)])[0]
+        accepted.setdefault(name.split(":")[0], []).append(bool(p is not None and p.is_brain_mri))
+    return {kind: round(float(np.mean(flags)), 4) for kind, flags in accepted.items()}
 
 
 def ece(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> tuple[float, list[dict]]:
@@ -146,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, required=True)
     parser.add_argument("--run-dir", type=Path, default=Path("training/runs/latest"))
     parser.add_argument("--models", type=Path, default=Path("models"))
-    parser.add_argument("--tune-images", type=int, default=400, help="training images used to tune the MRI check")
+    parser.add_argument("--tune-images", type=int, default=1000, help="training images used to tune the MRI check")
     parser.add_argument("--val-limit", type=int, default=0, help="evaluate only this many validation images (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -160,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = InferenceEngine.load(args.models, num_threads=2)
     limits = tune_mri_check(engine, tune_files, args.models)
     engine = InferenceEngine.load(args.models, num_threads=2)  # reload with the tuned limits
-    log.info("MRI check limits: %s", limits)
+    log.info("MRI check: %s", {k: v for k, v in limits.items() if not isinstance(v, list)})
 
     val = split["val"][: args.val_limit] if args.val_limit else split["val"]
     labels = labels_all[val]
@@ -191,6 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         p = run_engine(engine, [(name, data)])[0]
         non_mri[name] = "refused as unreadable" if p is None else (
             "not a brain MRI" if not p.is_brain_mri else f"ACCEPTED as {p.label} ({p.confidence:.2f})")
+    generated = generated_non_mri_acceptance(engine)
+    log.info("non-MRI test pictures accepted: %d of %d; generated (unseen seed) accepted: %s",
+             sum(v.startswith("ACCEPTED") for v in non_mri.values()), len(non_mri), generated)
     meta = json.loads((args.models / "model.json").read_text())
     all_perturbed_rejections = float(np.mean(list(rejected.values())))
     results = {
@@ -200,7 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         "calibration": {"temperature": meta["temperature"], "ece_before": round(uncalibrated_ece, 4),
                         "ece_after": round(calibrated_ece, 4), "reliability_bins": reliability},
         "robustness_accuracy": robustness,
-        "mri_check": {"limits": {k: v for k, v in meta["mri_check"].items() if k not in ("file", "sha256")},
+        "mri_check": {"limits": {k: v for k, v in meta["mri_check"].items()
+                                 if k not in ("file", "sha256") and not isinstance(v, list)},
+                      "features": meta["mri_check"].get("features", []),
+                      "generated_non_mri_accepted": generated,
                       "false_rejection_clean": rejected[CLEAN], "false_rejection_by_perturbation": rejected,
                       "false_rejection_all_variants": round(all_perturbed_rejections, 4),
                       "non_mri_verdicts": non_mri},

@@ -88,9 +88,12 @@ def write_model_card(r: dict, path: Path) -> None:
     lines += [
         "",
         "## \"Is this a brain MRI?\" check",
-        "Embedding distance (Mahalanobis, to the nearest class mean of the training embeddings) plus",
-        "colour saturation, share of dark background and share of bright pixels. Limits were tuned on",
-        f"training images only ({mc['limits'].get('tuned_on', '')}): `{ {k: v for k, v in mc['limits'].items() if k != 'tuned_on'} }`.",
+        "A small logistic model over the embedding's distance (Mahalanobis, to the nearest class mean of",
+        "the training embeddings) and image statistics (colour saturation, dark background, bright share,",
+        "dark corners, left-right symmetry, roughness, gray-level entropy, light outside the head ellipse),",
+        f"fitted by code on training images and generated non-MRI pictures only ({mc['limits'].get('tuned_on', '')}):",
+        f"`{ {k: v for k, v in mc['limits'].items() if k != 'tuned_on'} }`. The pictures below are never fitted on.",
+        f"Generated non-MRI pictures of an unseen seed accepted, per kind: `{mc.get('generated_non_mri_accepted', {})}`.",
         f"False rejections of validation MRIs: {_pct(mc['false_rejection_clean'])} clean, "
         f"{_pct(mc['false_rejection_all_variants'])} over all variants above (target ≤ 1%).",
         "",

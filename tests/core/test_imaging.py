@@ -80,6 +80,38 @@ def test_standardize_crops_borders_away():
     assert np.abs(a - b).mean() < 4
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_histogram_percentile_is_exactly_numpys_percentile(seed):
+    from desktop_app.core.imaging.preprocess import histogram_percentile, intensity_histogram
+
+    rng = np.random.default_rng(seed)
+    gray = rng.integers(0, int(rng.integers(2, 256)), (int(rng.integers(16, 300)), int(rng.integers(16, 300))), dtype=np.uint8)
+    histogram = intensity_histogram(gray)
+    assert histogram.sum() == gray.size and np.array_equal(histogram, np.bincount(gray.ravel(), minlength=256))
+    for q in (0.0, 0.5, 50.0, 99.0, 99.5, 100.0):
+        assert histogram_percentile(histogram, q) == pytest.approx(float(np.percentile(gray, q)), abs=1e-9)
+
+
+def test_head_box_matches_a_direct_numpy_reference():
+    """The fast crop (histogram threshold, uint8 projections) finds the very same box as plain numpy."""
+    from desktop_app.core.imaging.preprocess import head_bounding_box
+
+    gray = sample_gray()
+    framed = np.zeros((gray.shape[0] + 61, gray.shape[1] + 140), np.uint8)
+    framed[40 : 40 + gray.shape[0], 100 : 100 + gray.shape[1]] = gray
+    for image in (gray, framed):
+        threshold = max(8.0, 0.08 * float(np.percentile(image, 99)))
+        bright = image > threshold
+        h, w = image.shape
+        rows = np.flatnonzero(bright.sum(axis=1) >= max(2, 0.02 * w))
+        cols = np.flatnonzero(bright.sum(axis=0) >= max(2, 0.02 * h))
+        top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+        margin = int(round(0.02 * max(bottom - top, right - left)))
+        box = head_bounding_box(image)
+        assert (box.top, box.bottom, box.left, box.right) == (
+            max(0, top - margin), min(h, bottom + margin), max(0, left - margin), min(w, right + margin))
+
+
 @pytest.mark.parametrize(
     ("data", "reason"),
     [

@@ -29,9 +29,14 @@ def load_gray(data: bytes, name: str | None = None, frame: int | None = None) ->
     return load_scan(data, name, frame).gray
 
 
-def check_not_blank(gray: np.ndarray) -> None:
-    """ImageError for an empty or single-colour picture (nothing to analyse)."""
-    if gray.size == 0 or int(gray.max()) - int(gray.min()) < 8 or float(gray.std()) < 2.0:
+def check_not_blank(histogram: np.ndarray) -> None:
+    """ImageError for an empty or single-colour picture (nothing to analyse), from its 256-level histogram."""
+    levels = np.flatnonzero(histogram)
+    n = int(histogram.sum())
+    values = np.arange(len(histogram), dtype=np.float64)
+    mean = float(histogram @ values) / max(1, n)
+    std = float(np.sqrt(max(0.0, float(histogram @ values**2) / max(1, n) - mean * mean)))
+    if n == 0 or levels[-1] - levels[0] < 8 or std < 2.0:
         raise ImageError(
             "This image is blank or a single colour, so there is nothing to analyse.", reason="blank"
         )

@@ -36,6 +36,8 @@ def pil_to_gray(image: Image.Image) -> np.ndarray:
         rgba = image.convert("RGBA")
         black = Image.new("RGBA", rgba.size, (0, 0, 0, 255))
         image = Image.alpha_composite(black, rgba)
+    if image.mode == "L":  # most scans: no conversion copy
+        return np.asarray(image, dtype=np.uint8)
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 

@@ -10,13 +10,10 @@ from pathlib import Path
 import numpy as np
 
 from desktop_app.core.imaging import Scan, load_scan, standardize
+from desktop_app.core.imaging.preprocess import prepare
 from desktop_app.core.inference.bundle import ModelBundle, load_bundle
 from desktop_app.core.inference.heatmap import aligned_heatmap, class_activation
-from desktop_app.core.inference.mri_check import (
-    embedding_distance,
-    image_statistics,
-    looks_like_brain_mri,
-)
+from desktop_app.core.inference.mri_check import MriCheck, check_features, embedding_distance
 from desktop_app.core.inference.prediction import NOT_MRI_KEY, NOT_MRI_LABEL, Prediction
 from desktop_app.core.litert_runtime import make_interpreter
 
@@ -42,7 +39,7 @@ class InferenceEngine:
         self.temperature = float(meta.get("temperature", 1.0))
         self.input_size = int(meta["input"]["size"])
         self.base_version = str(meta["version"])
-        self.mri_limits = {k: float(v) for k, v in meta["mri_check"].items() if isinstance(v, int | float)}
+        self.mri_check = MriCheck.from_meta(meta["mri_check"])
         self._outputs: dict[str, int] | None = None
         self._interpreter()  # fail at load time, not on the first scan
 
@@ -99,6 +96,7 @@ class InferenceEngine:
         interpreter = getattr(self._local, "interpreter", None)
         if interpreter is None:
             interpreter = make_interpreter(self._bundle.model_content, self._num_threads)
+            self._local.input_index = interpreter.get_input_details()[0]["index"]
             self._local.interpreter = interpreter
             if self._outputs is None:
                 self._outputs = self._output_indices(interpreter)
@@ -121,7 +119,7 @@ class InferenceEngine:
         """(feature map h×w×D, embedding D) of one standardised uint8 size×size image."""
         interpreter = self._interpreter()
         tensor = model_input.astype(np.float32).reshape(1, self.input_size, self.input_size, 1)
-        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
+        interpreter.set_tensor(self._local.input_index, tensor)
         interpreter.invoke()
         outputs = self._outputs
         return interpreter.get_tensor(outputs["features"])[0].copy(), interpreter.get_tensor(outputs["embedding"])[0].copy()
@@ -149,8 +147,16 @@ class InferenceEngine:
         decoded = time.perf_counter()
         return self._predict_scan(scan, {"decode": (decoded - started) * 1000}, decoded)
 
+    def brain_mri_check(self, scan: Scan, model_input: np.ndarray, embedding: np.ndarray) -> tuple[dict[str, float], bool]:
+        """(the check's features and score, whether the picture looks like a brain MRI)."""
+        distance = embedding_distance(embedding, self._bundle.class_means, self._bundle.precision)
+        stats = check_features(model_input, scan.histogram, scan.colour_saturation, distance)
+        score, is_mri = self.mri_check.verdict(stats)
+        stats["score"] = round(score, 3) if np.isfinite(score) else score
+        return stats, is_mri
+
     def _predict_scan(self, scan: Scan, timings: dict[str, float], started: float) -> Prediction:
-        model_input = standardize(scan.gray, self.input_size)
+        model_input, box = prepare(scan.gray, self.input_size, scan.histogram)
         t1 = time.perf_counter()
         features, embedding = self.run_model(model_input)
         t2 = time.perf_counter()
@@ -158,12 +164,10 @@ class InferenceEngine:
             W, b, _ = self._head
             version = self.model_version
         probabilities = softmax((embedding.astype(np.float64) @ W + b) / self.temperature)
-        stats = image_statistics(scan.gray, scan.colour_saturation)
-        stats["distance"] = round(embedding_distance(embedding, self._bundle.class_means, self._bundle.precision), 3)
-        is_mri = looks_like_brain_mri(stats, self.mri_limits)
+        stats, is_mri = self.brain_mri_check(scan, model_input, embedding)
         best = int(np.argmax(probabilities))
         t3 = time.perf_counter()
-        heatmap = aligned_heatmap(class_activation(features, W[:, best]), scan.gray)
+        heatmap = aligned_heatmap(class_activation(features, W[:, best]), scan.gray.shape, box)
         t4 = time.perf_counter()
         timings.update(
             preprocess=(t1 - started) * 1000, invoke=(t2 - t1) * 1000,
