@@ -46,7 +46,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="near-duplicate copies of one slice drawn per epoch (fresh draw each epoch)",
     )
     parser.add_argument("--val-fraction", type=float, default=0.2)
-    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--seed", type=int, default=42, help="weights, augmentation and epoch draws")
+    parser.add_argument(
+        "--split-seed",
+        type=int,
+        default=42,
+        help="validation split (keep it fixed to compare or ensemble runs)",
+    )
     parser.add_argument(
         "--version", default=None, help="model version string (default: date-based)"
     )
@@ -76,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     args.run_dir.mkdir(parents=True, exist_ok=True)
     data = build_cache(args.data, args.run_dir / f"cache{size}.npz", size)
     groups = group_near_duplicates(data.hashes)
-    train_idx, val_idx = group_split(data.labels, groups, args.val_fraction, args.seed)
+    train_idx, val_idx = group_split(data.labels, groups, args.val_fraction, args.split_seed)
     split_stats = split_summary(data.labels, groups, train_idx, val_idx)
     log.info("split: %s", split_stats)
     np.savez(
@@ -174,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
                 "copies_per_group": args.copies_per_group,
                 "label_smoothing": args.label_smoothing,
                 "seed": args.seed,
+                "split_seed": args.split_seed,
                 "run_dir": str(args.run_dir),
                 "input_size": size,
                 "split": split_stats,
