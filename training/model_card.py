@@ -14,6 +14,50 @@ def _target(value: float, target: float, higher_is_better: bool = True) -> str:
     return "met" if met else "**not met**"
 
 
+def _architecture(t: dict) -> list[str]:
+    size = t.get("input_size", 128)
+    members = t.get("members", [])
+    net = (
+        f"Residual CNN of plain 3×3 convolutions on {size}×{size} grayscale (head crop, pad to square,",
+        "resize; per-image standardisation inside the model)",
+    )
+    if not members:
+        return [*net[:1], net[1] + ", 8×8×128 last feature map, 128-d pooled", "embedding, linear 4-way head."]
+    n = len(members)
+    return [
+        f"Ensemble of {n} independently trained copies (different seeds) of one network, in one file:",
+        *net[:1],
+        net[1] + ", 8×8×128 last feature map and 128-d pooled embedding each. The",
+        f"logits are the mean of the members' heads, i.e. one linear head over the {128 * n}-d concatenated",
+        f"embedding (8×8×{128 * n} feature map for the heatmap). Members: "
+        + "; ".join(f"{m.get('epochs', '?')} epochs, seed {m.get('seed', '?')}, {m.get('seconds', 0) / 60:.0f} min" for m in members)
+        + ".",
+    ]
+
+
+def _train_commands(t: dict, version: str) -> list[str]:
+    train = "PYTHONPATH=. /work/trainvenv/bin/python -m training.train --data ../shared/data/brain-mri/Training"
+    members = t.get("members")
+    if not members:
+        return [
+            train + " --out models \\",
+            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)} --version {version}",
+        ]
+    lines = []
+    for m in members:
+        lines += [
+            train + " \\",
+            f"    --run-dir {m.get('run_dir')} --out {m.get('run_dir')}/export --epochs {m.get('epochs')} "
+            f"--seed {m.get('seed')} --split-seed {t.get('split_seed', 42)}",
+        ]
+    runs = " ".join(str(m.get("run_dir")) for m in members)
+    return [
+        *lines,
+        "PYTHONPATH=. /work/trainvenv/bin/python -m training.ensemble --data ../shared/data/brain-mri/Training \\",
+        f"    --runs {runs} --out models --version {version}",
+    ]
+
+
 def write_model_card(r: dict, path: Path) -> None:
     t = r.get("training", {})
     split = t.get("split", {})
@@ -45,14 +89,12 @@ def write_model_card(r: dict, path: Path) -> None:
         "  one seen once and epochs stay short; class weights balance each epoch's draw.",
         "",
         "## Model",
-        f"Residual CNN of plain 3×3 convolutions on {t.get('input_size', 128)}×{t.get('input_size', 128)} grayscale (head crop, pad to square,",
-        "resize; per-image standardisation inside the model), 8×8×128 last feature map, 128-d pooled",
-        "embedding, linear 4-way head.",
+        *_architecture(t),
         f"Float32 TFLite, built-in ops only, {size_mb:.2f} MB; SHA-256 `{r['model_sha256']}`.",
         f"Training: {t.get('epochs', '?')} epochs, seed {t.get('seed', '?')}, class-weighted cross-entropy (label smoothing",
         f"{t.get('label_smoothing', 0)}), AdamW with warm-up and cosine decay, augmentation (rotation ±15°,",
         "scale 0.8–1.2, shifts, flips, gamma 0.5–2, contrast, blur/down-sampling, noise, JPEG q25–95);",
-        f"{t.get('seconds', 0) / 60:.0f} minutes on a shared 2-core CPU.",
+        f"{t.get('seconds', 0) / 60:.0f} minutes on a shared 2-core CPU{' in all' if t.get('members') else ''}.",
         "",
         "## Results on the near-duplicate-free validation split",
         "| figure | value | target |",
@@ -106,10 +148,9 @@ def write_model_card(r: dict, path: Path) -> None:
         "## Reproduce",
         "```",
         "# training needs the train extra (TensorFlow) in its own venv, e.g. /work/trainvenv",
-        "PYTHONPATH=. /work/trainvenv/bin/python -m training.train --data ../shared/data/brain-mri/Training --out models \\",
-        f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)} --version {r['model_version']}",
+        *_train_commands(t, r["model_version"]),
         "PYTHONPATH=. .venv/bin/python -m training.evaluate --data ../shared/data/brain-mri/Training \\",
-        f"    --run-dir {t.get('run_dir', 'training/runs/full')} --models models",
+        f"    --run-dir {t.get('run_dir', 'training/runs/full').split()[0]} --models models",
         "```",
         "",
     ]

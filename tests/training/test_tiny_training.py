@@ -16,22 +16,58 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_one_epoch_on_the_samples_exports_a_loadable_model(tmp_path: Path):
-    from desktop_app.core.inference import InferenceEngine
-    from training.train import main
-
+def _sample_folder(tmp_path: Path) -> Path:
     data = tmp_path / "data"
     for sample in (resources_dir() / "samples").glob("*.jpg"):
         folder = data / sample.name.split("_")[0]
         folder.mkdir(parents=True, exist_ok=True)
         shutil.copy(sample, folder / sample.name)
-    out = tmp_path / "models"
-    code = main(["--data", str(data), "--out", str(out), "--run-dir", str(tmp_path / "run"),
-                 "--epochs", "1", "--batch", "8", "--version", "tiny-test"])
+    return data
+
+
+def _train_one_epoch(data: Path, run: Path, out: Path, seed: int) -> None:
+    from training.train import main
+
+    code = main(["--data", str(data), "--out", str(out), "--run-dir", str(run), "--epochs", "1",
+                 "--batch", "8", "--seed", str(seed), "--version", "tiny-test"])
     assert code == 0
+
+
+def test_one_epoch_on_the_samples_exports_a_loadable_model(tmp_path: Path):
+    from desktop_app.core.inference import InferenceEngine
+
+    out = tmp_path / "models"
+    _train_one_epoch(_sample_folder(tmp_path), tmp_path / "run", out, seed=42)
     assert {"model.json", "tumornet.tflite", "head_weights.npz", "mri_check.npz"} <= {p.name for p in out.iterdir()}
     engine = InferenceEngine.load(out)
     prediction = engine.predict_file(resources_dir() / "samples" / "glioma_1.jpg")
     assert prediction.model_version == "tiny-test"
     assert abs(sum(prediction.probabilities.values()) - 1) < 1e-5
     assert prediction.heatmap.shape == prediction.image.shape
+
+
+def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_path: Path):
+    import numpy as np
+
+    from desktop_app.core.inference import InferenceEngine
+    from training.ensemble import main as ensemble
+
+    data = _sample_folder(tmp_path)
+    runs = [tmp_path / "run_a", tmp_path / "run_b"]
+    for seed, run in zip((1, 2), runs):
+        _train_one_epoch(data, run, run / "export", seed)
+    out = tmp_path / "models"
+    assert ensemble(["--data", str(data), "--runs", *map(str, runs), "--out", str(out), "--version", "tiny-ens"]) == 0
+
+    members = [InferenceEngine.load(run / "export") for run in runs]
+    joined = InferenceEngine.load(out)
+    sample = resources_dir() / "samples" / "meningioma_1.jpg"
+    embeddings = [engine.predict_file(sample).embedding for engine in members]
+    heads = [engine.base_head() for engine in members]
+    mean_logits = np.mean([e @ W + b for e, (W, b, _) in zip(embeddings, heads)], axis=0)
+    prediction = joined.predict_file(sample)
+    W, b, _ = joined.base_head()
+    assert prediction.embedding.shape == (2 * embeddings[0].shape[0],)
+    np.testing.assert_allclose(prediction.embedding @ W + b, mean_logits, rtol=1e-3, atol=1e-3)
+    assert prediction.heatmap.shape == prediction.image.shape
+    assert prediction.model_version == "tiny-ens"

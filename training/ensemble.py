@@ -1,0 +1,106 @@
+"""Joins trained runs into one model whose logits are the mean of the members' logits, and exports it.
+
+The members share the input, so the joined model is still one TFLite file with the app's three
+outputs. Averaging linear heads over separate embeddings is one linear head over the concatenated
+embedding (each member's weights divided by the member count), so the app's heatmap (feature map
+times head weights), federated head fine-tuning and the MRI check's embedding distance all keep
+working unchanged, just on a wider embedding.
+
+PYTHONPATH=. python -m training.ensemble --data ../shared/data/brain-mri/Training \
+    --runs training/runs/v11 training/runs/v12b --out models --version tumornet-1.2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger("training")
+
+
+def join_members(members: list) -> "keras.Model":  # noqa: F821 - keras is imported lazily
+    """One model: [probabilities, concatenated feature maps, concatenated embeddings]."""
+    import keras
+    from keras import layers
+
+    from training.model import NUM_CLASSES
+
+    inputs = keras.Input(members[0].input.shape[1:], name="image")
+    features, embeddings, weights, biases = [], [], [], []
+    for i, member in enumerate(members):
+        trunk = keras.Model(member.input, member.outputs[1:], name=f"member{i}")
+        f, e = trunk(inputs)
+        features.append(f)
+        embeddings.append(e)
+        W, b = member.get_layer("head").get_weights()
+        weights.append(W / len(members))
+        biases.append(b / len(members))
+    feature_map = layers.Concatenate(name="features")(features)
+    embedding = layers.Concatenate(name="embedding")(embeddings)
+    head = layers.Dense(NUM_CLASSES, name="head")
+    probabilities = layers.Softmax(name="probabilities")(head(embedding))
+    head.set_weights([np.concatenate(weights), np.sum(biases, axis=0)])
+    return keras.Model(inputs, [probabilities, feature_map, embedding], name="tumornet_ensemble")
+
+
+def member_summary(run_dir: Path) -> dict:
+    """What one member's own training recorded (time, epochs, seed) for the model card."""
+    training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
+    keep = ("seconds", "epochs", "seed", "run_dir", "images_per_epoch")
+    return {key: training[key] for key in keep if key in training}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, required=True, help="the training folder the runs used")
+    parser.add_argument("--runs", type=Path, nargs="+", required=True, help="run dirs with model.keras")
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--version", required=True)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    from desktop_app.core.imaging import MODEL_INPUT_SIZE
+    from training.dataset import build_cache
+    from training.export import export_model_files
+    from training.model import PerImageStandardize  # noqa: F401 - registered so members load
+
+    first = args.runs[0]
+    splits = [np.load(run / "split.npz") for run in args.runs]
+    if any(not np.array_equal(s["val"], splits[0]["val"]) for s in splits):
+        parser.error("the runs were trained on different validation splits (use one --split-seed)")
+    data = build_cache(args.data, first / f"cache{MODEL_INPUT_SIZE}.npz", MODEL_INPUT_SIZE)
+    train_idx, val_idx = splits[0]["train"], splits[0]["val"]
+    model = join_members([keras.models.load_model(run / "model.keras") for run in args.runs])
+    first_training = json.loads((first / "summary.json").read_text())["training"]
+    members = [member_summary(run) for run in args.runs]
+    training = {
+        **first_training,
+        "seconds": round(sum(m.get("seconds", 0) for m in members), 1),
+        "epochs": "+".join(str(m.get("epochs", "?")) for m in members),
+        "seed": "+".join(str(m.get("seed", "?")) for m in members),
+        "members": members,
+        "run_dir": " ".join(str(run) for run in args.runs),
+    }
+    summary = export_model_files(
+        model,
+        out_dir=args.out,
+        train_images=data.images[train_idx],
+        train_labels=data.labels[train_idx],
+        val_images=data.images[val_idx],
+        val_labels=data.labels[val_idx],
+        version=args.version,
+        extra={"training": training},
+    )
+    log.info("exported %s to %s (temperature %s)", args.version, args.out, summary["temperature"])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
