@@ -166,7 +166,7 @@ def _import_messages(path: Path, storage: Storage, report: ImportReport) -> None
             "sender": message["sender"][:150], "receiver": message["receiver"][:150],
             "message": message["message"].replace("\x00", ""), "timestamp": _float(message.get("timestamp")) or 0.0,
             "client_message_id": None,
-        })
+        }, rising_stamps=False)  # old history keeps its own times
         report.imported["messages"] += 1
 
 

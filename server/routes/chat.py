@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 import uuid
 from typing import Any
@@ -28,28 +29,70 @@ def _page(rows: list[dict[str, Any]], since: int | None, limit: int | None):
                    has_more=bool(limit and len(rows) >= limit))
 
 
-@blueprint.post("/send_message")
-def send_message():
-    body = json_body()
+MAX_BATCH_MESSAGES = 500  # per /send_messages request; an offline backlog is sent in several
+
+
+def checked_message(body: Any, caller: auth.Caller | None = None, get_user=None) -> dict[str, Any]:
+    """One message's fields and permission checks (the single and the batch send share them);
+    the record to store, or ApiError. Without `caller` the message's sender must be the one signed in."""
     st = state()
+    if not isinstance(body, dict):
+        raise ApiError(400, "invalid_json")
     sender = name(body, "sender", required=True, missing="missing_fields")
     receiver = name(body, "receiver", required=True, missing="missing_fields")
     message = text(body, "message", max_len=st.config.max_message_chars, required=True, missing="missing_fields")
-    caller = auth.require_caller(legacy_name=sender)
+    client_message_id = text(body, "client_message_id", max_len=100)
+    if caller is None:
+        caller = auth.require_caller(legacy_name=sender)
     if sender != caller.username:
         raise ApiError(403, "forbidden")  # nobody writes in someone else's name
-    peer = st.storage.get_user(receiver)
+    peer = (get_user or st.storage.get_user)(receiver)
     if peer is None or receiver == sender:
         raise ApiError(400, "unknown_receiver")
     if not caller.is_doctor and peer["role"] != "doctor":
         raise ApiError(403, "forbidden")  # patients talk to doctors, not to other patients
-    record = {
+    return {
         "id": str(uuid.uuid4()), "pair": pair_key(sender, receiver), "sender": sender, "receiver": receiver,
-        "message": message, "timestamp": round(time.time(), 3),
-        "client_message_id": text(body, "client_message_id", max_len=100),
+        "message": message, "timestamp": round(time.time(), 3), "client_message_id": client_message_id,
     }
-    row, created = st.storage.add_message(record)
+
+
+@blueprint.post("/send_message")
+def send_message():
+    row, created = state().storage.add_message(checked_message(json_body()))
     return jsonify(success=True, message_id=row["id"], timestamp=row["timestamp"], created=created)
+
+
+@blueprint.post("/send_messages")
+def send_messages():
+    """Many messages in one request and one transaction (a device's offline backlog), in order.
+
+    Each item is checked like /send_message and needs a `client_message_id`, so a repeat after a
+    lost answer stores nothing new and returns the same ids. A refused item does not stop the rest.
+    """
+    body = json_body()
+    caller = auth.require_caller()  # always a token: no legacy client ever sends batches
+    items = body.get("messages")
+    if not isinstance(items, list) or not items:
+        raise ApiError(400, "messages_required")
+    if len(items) > MAX_BATCH_MESSAGES:
+        raise ApiError(413, "too_many_messages", limit=MAX_BATCH_MESSAGES)
+    users = functools.cache(state().storage.get_user)  # a backlog names the same few people
+    results: list[dict[str, Any] | None] = [None] * len(items)
+    records, positions = [], []
+    for index, item in enumerate(items):
+        try:
+            record = checked_message(item, caller, users)
+            if not record["client_message_id"]:
+                raise ApiError(400, "client_message_id_required")
+        except ApiError as exc:
+            results[index] = {"error": exc.code, "status": exc.status, **exc.extra}
+            continue
+        records.append(record)
+        positions.append(index)
+    for index, (row, created) in zip(positions, state().storage.add_messages(records), strict=True):
+        results[index] = {"message_id": row["id"], "timestamp": row["timestamp"], "created": created}
+    return jsonify(success=True, results=results)
 
 
 @blueprint.post("/get_messages")

@@ -108,10 +108,11 @@ class Storage:
         # No commit between reads: under READ COMMITTED (PostgreSQL) and in autocommit (SQLite)
         # every statement already sees the latest commits; the request's end closes the connection.
 
-    def _next_seq(self, conn: Connection, counter: str) -> int:
+    def _next_seq(self, conn: Connection, counter: str, count: int = 1) -> int:
+        """Takes `count` numbers of the counter; returns the last (the first is last - count + 1)."""
         # The row lock held until commit orders every writer: a cursor never skips a late commit.
         conn.execute(
-            update(t.counters).where(t.counters.c.name == counter).values(value=t.counters.c.value + 1)
+            update(t.counters).where(t.counters.c.name == counter).values(value=t.counters.c.value + count)
         )
         return int(conn.scalar(select(t.counters.c.value).where(t.counters.c.name == counter)))
 
@@ -301,30 +302,83 @@ class Storage:
 
     # ---- messages -------------------------------------------------------------------------
 
-    def add_message(self, record: Row) -> tuple[Row, bool]:
+    def add_message(self, record: Row, *, rising_stamps: bool = True) -> tuple[Row, bool]:
         """Stores a message; a client id the sender already used returns the first message, False."""
-        client_id = record.get("client_message_id")
-        if client_id:
-            existing = self._message_by_client_id(record["sender"], client_id)
-            if existing:
-                return existing, False
-        try:
-            with self._write() as conn:
-                seq = self._next_seq(conn, "messages")
-                conn.execute(insert(t.messages).values(**record, seq=seq))
-        except IntegrityError:
-            existing = self._message_by_client_id(record["sender"], client_id) if client_id else None
-            if existing:
-                return existing, False
-            raise
-        return dict(record, seq=seq), True
+        return self.add_messages([record], rising_stamps=rising_stamps)[0]
 
-    def _message_by_client_id(self, sender: str, client_id: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(
-                select(t.messages).where(t.messages.c.sender == sender, t.messages.c.client_message_id == client_id)
-            ).first()
-        return dict(row._mapping) if row else None
+    def add_messages(self, records: list[Row], *, rising_stamps: bool = True) -> list[tuple[Row, bool]]:
+        """Stores messages in order, all in one transaction; (stored row, created) for each.
+
+        A client id the sender already used (earlier, or before in `records`) gives back the first
+        message and stores nothing. With `rising_stamps` the stamps within a conversation rise
+        strictly with the arrival order (1 ms apart at least), so clients that sort by time keep a
+        batch's order; an import of old history keeps its stamps as they are.
+        """
+        if not records:
+            return []
+        for attempt in range(2):
+            try:
+                with self._write() as conn:
+                    return self._insert_messages(conn, records, rising_stamps)
+            except IntegrityError:
+                if attempt:
+                    raise
+                # The same retry raced us into the database: its rows are found on the second try.
+        raise AssertionError("unreachable")
+
+    def _insert_messages(self, conn: Connection, records: list[Row], rising_stamps: bool) -> list[tuple[Row, bool]]:
+        known = self._messages_by_client_ids(conn, records)
+        fresh: list[Row] = []
+        for record in records:
+            key = (record["sender"], record.get("client_message_id"))
+            if key[1] and key in known:
+                continue
+            fresh.append(record)
+            if key[1]:
+                known[key] = record  # a repeat later in this batch maps to this one
+        if fresh:
+            last_seq = self._next_seq(conn, "messages", len(fresh))  # also orders the stamps below
+            last_stamp = self._last_stamps(conn, {r["pair"] for r in fresh}) if rising_stamps else {}
+            for seq, record in enumerate(fresh, start=last_seq - len(fresh) + 1):
+                record["seq"] = seq
+                if rising_stamps:
+                    stamp = max(float(record["timestamp"]), last_stamp.get(record["pair"], 0.0) + 0.001)
+                    record["timestamp"] = last_stamp[record["pair"]] = round(stamp, 3)
+            conn.execute(insert(t.messages), fresh)
+        created = {id(r) for r in fresh}
+        results = []
+        for record in records:
+            if id(record) in created:
+                results.append((dict(record), True))
+            else:
+                results.append((dict(known[(record["sender"], record["client_message_id"])]), False))
+        return results
+
+    def _messages_by_client_ids(self, conn: Connection, records: list[Row]) -> dict[tuple[str, str], Row]:
+        wanted: dict[str, set[str]] = {}
+        for record in records:
+            if record.get("client_message_id"):
+                wanted.setdefault(record["sender"], set()).add(record["client_message_id"])
+        found: dict[tuple[str, str], Row] = {}
+        for sender, client_ids in wanted.items():
+            ids = sorted(client_ids)
+            for start in range(0, len(ids), 500):  # keeps each IN list far below database limits
+                query = select(t.messages).where(
+                    t.messages.c.sender == sender, t.messages.c.client_message_id.in_(ids[start:start + 500])
+                )
+                for row in conn.execute(query):
+                    found[(sender, row.client_message_id)] = dict(row._mapping)
+        return found
+
+    def _last_stamps(self, conn: Connection, pairs: set[str]) -> dict[str, float]:
+        stamps = {}
+        for pair in pairs:
+            query = (select(t.messages.c.timestamp).where(t.messages.c.pair == pair)
+                     .order_by(t.messages.c.seq.desc()).limit(1))
+            stamp = conn.scalar(query)
+            if stamp is not None:
+                stamps[pair] = float(stamp)
+        return stamps
 
     def get_message(self, message_id: str) -> Row | None:
         with self._read() as conn:

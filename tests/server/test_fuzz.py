@@ -24,6 +24,7 @@ POST_ENDPOINTS = {
     "/get_report": ["report_id"],
     "/doctor_update_report": ["report_id", "doctor_notes", "action", "label", "confirmed_label", "reject_reason"],
     "/send_message": ["sender", "receiver", "message", "client_message_id"],
+    "/send_messages": ["messages"],
     "/get_messages": ["user1", "user2", "since"],
     "/get_inbox": ["since"],
     "/upload_weights": ["username", "weights"],
