@@ -83,13 +83,16 @@ class Outbox:
 
     def mark_done(self, key: str) -> None:
         """The server has the change; it leaves the pending list (no error for unknown keys)."""
+        self.mark_done_many([key])
+
+    def mark_done_many(self, keys: list[str]) -> None:
+        """Several changes the server took at once, recorded with one durable write."""
         with self._lock:
-            doc = self._docs.get(key)
-            if doc is None or doc.get("done"):
-                return
-            doc.update(done=True, done_at=_now_ms())
-            self._docs.put(key, doc)
-            self._pending.discard(key)
+            now = _now_ms()
+            done = {key: {**doc, "done": True, "done_at": now}
+                    for key in keys if (doc := self._docs.get(key)) is not None and not doc.get("done")}
+            self._docs.put_many(done)  # one write and one fsync, however many
+            self._pending.difference_update(done)
 
     def mark_failed(self, key: str, error: str) -> None:
         """Records a failed attempt; the entry stays pending in its place."""

@@ -74,11 +74,20 @@ class Page:
 
 
 @dataclass
+class SentMessage:
+    """One item of a batch send: the server's id, or why the server refused that message."""
+
+    message_id: str | None
+    error: RequestRejected | None = None
+
+
+@dataclass
 class ServerCapabilities:
     """What the server turned out to support, learned from its answers (None: not seen yet)."""
 
     report_ids: bool | None = None
     cursors: bool | None = None
+    message_batches: bool | None = None  # False once the server answered /send_messages with 404/405
     clock_offset_s: float = 0.0  # server clock minus ours, from the Date header
 
     @property
@@ -240,6 +249,27 @@ class ApiClient:
         message_id = answer.get("message_id")
         return str(message_id) if message_id is not None else None
 
+    def send_messages(self, messages: list[dict[str, Any]]) -> list[SentMessage]:
+        """Several messages in one request (project server only), in order; each dict has `sender`,
+        `receiver`, `message` and `client_message_id`. The ids make a repeat harmless, so it is retried.
+
+        Raises RequestRejected with status 404/405 (and notes it in `capabilities`) when the server
+        has no batch endpoint: send those messages one by one instead.
+        """
+        body = {"messages": [{k: m[k] for k in ("sender", "receiver", "message", "client_message_id")}
+                             for m in messages]}
+        try:
+            answer = self._call("POST", "/send_messages", body, safe=True)
+        except RequestRejected as exc:
+            if exc.status in (404, 405):
+                self.capabilities.message_batches = False
+            raise
+        results = answer.get("results")
+        if not isinstance(results, list) or len(results) != len(messages):
+            raise ServerFailed("The server sent an answer the app cannot read (/send_messages).")
+        self.capabilities.message_batches = True
+        return [_sent_message(item) for item in results]
+
     def get_messages(self, user1: str, user2: str, since: Any = None) -> Page:
         body: dict[str, Any] = {"user1": user1, "user2": user2}
         if since is not None:
@@ -385,6 +415,15 @@ def _session_for(base_url: str) -> requests.Session:
     session.verify = settings.get("verify", True)
     session.trust_env = False
     return session
+
+
+def _sent_message(item: Any) -> SentMessage:
+    item = item if isinstance(item, dict) else {}
+    if item.get("message_id") is not None:
+        return SentMessage(str(item["message_id"]))
+    code = str(item.get("error") or "refused")
+    status = item.get("status") if isinstance(item.get("status"), int) else 400
+    return SentMessage(None, RequestRejected(_rejection_message(code, status), status=status, code=code))
 
 
 def _error_code(response: requests.Response) -> str | None:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.api_client import ApiClient
+from desktop_app.core.sync.push import MESSAGE_BATCH
 from tests.sync.scenario import (
     PASSWORDS,
     Device,
@@ -79,7 +80,7 @@ def test_500s_and_timeouts_then_recovery(devices, project_proxy, project_server)
     add_offline_reports(patient.app, "alice", 2)
     add_offline_messages(patient.app, "alice", "dr_bob", 2)
     project_proxy.inject("500", "/predict", count=10)
-    project_proxy.inject("hang", "/send_message", count=1)
+    project_proxy.inject("hang", "/send_messages", count=1)  # the two messages go as one batch
     report = patient.sync()
     assert report.error  # stopped by the 500s; nothing lost
     for _ in range(4):
@@ -109,7 +110,8 @@ def test_reset_after_commit_is_not_a_duplicate(devices, project_proxy, project_s
 def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     """`tumorpredict sync` in a subprocess, killed with SIGKILL part-way, then run again to the end."""
     patient = _patient(devices, project_server)
-    add_offline_messages(patient.app, "alice", "dr_bob", 150)
+    messages = 2 * MESSAGE_BATCH + 100  # three batches: the kill can land between two of them
+    add_offline_messages(patient.app, "alice", "dr_bob", messages)
     add_offline_reports(patient.app, "alice", 3)
     data_dir = patient.data_dir
     token = patient.app.accounts.token("alice")
@@ -131,14 +133,14 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     sent_before_kill = len(checker.get_messages("alice", "dr_bob").items)
-    assert 0 < sent_before_kill < 150, "the kill must land mid-sync"
+    assert 0 < sent_before_kill < messages, "the kill must land mid-sync"
 
     again = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
     assert "0 change(s) still waiting" in again.stdout
     reopened = Device(data_dir, project_server)
     try:
-        _assert_exactly_once(reopened, project_server, 3, 150)
+        _assert_exactly_once(reopened, project_server, 3, messages)
     finally:
         reopened.close()
 

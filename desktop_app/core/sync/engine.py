@@ -178,38 +178,79 @@ class SyncEngine:
             raise errors[0]
 
     def _push_lane(self, ctx: SyncPass, entries: list[Any], *, block_owner: bool) -> None:
-        """Sends `entries` in order; the first unreachable/5xx answer stops every lane of the pass."""
-        for entry in entries:
-            if ctx.stop.is_set():
-                return
+        """Sends `entries` in order; the first unreachable/5xx answer stops every lane of the pass.
+
+        Consecutive messages of one sender go as one batch where the server takes batches.
+        """
+        index = 0
+        while index < len(entries) and not ctx.stop.is_set():
+            entry = entries[index]
             owner = push.entry_owner(self, entry) or ""
             if owner in ctx.blocked:
-                if block_owner:
-                    continue
+                if not block_owner:
+                    return
+                index += 1
+                continue
+            batch = push.message_batch(self, entries, index, owner)
+            index += len(batch) or 1
+            if batch:
+                go_on = self._push_messages(ctx, batch, owner)
+            else:
+                go_on = self._push_one(ctx, entry, owner, block_owner=block_owner)
+            if not go_on:
                 return
-            kind, key = push.entry_field(entry, "kind"), push.entry_field(entry, "key")
-            try:
-                outcome = push.send_entry(self, ctx, entry, owner)
-            except AuthRequired as exc:
-                self._flag_login(owner, exc)
-                ctx.blocked.add(owner)
-                continue
-            except RequestRejected as exc:
-                self._reject(ctx, entry, owner, exc)
-                continue
-            except (ServerUnreachable, ServerFailed):
-                ctx.stop.set()
-                raise
-            if outcome == push.WAIT:
-                if block_owner:
-                    ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
-                    continue
-                return  # the rest of this lane depends on it
-            self.store.outbox.mark_done(key)
-            with ctx.lock:
-                ctx.report.count_sent(kind)
-            self._needs_login.discard(owner)
-            log.debug("sent %s %s", kind, key)
+
+    def _push_one(self, ctx: SyncPass, entry: Any, owner: str, *, block_owner: bool) -> bool:
+        """Sends one entry; False when the rest of the lane must wait for it."""
+        try:
+            outcome = push.send_entry(self, ctx, entry, owner)
+        except AuthRequired as exc:
+            self._flag_login(owner, exc)
+            ctx.blocked.add(owner)
+            return True
+        except RequestRejected as exc:
+            self._reject(ctx, entry, owner, exc)
+            return True
+        except (ServerUnreachable, ServerFailed):
+            ctx.stop.set()
+            raise
+        if outcome == push.WAIT:
+            if block_owner:
+                ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
+                return True
+            return False  # the rest of this lane depends on it
+        self._sent(ctx, [entry], owner)
+        return True
+
+    def _push_messages(self, ctx: SyncPass, batch: list[Any], owner: str) -> bool:
+        """One batch of `owner`'s messages; each refused item is handled like a refused single send."""
+        try:
+            refusals = push.send_message_batch(self, batch, owner)
+        except AuthRequired as exc:
+            self._flag_login(owner, exc)
+            ctx.blocked.add(owner)
+            return True
+        except RequestRejected:
+            # No batch endpoint, or the batch as a whole refused: each message gets its own answer.
+            return all(self._push_one(ctx, entry, owner, block_owner=False) for entry in batch)
+        except (ServerUnreachable, ServerFailed):
+            ctx.stop.set()
+            raise
+        for entry, refusal in zip(batch, refusals, strict=True):
+            if refusal is not None:
+                self._reject(ctx, entry, owner, refusal)
+        self._sent(ctx, [e for e, refusal in zip(batch, refusals, strict=True) if refusal is None], owner)
+        return True
+
+    def _sent(self, ctx: SyncPass, entries: list[Any], owner: str) -> None:
+        if not entries:
+            return
+        self.store.outbox.mark_done_many([push.entry_field(e, "key") for e in entries])
+        with ctx.lock:
+            for entry in entries:
+                ctx.report.count_sent(push.entry_field(entry, "kind"))
+        self._needs_login.discard(owner)
+        log.debug("sent %d %s change(s)", len(entries), push.entry_field(entries[0], "kind"))
 
     def _finish(self, ctx: SyncPass) -> None:
         pending = self._pending_count()
@@ -258,26 +299,32 @@ class SyncEngine:
         return (self.store.collection("users").get(username) or {}).get("doctor") if username else None
 
     def map_report(self, local_id: str, server_id: str) -> None:
-        self._map("reports", self.report_ids, local_id, server_id, {"updated_at": self.now_ms()})
+        self._map("reports", self.report_ids, [(local_id, server_id)], {"updated_at": self.now_ms()})
 
     def map_message(self, local_id: str, server_id: str) -> None:
-        doc = self._map("messages", self.message_ids, local_id, server_id, {"state": "sent"})
-        if doc is not None:
+        self.map_messages([(local_id, server_id)])
+
+    def map_messages(self, pairs: list[tuple[str, str]]) -> None:
+        for doc in self._map("messages", self.message_ids, pairs, {"state": "sent"}):
             self.state.add_peer(doc["sender"], doc["receiver"])
 
-    def _map(self, name: str, index: ServerIdIndex, local_id: str, server_id: str, changes: dict) -> dict | None:
-        """Records `server_id` on the local document; returns it (None if it is gone)."""
+    def _map(self, name: str, index: ServerIdIndex, pairs: list[tuple[str, str]], changes: dict) -> list[dict]:
+        """Records each (local id, server id) on its local document with one durable write;
+        returns the documents that are still here."""
         docs = self.store.collection(name)
-        pulled_copy = index.local_id(server_id)
-        if pulled_copy and pulled_copy != local_id:
-            # Pulled before our own answer arrived: the local original is the one to keep.
-            docs.delete(pulled_copy)
-        doc = docs.get(local_id)
-        if doc is not None:
-            doc = {**doc, "server_id": server_id, **changes}
-            docs.put(local_id, doc)
-        index.remember(server_id, local_id)
-        return doc
+        # Pulled before our own answer arrived: the local original is the one to keep.
+        pulled_copies = [copy for local_id, server_id in pairs
+                         if (copy := index.local_id(server_id)) and copy != local_id]
+        if pulled_copies:
+            docs.delete_many(pulled_copies)
+        updated = {}
+        for local_id, server_id in pairs:
+            doc = docs.get(local_id)
+            if doc is not None:
+                updated[local_id] = {**doc, "server_id": server_id, **changes}
+            index.remember(server_id, local_id)
+        docs.put_many(updated)
+        return list(updated.values())
 
     def adopt_report(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
         """Our earlier send did reach the server: take its record instead of sending again."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+from desktop_app.core.api_client import RequestRejected
 from desktop_app.core.sync.ids import legacy_message_match, legacy_report_match
 from desktop_app.core.sync.wire import STATUS_TO_ACTION, prediction_payload
 
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 DONE, WAIT = "done", "wait"  # WAIT: depends on something not yet on the server
+MESSAGE_BATCH = 250  # messages per /send_messages request (the server takes up to 500)
 
 
 def entry_field(entry: Any, name: str) -> Any:
@@ -135,9 +137,38 @@ def _send_message(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> 
     return DONE
 
 
-def _fl_upload(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
-    from desktop_app.core.api_client import RequestRejected
+def message_batch(engine: SyncEngine, entries: list[Any], start: int, owner: str) -> list[Any]:
+    """The run of `owner`'s messages from `start` that can go as one batch ([] when batches cannot help)."""
+    caps = engine.client.capabilities
+    if not caps.honours_idempotency_keys or caps.message_batches is False:
+        return []  # a legacy server (or an older project server) takes one message per request
+    end = start
+    while (end < len(entries) and end - start < MESSAGE_BATCH
+           and entry_field(entries[end], "kind") == "send_message" and entry_owner(engine, entries[end]) == owner):
+        end += 1
+    return entries[start:end] if end - start > 1 else []
 
+
+def send_message_batch(engine: SyncEngine, batch: list[Any], owner: str) -> list[RequestRejected | None]:
+    """Sends a batch of `owner`'s messages in one request; the server's refusal per entry (None: sent)."""
+    messages = engine.store.collection("messages")
+    docs = [messages.get(entry_field(entry, "payload")["message_id"]) for entry in batch]
+    unsent = [doc for doc in docs if doc is not None and not doc.get("server_id")]
+    if not unsent:
+        return [None] * len(batch)
+    # The local id is the idempotency key: a batch repeated after a lost answer creates nothing new.
+    answers = engine.call_as(owner, lambda c: c.send_messages(
+        [{"sender": d["sender"], "receiver": d["receiver"], "message": d["message"], "client_message_id": d["id"]}
+         for d in unsent]))
+    engine.map_messages([(doc["id"], answer.message_id) for doc, answer in zip(unsent, answers, strict=True)
+                         if answer.message_id])
+    refusals = {doc["id"]: answer.error for doc, answer in zip(unsent, answers, strict=True)}
+    for entry in batch:
+        engine.state.clear_attempt(entry_field(entry, "key"))  # left by a send before the server kind was known
+    return [refusals.get(doc["id"]) if doc is not None else None for doc in docs]
+
+
+def _fl_upload(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
     payload = entry_field(entry, "payload")
     fl_state = engine.store.collection("fl_state")
     update = fl_state.get(payload["update_id"])
