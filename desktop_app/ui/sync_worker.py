@@ -71,6 +71,11 @@ class SyncWorker(QObject):
         return self.engine.status
 
     @property
+    def polled_chat(self) -> tuple[str, str] | None:
+        """(me, peer) of the conversation being polled, None when no chat is open."""
+        return self._chat
+
+    @property
     def busy(self) -> bool:
         return self._running is not None and not self._running.done()
 
@@ -109,6 +114,9 @@ class SyncWorker(QObject):
         self._change_timer.start()
 
     def open_chat(self, me: str, peer: str) -> None:
+        """Polls the server for this conversation now and every `chat_poll_s` until `close_chat`."""
+        if self._stopped:  # a window closing after the worker stopped
+            return
         self._chat = (me, peer)
         self._poll_chat()
 

@@ -79,6 +79,7 @@ class DoctorWorkspace(QObject):
         sync_worker = getattr(parent, "sync_worker", None)
         if sync_worker is not None and hasattr(sync_worker, "sync_finished"):
             sync_worker.sync_finished.connect(self.data.on_sync_finished)
+            self.chat.panel.follow_sync(sync_worker)  # the open conversation polls the server
         self.data.reload()
         self.sync_status.refresh()
 

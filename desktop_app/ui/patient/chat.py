@@ -26,9 +26,8 @@ class ChatScreen(Screen):
         self.subtitle_label.setText(
             f"Messages with {doctor}. They are saved here at once and delivered when this "
             f"computer is connected." if doctor else "")
-        worker = ctx.sync_worker
-        if worker is not None and doctor:
-            worker.messages_arrived.connect(lambda _peer, _n: self.panel.refresh())
+        if ctx.sync_worker is not None and doctor:
+            self.panel.follow_sync(ctx.sync_worker)  # polls the server while the chat is shown
         self.setWidgetResizable(True)
 
     def set_doctor_name(self, name: str) -> None:
@@ -40,14 +39,3 @@ class ChatScreen(Screen):
             self.panel.refresh()
             self.run(self.ctx.services.accounts.get, self.ctx.user.doctor,
                      on_result=lambda doc: doc and self.set_doctor_name(doc.display_name))
-
-    def showEvent(self, event) -> None:  # noqa: N802
-        super().showEvent(event)
-        worker = self.ctx.sync_worker
-        if worker is not None and self.ctx.user.doctor:
-            worker.open_chat(self.ctx.username, self.ctx.user.doctor)
-
-    def hideEvent(self, event) -> None:  # noqa: N802
-        super().hideEvent(event)
-        if self.ctx.sync_worker is not None:
-            self.ctx.sync_worker.close_chat()

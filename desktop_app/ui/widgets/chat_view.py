@@ -316,6 +316,8 @@ class ConversationPanel(QWidget):
         self.me, self.peer = me, peer
         self.on_poll = on_poll
         self._loading = False
+        self._sync_worker = None  # see follow_sync
+        self._polling = False
         self.view = ChatView(me, self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -331,6 +333,38 @@ class ConversationPanel(QWidget):
         self.view.set_enabled_for_sending(bool(peer), "" if peer else "No one to write to yet.")
         if peer and self.isVisible():
             self.refresh()
+        self._follow()
+
+    # ----- the server's side of the open conversation ---------------------------------------
+    def follow_sync(self, worker) -> None:
+        """While this conversation is on screen, `worker` (the window's SyncWorker) polls the
+        server for it, and what arrives is shown without anyone pressing a key."""
+        self._sync_worker = worker
+        worker.messages_arrived.connect(self._arrived)
+        self._follow()
+
+    def _follow(self) -> None:
+        worker = self._sync_worker
+        if worker is None:
+            return
+        if self.peer and self.isVisible():
+            worker.open_chat(self.me, self.peer)
+            self._polling = True
+        elif self._polling:  # only the poll this panel started
+            worker.close_chat()
+            self._polling = False
+
+    def _arrived(self, peer: str, _count: int) -> None:
+        if peer == self.peer:
+            self.refresh()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        self._follow()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        super().hideEvent(event)
+        self._follow()  # no longer visible: the poll stops
 
     def _load(self, mark_read: bool) -> list[dict]:
         if self.on_poll is not None:
