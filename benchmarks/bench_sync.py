@@ -5,7 +5,8 @@ Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_sync.py [--reports 1000] [--
 Everything runs on 127.0.0.1: this project's server under gunicorn (4 workers × 4 threads,
 SQLite WAL), as clinics deploy it, and the legacy server re-implementation from tests/sync/legacy_server.py
 under werkzeug's threaded server. Each figure is printed next to its target and next to the legacy baseline
-measured in the same run.
+measured in the same run; the flush also next to a tenth of the backlog sent to the project server
+without message batches (one request per message, as before /send_messages).
 """
 
 from __future__ import annotations
@@ -79,6 +80,29 @@ def http_cost_ms(engine, username: str, repeats: int) -> float:
             call()
         times.append((time.perf_counter() - start) * 1000)
     return statistics.median(times)
+
+
+def flush_s(device) -> float:
+    """Seconds until the device's whole outbox is on the server."""
+    start = time.perf_counter()
+    report = device.sync.run_once()
+    while report.waiting and report.error is None:
+        report = device.sync.run_once()
+    assert report.error is None and report.waiting == 0, report.lines()
+    return time.perf_counter() - start
+
+
+def serial_flush(work: Path, url: str, n_reports: int, n_messages: int) -> float:
+    """The same flush with one message per request, as a server without /send_messages gets it."""
+    register_on_server(url, "bench_patient_serial", "bench_doctor")
+    device = open_signed_in_device(work / "device-serial", url, "bench_patient_serial", PASSWORDS["patient"])
+    device.sync.client.capabilities.message_batches = False  # what a 404 to /send_messages would teach it
+    add_offline_reports(device, "bench_patient_serial", n_reports)
+    add_offline_messages(device, "bench_patient_serial", "bench_doctor", n_messages)
+    try:
+        return flush_s(device)
+    finally:
+        device.close()
 
 
 def grow_history(url: str, doctor: str, images: list[bytes], reports: int, messages: int, patients: int = 8) -> None:
@@ -165,31 +189,32 @@ def main() -> int:
             n_messages = args.messages if kind == "project" else max(1, args.messages // 10)
             add_offline_reports(device, "bench_patient", n_reports)
             add_offline_messages(device, "bench_patient", "bench_doctor", n_messages)
-            start = time.perf_counter()
-            report = device.sync.run_once()
-            while report.waiting and report.error is None:
-                report = device.sync.run_once()
-            flush_s = time.perf_counter() - start
-            assert report.error is None and report.waiting == 0, report.lines()
+            flushed = flush_s(device)
             idle_small = (*idle_cost_ms(device.sync, args.repeats), http_cost_ms(device.sync, "bench_patient", args.repeats))
             grow_history(server_url, "bench_doctor", images, n_reports, n_messages)
             device.sync.run_once()  # take the new history in once
             idle_large = (*idle_cost_ms(device.sync, args.repeats), http_cost_ms(device.sync, "bench_patient", args.repeats))
-            rows.append((kind, n_reports, n_messages, flush_s, idle_small, idle_large))
+            rows.append((kind, n_reports, n_messages, flushed, idle_small, idle_large))
             device.close()
+        # Baseline for the batches: a tenth of the backlog, one message per request.
+        serial = (max(1, args.reports // 10), max(1, args.messages // 10))
+        serial_s = serial_flush(work, url, *serial)
 
     print()
     print(f"{'server':8} {'backlog':>14} {'flush s':>8} {'rec/s':>6} | idle pass ms p50/p95 (HTTP only p50)"
           f" | same after the clinic's history grew")
-    for kind, n_reports, n_messages, flush_s, small, large in rows:
-        rate = (n_reports + n_messages) / flush_s
-        print(f"{kind:8} {f'{n_reports}r+{n_messages}m':>14} {flush_s:8.1f} {rate:6.0f} | "
+    for kind, n_reports, n_messages, flushed, small, large in rows:
+        rate = (n_reports + n_messages) / flushed
+        print(f"{kind:8} {f'{n_reports}r+{n_messages}m':>14} {flushed:8.1f} {rate:6.0f} | "
               f"{small[0]:6.1f}/{small[1]:<6.1f} ({small[2]:5.1f})        | "
               f"{large[0]:6.1f}/{large[1]:<6.1f} ({large[2]:5.1f})")
     project, legacy = rows
     print()
     print(f"flush of {project[1]} reports + {project[2]} messages: {project[3]:.1f} s (target <= {FLUSH_TARGET_S:.0f} s)"
           f" -> {'OK' if project[3] <= FLUSH_TARGET_S else 'MISSED'}")
+    print(f"baseline, project server without batches (one message per request), {serial[0]} reports +"
+          f" {serial[1]} messages: {serial_s:.1f} s ({sum(serial) / serial_s:.0f} records/s, against"
+          f" {(project[1] + project[2]) / project[3]:.0f} with batches)")
     print(f"idle pass, project server: {project[4][0]:.1f} ms, after history grew {project[5][0]:.1f} ms"
           f" (target <= {IDLE_TARGET_MS:.0f} ms and flat) -> {'OK' if project[5][0] <= IDLE_TARGET_MS else 'MISSED'}")
     print(f"idle pass, legacy server (full lists): {legacy[4][0]:.1f} ms, after history grew {legacy[5][0]:.1f} ms"

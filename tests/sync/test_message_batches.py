@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from desktop_app.core.api_client import ApiClient, RequestRejected
 from desktop_app.core.sync.push import MESSAGE_BATCH
 from tests.sync.scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.sync.test_faults import _assert_exactly_once, _patient, _server_view
@@ -90,3 +91,19 @@ def test_doctor_device_receives_the_batch_in_order(devices, project_server):
     assert doctor.sync().messages_pulled == 40
     shown = [m["message"] for m in doctor.app.chat.conversation("dr_bob", "alice")]
     assert shown == [f"message {i} from alice" for i in range(40)]
+
+
+def test_a_server_without_batches_is_noted_and_legacy_gets_single_sends(devices, legacy_url, legacy_root):
+    client = ApiClient(legacy_url)
+    with pytest.raises(RequestRejected) as missing:
+        client.send_messages([{"sender": "alice", "receiver": "dr_bob", "message": "hi", "client_message_id": "m-1"}])
+    assert missing.value.status == 404 and client.capabilities.message_batches is False
+    assert client.get_messages("alice", "dr_bob").items == []  # nothing was stored
+    # A device on the legacy server sends its backlog one message at a time, in order.
+    register_on_server(legacy_url, "alice", "dr_bob")
+    patient = devices("legacy-patient", legacy_url)
+    patient.app.accounts.login("alice", PASSWORDS["patient"])
+    add_offline_messages(patient.app, "alice", "dr_bob", 5)
+    _sync_until_done(patient)
+    stored = client.get_messages("alice", "dr_bob").items
+    assert [m["message"] for m in stored] == [f"message {i} from alice" for i in range(5)]

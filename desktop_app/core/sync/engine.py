@@ -232,7 +232,8 @@ class SyncEngine:
             return True
         except RequestRejected:
             # No batch endpoint, or the batch as a whole refused: each message gets its own answer.
-            return all(self._push_one(ctx, entry, owner, block_owner=False) for entry in batch)
+            return all(self._push_one(ctx, entry, owner, block_owner=False)
+                       for entry in batch if owner not in ctx.blocked)
         except (ServerUnreachable, ServerFailed):
             ctx.stop.set()
             raise
