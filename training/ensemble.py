@@ -66,7 +66,6 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    from desktop_app.core.imaging import MODEL_INPUT_SIZE
     from training.dataset import build_cache
     from training.export import export_model_files
     from training.model import PerImageStandardize  # noqa: F401 - registered so members load
@@ -75,9 +74,10 @@ def main(argv: list[str] | None = None) -> int:
     splits = [np.load(run / "split.npz") for run in args.runs]
     if any(not np.array_equal(s["val"], splits[0]["val"]) for s in splits):
         parser.error("the runs were trained on different validation splits (use one --split-seed)")
-    data = build_cache(args.data, first / f"cache{MODEL_INPUT_SIZE}.npz", MODEL_INPUT_SIZE)
-    train_idx, val_idx = splits[0]["train"], splits[0]["val"]
     model = join_members([keras.models.load_model(run / "model.keras") for run in args.runs])
+    size = int(model.input.shape[1])
+    data = build_cache(args.data, first / f"cache{size}.npz", size)
+    train_idx, val_idx = splits[0]["train"], splits[0]["val"]
     first_training = json.loads((first / "summary.json").read_text())["training"]
     members = [member_summary(run) for run in args.runs]
     training = {

@@ -16,32 +16,60 @@ def _target(value: float, target: float, higher_is_better: bool = True) -> str:
 
 def _architecture(t: dict) -> list[str]:
     size = t.get("input_size", 128)
+    grid = f"{size // 16}×{size // 16}"  # four stride-2 steps
     members = t.get("members", [])
     net = (
         f"Residual CNN of plain 3×3 convolutions on {size}×{size} grayscale (head crop, pad to square,",
         "resize; per-image standardisation inside the model)",
     )
     if not members:
-        return [*net[:1], net[1] + ", 8×8×128 last feature map, 128-d pooled", "embedding, linear 4-way head."]
+        return [*net[:1], net[1] + f", {grid}×128 last feature map, 128-d pooled", "embedding, linear 4-way head."]
     n = len(members)
     return [
         f"Ensemble of {n} independently trained copies (different seeds) of one network, in one file:",
         *net[:1],
-        net[1] + ", 8×8×128 last feature map and 128-d pooled embedding each. The",
+        net[1] + f", {grid}×128 last feature map and 128-d pooled embedding each. The",
         f"logits are the mean of the members' heads, i.e. one linear head over the {128 * n}-d concatenated",
-        f"embedding (8×8×{128 * n} feature map for the heatmap). Members: "
+        f"embedding ({grid}×{128 * n} feature map for the heatmap). Members: "
         + "; ".join(f"{m.get('epochs', '?')} epochs, seed {m.get('seed', '?')}, {m.get('seconds', 0) / 60:.0f} min" for m in members)
         + ".",
     ]
+
+
+def _schedule(t: dict) -> str:
+    """How many epochs at which size, including the run a fine-tuning run started from."""
+    base = t.get("init_from")
+    if not base:
+        return f"{t.get('epochs', '?')} epochs, seed {t.get('seed', '?')}"
+    return (
+        f"{base.get('epochs', '?')} epochs at {base.get('input_size', '?')} px (seed {base.get('seed', '?')}), then "
+        f"{t.get('epochs', '?')} epochs at {t.get('input_size', '?')} px from those weights (learning rate {t.get('lr', '?')})"
+    )
+
+
+def _training_minutes(t: dict) -> float:
+    return (t.get("seconds", 0) + (t.get("init_from") or {}).get("seconds", 0)) / 60
 
 
 def _train_commands(t: dict, version: str) -> list[str]:
     train = "PYTHONPATH=. /work/trainvenv/bin/python -m training.train --data ../shared/data/brain-mri/Training"
     members = t.get("members")
     if not members:
+        base = t.get("init_from")
+        first = (
+            [
+                train + " \\",
+                f"    --run-dir {base.get('run_dir')} --out {base.get('run_dir')}/export --epochs {base.get('epochs')} "
+                f"--size {base.get('input_size')}",
+            ]
+            if base
+            else []
+        )
+        tune = f" --size {t.get('input_size')} --lr {t.get('lr')} --init-from {base.get('run_dir')}" if base else ""
         return [
+            *first,
             train + " --out models \\",
-            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)} --version {version}",
+            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)}{tune} --version {version}",
         ]
     lines = []
     for m in members:
@@ -91,10 +119,10 @@ def write_model_card(r: dict, path: Path) -> None:
         "## Model",
         *_architecture(t),
         f"Float32 TFLite, built-in ops only, {size_mb:.2f} MB; SHA-256 `{r['model_sha256']}`.",
-        f"Training: {t.get('epochs', '?')} epochs, seed {t.get('seed', '?')}, class-weighted cross-entropy (label smoothing",
+        f"Training: {_schedule(t)}, class-weighted cross-entropy (label smoothing",
         f"{t.get('label_smoothing', 0)}), AdamW with warm-up and cosine decay, augmentation (rotation ±15°,",
         "scale 0.8–1.2, shifts, flips, gamma 0.5–2, contrast, blur/down-sampling, noise, JPEG q25–95);",
-        f"{t.get('seconds', 0) / 60:.0f} minutes on a shared 2-core CPU{' in all' if t.get('members') else ''}.",
+        f"{_training_minutes(t):.0f} minutes on a shared 2-core CPU{' in all' if t.get('members') or t.get('init_from') else ''}.",
         "",
         "## Results on the near-duplicate-free validation split",
         "| figure | value | target |",

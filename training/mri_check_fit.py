@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 
 # Share of training MRI variants the threshold may refuse, and the log-odds margin below it.
 MRI_QUANTILE = 0.002
-SCORE_MARGIN = 1.0
+SCORE_MARGIN = 0.5
 L2 = 1e-2
 # Training MRIs are all exactly gray (saturation 0): without a floor a faint tint (a screenshot of
 # a viewer, a warm JPEG) would count as hundreds of standard deviations. The hard limit

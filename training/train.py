@@ -57,6 +57,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--version", default=None, help="model version string (default: date-based)"
     )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
+    parser.add_argument("--size", type=int, default=None, help="input size in px (default: the app's)")
+    parser.add_argument(
+        "--init-from",
+        type=Path,
+        default=None,
+        help="run dir whose model.keras starts this run (fine-tuning, e.g. at a larger --size)",
+    )
     return parser.parse_args(argv)
 
 
@@ -78,11 +85,17 @@ def main(argv: list[str] | None = None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     keras.utils.set_random_seed(args.seed)
     started = time.time()
-    size = MODEL_INPUT_SIZE
+    size = args.size or MODEL_INPUT_SIZE
     args.run_dir.mkdir(parents=True, exist_ok=True)
     data = build_cache(args.data, args.run_dir / f"cache{size}.npz", size)
-    groups = group_near_duplicates(data.hashes)
-    train_idx, val_idx = group_split(data.labels, groups, args.val_fraction, args.split_seed)
+    if args.init_from:
+        # A fine-tuning run keeps its starting run's split: near-duplicate hashes of images resized
+        # to another size group slightly differently, and a new split would put images the
+        # starting weights were trained on into validation.
+        groups, train_idx, val_idx = inherited_split(args.init_from / "split.npz", data.paths)
+    else:
+        groups = group_near_duplicates(data.hashes)
+        train_idx, val_idx = group_split(data.labels, groups, args.val_fraction, args.split_seed)
     split_stats = split_summary(data.labels, groups, train_idx, val_idx)
     log.info("split: %s", split_stats)
     np.savez(
@@ -123,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         .prefetch(2)
     )
     model = build_model(size)
+    if args.init_from:
+        # Convolutions and the head do not depend on the input size, so the weights carry over.
+        model.set_weights(keras.models.load_model(args.init_from / "model.keras").get_weights())
     trainer = keras.Model(model.input, {"probabilities": model.outputs[0]})
     steps = args.epochs * steps_per_epoch
     schedule = keras.optimizers.schedules.CosineDecay(
@@ -179,17 +195,33 @@ def main(argv: list[str] | None = None) -> int:
                 "images_per_epoch": int(steps_per_epoch * args.batch),
                 "copies_per_group": args.copies_per_group,
                 "label_smoothing": args.label_smoothing,
+                "lr": args.lr,
                 "seed": args.seed,
                 "split_seed": args.split_seed,
                 "run_dir": str(args.run_dir),
                 "input_size": size,
                 "split": split_stats,
+                **({"init_from": init_summary(args.init_from)} if args.init_from else {}),
             }
         },
     )
     (args.run_dir / "summary.json").write_text(json.dumps(summary, indent=2))
     log.info("done in %.0f s: %s", time.time() - started, json.dumps(summary)[:400])
     return 0
+
+
+def inherited_split(split_file: Path, paths: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(groups, train, val) of an earlier run over the same files."""
+    split = np.load(split_file)
+    if not np.array_equal(split["paths"], paths):
+        raise SystemExit(f"{split_file} was made from other files than --data holds")
+    return split["groups"], split["train"], split["val"]
+
+
+def init_summary(run_dir: Path) -> dict:
+    """The run a fine-tuning run started from: its time counts towards the model's training time."""
+    training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
+    return {key: training.get(key) for key in ("run_dir", "seconds", "epochs", "seed", "input_size")}
 
 
 def epoch_schedule(

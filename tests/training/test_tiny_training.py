@@ -25,11 +25,11 @@ def _sample_folder(tmp_path: Path) -> Path:
     return data
 
 
-def _train_one_epoch(data: Path, run: Path, out: Path, seed: int) -> None:
+def _train_one_epoch(data: Path, run: Path, out: Path, seed: int, *extra: str) -> None:
     from training.train import main
 
     code = main(["--data", str(data), "--out", str(out), "--run-dir", str(run), "--epochs", "1",
-                 "--batch", "8", "--seed", str(seed), "--version", "tiny-test"])
+                 "--batch", "8", "--seed", str(seed), "--version", "tiny-test", *extra])
     assert code == 0
 
 
@@ -71,3 +71,25 @@ def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_p
     np.testing.assert_allclose(prediction.embedding @ W + b, mean_logits, rtol=1e-3, atol=1e-3)
     assert prediction.heatmap.shape == prediction.image.shape
     assert prediction.model_version == "tiny-ens"
+
+
+def test_a_run_fine_tunes_another_at_a_larger_input_size_on_the_same_split(tmp_path: Path):
+    import json
+
+    import numpy as np
+
+    from desktop_app.core.inference import InferenceEngine
+
+    data = _sample_folder(tmp_path)
+    base = tmp_path / "base"
+    _train_one_epoch(data, base, base / "export", 42, "--size", "48")
+    out = tmp_path / "models"
+    _train_one_epoch(data, tmp_path / "tuned", out, 42, "--size", "64", "--init-from", str(base))
+    engine = InferenceEngine.load(out)
+    assert engine.input_size == 64
+    prediction = engine.predict_file(resources_dir() / "samples" / "pituitary_1.jpg")
+    assert prediction.heatmap.shape == prediction.image.shape
+    training = json.loads((out / "model.json").read_text())["training"]
+    assert training["init_from"]["input_size"] == 48 and training["input_size"] == 64
+    base_split, tuned_split = np.load(base / "split.npz"), np.load(tmp_path / "tuned" / "split.npz")
+    assert np.array_equal(base_split["val"], tuned_split["val"])  # no image the base trained on

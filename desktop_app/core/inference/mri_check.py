@@ -6,7 +6,7 @@ Features of one picture (`check_features`, about 0.2 ms):
 - `colour_saturation`: MRIs are gray even when saved as colour JPEGs; photos and screens are not;
 - `dark_fraction`, `bright_fraction`: the scanner's dark background (the darkest fifth of the
   picture's 1st–99th percentile range), paper-white documents (200 or brighter);
-and, on the model's 128×128 input (the head crop, padded square):
+and, on the model's square input (the head crop, padded square):
 - `corner_ratio`: the corners of a roughly elliptical head are dark;
 - `symmetry`: axial and coronal slices are nearly left-right symmetric;
 - `roughness`: neighbour differences relative to contrast (noise, text and textures are rough);
