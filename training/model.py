@@ -41,12 +41,17 @@ def _residual_block(x, filters: int, name: str):
     return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([x, y]))
 
 
-def build_model(size: int, dropout: float = 0.2) -> keras.Model:
-    """Outputs [probabilities, last feature map, pooled embedding]; the head is the `head` Dense layer."""
+def build_model(size: int, dropout: float = 0.2, width: float = 1.0) -> keras.Model:
+    """Outputs [probabilities, last feature map, pooled embedding]; the head is the `head` Dense layer.
+
+    `width` scales the stages' channels; the stem and the embedding keep theirs, so the heatmap and
+    the federated head see the same shapes whatever the width.
+    """
     inputs = keras.Input((size, size, 1), name="image")  # float32 intensities 0..255
     x = PerImageStandardize(name="standardize")(inputs)
     x = _conv_bn(x, STEM_CHANNELS, 3, 2, "stem")
-    for i, filters in enumerate(STAGES):
+    for i, stage_filters in enumerate(STAGES):
+        filters = int(round(stage_filters * width))
         x = _conv_bn(x, filters, 3, 2, f"down{i}")
         x = _residual_block(x, filters, f"stage{i}")
     features = _conv_bn(x, EMBEDDING_DIM, 1, 1, "features")

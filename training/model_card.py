@@ -51,8 +51,12 @@ def _training_minutes(t: dict) -> float:
     return (t.get("seconds", 0) + (t.get("init_from") or {}).get("seconds", 0)) / 60
 
 
+def _width(t: dict) -> str:
+    return f" --width {t['width']:g}" if t.get("width", 1.0) != 1.0 else ""
+
+
 def _train_commands(t: dict, version: str) -> list[str]:
-    train = "PYTHONPATH=. /work/trainvenv/bin/python -m training.train --data ../shared/data/brain-mri/Training"
+    train = "PYTHONPATH=. .venv-train/bin/python -m training.train --data ../shared/data/brain-mri/Training"
     members = t.get("members")
     if not members:
         base = t.get("init_from")
@@ -69,7 +73,7 @@ def _train_commands(t: dict, version: str) -> list[str]:
         return [
             *first,
             train + " --out models \\",
-            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)}{tune} --version {version}",
+            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)}{tune}{_width(t)} --version {version}",
         ]
     lines = []
     for m in members:
@@ -81,7 +85,7 @@ def _train_commands(t: dict, version: str) -> list[str]:
     runs = " ".join(str(m.get("run_dir")) for m in members)
     return [
         *lines,
-        "PYTHONPATH=. /work/trainvenv/bin/python -m training.ensemble --data ../shared/data/brain-mri/Training \\",
+        "PYTHONPATH=. .venv-train/bin/python -m training.ensemble --data ../shared/data/brain-mri/Training \\",
         f"    --runs {runs} --out models --version {version}",
     ]
 
@@ -175,7 +179,7 @@ def write_model_card(r: dict, path: Path) -> None:
         "",
         "## Reproduce",
         "```",
-        "# training needs the train extra (TensorFlow) in its own venv, e.g. /work/trainvenv",
+        "# training needs the train extra (TensorFlow) in its own venv, .venv-train",
         *_train_commands(t, r["model_version"]),
         "PYTHONPATH=. .venv/bin/python -m training.evaluate --data ../shared/data/brain-mri/Training \\",
         f"    --run-dir {t.get('run_dir', 'training/runs/full').split()[0]} --models models",

@@ -59,6 +59,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
     parser.add_argument("--size", type=int, default=None, help="input size in px (default: the app's)")
     parser.add_argument(
+        "--width", type=float, default=1.0, help="multiplies the stages' channels (training time grows)"
+    )
+    parser.add_argument(
         "--init-from",
         type=Path,
         default=None,
@@ -135,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
         .map(lambda x, y, w: (x, {"probabilities": y}, {"probabilities": w}))
         .prefetch(2)
     )
-    model = build_model(size)
+    model = build_model(size, width=args.width)
     if args.init_from:
         # Convolutions and the head do not depend on the input size, so the weights carry over.
         model.set_weights(keras.models.load_model(args.init_from / "model.keras").get_weights())
@@ -200,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
                 "split_seed": args.split_seed,
                 "run_dir": str(args.run_dir),
                 "input_size": size,
+                "width": args.width,
                 "split": split_stats,
                 **({"init_from": init_summary(args.init_from)} if args.init_from else {}),
             }
