@@ -23,7 +23,7 @@ def _architecture(t: dict) -> list[str]:
         "resize; per-image standardisation inside the model)",
     )
     if not members:
-        return [*net[:1], net[1] + f", {grid}×128 last feature map, 128-d pooled", "embedding, linear 4-way head."]
+        return [*net[:1], net[1] + f", {grid}×128 last feature map, 128-d pooled", "embedding, linear 4-way head." + _stages(t)]
     n = len(members)
     return [
         f"Ensemble of {n} independently trained copies (different seeds) of one network, in one file:",
@@ -34,6 +34,16 @@ def _architecture(t: dict) -> list[str]:
         + "; ".join(f"{m.get('epochs', '?')} epochs, seed {m.get('seed', '?')}, {m.get('seconds', 0) / 60:.0f} min" for m in members)
         + ".",
     ]
+
+
+def _stages(t: dict) -> str:
+    """The stages' channels, named only for a run that scaled them (`--width`)."""
+    width = t.get("width", 1.0)
+    if width == 1.0:
+        return ""
+    # training.model.STAGES, not imported: that module needs Keras and evaluation runs without it
+    channels = "/".join(str(int(round(c * width))) for c in (32, 64, 128))
+    return f" Stages of {channels} channels (width ×{width:g})."
 
 
 def _schedule(t: dict) -> str:
