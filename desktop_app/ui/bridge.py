@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import weakref
 
+import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
 
 from desktop_app.ui.sync_view import NO_SERVER_TEXT
@@ -121,7 +122,10 @@ class SyncStatusSource(QObject):
         self.changed.emit(self.online, self.summary, pending, self.last_sync_ms)
 
     def stop(self) -> None:
-        self._timer.stop()
+        # Qt may already have deleted the timer with its window; the engine's listener is plain
+        # Python and is released either way.
+        if shiboken6.isValid(self._timer):
+            self._timer.stop()
         if self._listener is not None and hasattr(self._sync, "unsubscribe"):
             self._sync.unsubscribe(self._listener)
         self._listener = None
