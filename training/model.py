@@ -41,6 +41,11 @@ def _residual_block(x, filters: int, name: str):
     return layers.ReLU(name=f"{name}_relu")(layers.Add(name=f"{name}_add")([x, y]))
 
 
+def stage_channels(width: float = 1.0) -> list[int]:
+    """Channels of each stage at a width multiplier (`train.py --width`)."""
+    return [int(round(filters * width)) for filters in STAGES]
+
+
 def build_model(size: int, dropout: float = 0.2, width: float = 1.0) -> keras.Model:
     """Outputs [probabilities, last feature map, pooled embedding]; the head is the `head` Dense layer.
 
@@ -50,8 +55,7 @@ def build_model(size: int, dropout: float = 0.2, width: float = 1.0) -> keras.Mo
     inputs = keras.Input((size, size, 1), name="image")  # float32 intensities 0..255
     x = PerImageStandardize(name="standardize")(inputs)
     x = _conv_bn(x, STEM_CHANNELS, 3, 2, "stem")
-    for i, stage_filters in enumerate(STAGES):
-        filters = int(round(stage_filters * width))
+    for i, filters in enumerate(stage_channels(width)):
         x = _conv_bn(x, filters, 3, 2, f"down{i}")
         x = _residual_block(x, filters, f"stage{i}")
     features = _conv_bn(x, EMBEDDING_DIM, 1, 1, "features")

@@ -39,10 +39,9 @@ def _architecture(t: dict) -> list[str]:
 def _stages(t: dict) -> str:
     """The stages' channels, named only for a run that scaled them (`--width`)."""
     width = t.get("width", 1.0)
-    if width == 1.0:
+    if width == 1.0 or "stage_channels" not in t:
         return ""
-    # training.model.STAGES, not imported: that module needs Keras and evaluation runs without it
-    channels = "/".join(str(int(round(c * width))) for c in (32, 64, 128))
+    channels = "/".join(str(c) for c in t["stage_channels"])
     return f" Stages of {channels} channels (width ×{width:g})."
 
 

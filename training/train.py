@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.augment import augment_batch, jpeg_and_flip
     from training.dataset import LABEL_KEYS, build_cache
     from training.export import export_model_files
-    from training.model import build_model
+    from training.model import build_model, stage_channels
     from training.near_duplicates import group_near_duplicates, group_split
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -204,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
                 "run_dir": str(args.run_dir),
                 "input_size": size,
                 "width": args.width,
+                "stage_channels": stage_channels(args.width),
                 "split": split_stats,
                 **({"init_from": init_summary(args.init_from)} if args.init_from else {}),
             }

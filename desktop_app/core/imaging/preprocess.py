@@ -8,7 +8,7 @@ import numpy as np
 from PIL import Image
 
 # Side of the square input a training run starts at (and the default of tools without a model);
-# the engine takes its model's own size from model.json (tumornet-1.2: fine-tuned at 160).
+# the engine takes its model's own size from model.json.
 MODEL_INPUT_SIZE = 128
 # A row/column belongs to the head when this share of its pixels is brighter than the background.
 _MIN_BRIGHT_SHARE = 0.02
