@@ -87,13 +87,35 @@ class Reports:
         p = _prediction_fields(prediction)
         if p["is_brain_mri"] is False:
             raise ReportError("This image does not look like a brain MRI, so no report was saved.")
+        doc = self._new_doc(uuid.uuid4().hex, username, patient.doctor if patient else None, image_bytes,
+                            image_name, p, created_by=user.username)
+        return self._save_new(doc)
+
+    def create_received(self, report_id: str, username: str | None, image_bytes: bytes, image_name: str,
+                        prediction: Any, extra: dict[str, Any], *, created_by: str) -> dict[str, Any]:
+        """A pending report made by this computer itself (a series from the DICOM receiver), no sign-in needed.
+
+        `username` is the local patient it belongs to, or None: such a report stays on this computer
+        (there is no patient account to send it under) until it is reviewed here.
+        """
+        patient = self._accounts.get(username) if username else None
+        doc = self._new_doc(report_id, username, patient.doctor if patient else None, image_bytes, image_name,
+                            _prediction_fields(prediction), created_by=created_by)
+        doc.update(extra)
+        return self._save_new(doc, queue=username is not None)
+
+    def keep_png(self, array: Any, *, heatmap: bool) -> str | None:
+        """A grayscale array (scan or 0..1 heatmap) kept as a PNG blob; its hash, or None."""
+        return self._put_png(array, heatmap=heatmap)
+
+    def _new_doc(self, report_id: str, username: str | None, doctor: str | None, image_bytes: bytes,
+                 image_name: str, p: dict[str, Any], *, created_by: str) -> dict[str, Any]:
         now = self._now_ms()
-        report_id = uuid.uuid4().hex
-        doc = {
+        return {
             "id": report_id,
             "server_id": None,
             "username": username,
-            "doctor": patient.doctor if patient else None,
+            "doctor": doctor,
             "timestamp": now,
             "status": "pending",
             "doctor_notes": "",
@@ -106,15 +128,19 @@ class Reports:
             "reviewed_at": None,
             "confirmed_label": None,
             "reject_reason": "",
-            "audit": [{"at": now, "by": user.username, "action": "created", "status": "pending", "notes": "", "label": p["label_key"]}],
+            "audit": [{"at": now, "by": created_by, "action": "created", "status": "pending", "notes": "", "label": p["label_key"]}],
             "conflict": None,
             "updated_at": now,
         }
+
+    def _save_new(self, doc: dict[str, Any], *, queue: bool = True) -> dict[str, Any]:
+        report_id = doc["id"]
         self._docs.put(report_id, doc)
-        # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
-        self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
-        log.info("report %s saved for %s (%s)", report_id, username, p["label_key"])
-        self._bus.emit(events.REPORT_CREATED, id=report_id, username=username)
+        if queue:
+            # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
+            self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+        log.info("report %s saved for %s (%s)", report_id, doc["username"], doc["label_key"])
+        self._bus.emit(events.REPORT_CREATED, id=report_id, username=doc["username"])
         return doc
 
     def _put_png(self, array: Any, *, heatmap: bool) -> str | None:
@@ -151,6 +177,10 @@ class Reports:
         if doc is not None and user.is_patient and doc.get("username") != user.username:
             raise AccessDenied("This report belongs to another patient.")
         return doc
+
+    def raw(self, report_id: str) -> dict[str, Any] | None:
+        """The report as stored, for this computer's own services (the DICOM receiver); no access check."""
+        return self._docs.get(report_id)
 
     def for_patient(self, username: str) -> list[dict[str, Any]]:
         """One patient's reports, newest first. A signed-in patient may ask only for their own."""
@@ -233,13 +263,14 @@ class Reports:
             updated["audit"] = [*doc.get("audit", []), entry]
             # Queued before the report is written: the entry carries the whole decision, so a crash
             # between the two writes still brings the decision back from the server, never loses it.
-            self._store.outbox.append("review_report", {"report_id": report_id, "action": action, "notes": notes,
-                                                        "label": confirmed, "reason": entry["reason"],
-                                                        "doctor": user.username})
+            if doc.get("username"):  # a report with no patient account never leaves this computer
+                self._store.outbox.append("review_report", {"report_id": report_id, "action": action, "notes": notes,
+                                                            "label": confirmed, "reason": entry["reason"],
+                                                            "doctor": user.username})
             self._docs.put(report_id, updated)
             if self._drafts.get(report_id) is not None:
                 self._drafts.delete(report_id)
-        if action != "save":
+        if action != "save" and updated.get("username"):
             self._notify_patient(updated, user.display_name)
         log.info("report %s: %s by %s", report_id, action, user.username)
         self._bus.emit(events.REPORT_REVIEWED, id=report_id, action=action, username=updated.get("username"))
@@ -279,7 +310,7 @@ class Reports:
         """Queues reports saved here but never queued (a crash between the two writes); returns how many."""
         outbox = self._store.outbox
         missing = [d["id"] for d in self._docs.find(server_id=None)
-                   if d.get("id") and outbox.get(create_key(d["id"])) is None]
+                   if d.get("id") and d.get("username") and outbox.get(create_key(d["id"])) is None]
         for report_id in missing:
             log.warning("report %s was saved but not queued for sync; queuing it now", report_id)
             outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
