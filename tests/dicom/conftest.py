@@ -46,3 +46,19 @@ def receiver_factory(clinic):
     yield _start
     for receiver in started:
         receiver.stop(finish_timeout=60)
+
+
+@pytest.fixture(scope="session")
+def orthanc(tmp_path_factory):
+    """A real Orthanc (Debian package `orthanc`, with `orthanc-dicomweb`); skipped, saying why, when absent."""
+    from tests.dicom.orthanc import Orthanc, orthanc_binary
+
+    if orthanc_binary() is None:
+        pytest.skip("Orthanc is not installed: apt-get install orthanc orthanc-dicomweb (.ci/run does this as root)")
+    server = Orthanc(tmp_path_factory.mktemp("orthanc"))
+    try:
+        server.start()
+    except (OSError, RuntimeError) as exc:
+        pytest.skip(f"Orthanc could not be started here: {exc}")
+    yield server
+    server.stop()
