@@ -11,6 +11,7 @@ from desktop_app.cli import (
     account,
     chat,
     config,
+    dicom,
     fl,
     kiosk,
     predict,
@@ -21,7 +22,7 @@ from desktop_app.cli import (
 )
 from desktop_app.cli.context import CliContext, CliError
 
-COMMAND_MODULES = (predict, account, sync, reports, chat, fl, config, kiosk, serve, selftest)
+COMMAND_MODULES = (predict, account, sync, reports, chat, fl, config, kiosk, serve, selftest, dicom)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.cli.context import CliContext, CliError, service_command
+from desktop_app.core.dicom import node
 
 MAX_MINUTES = 24 * 60
 
@@ -31,6 +32,22 @@ def _minutes(value: str) -> int:
     if not 1 <= minutes <= MAX_MINUTES:
         raise CliError(f"“{value}” is not a number of minutes from 1 to {MAX_MINUTES}")
     return minutes
+
+
+def _dicom(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A DICOM value checker whose refusal becomes a one-line CLI error."""
+
+    def checked(value: str) -> Any:
+        try:
+            return parse(value)
+        except node.DicomConfigError as exc:
+            raise CliError(str(exc)) from exc
+
+    return checked
+
+
+def _allow_list(value: str) -> str:
+    return ",".join(map(str, node.parse_allow_list(value)))
 
 
 def _folder(value: str) -> str:
@@ -69,6 +86,14 @@ KEYS = {key.name: key for key in (
               "sign a workstation user out after this many idle minutes (default 15)"),
     ConfigKey("kiosk-idle-minutes", "kiosk", "idle_minutes", _minutes,
               "sign a kiosk patient out after this many idle minutes (default 2)"),
+    ConfigKey("dicom-ae-title", "dicom", "ae_title", _dicom(node.check_ae_title),
+              "this computer's DICOM AE title (default TUMORPREDICT)"),
+    ConfigKey("dicom-port", "dicom", "port", _dicom(node.check_port),
+              "the port the DICOM receiver listens on (default 11112)"),
+    ConfigKey("dicom-allow", "dicom", "allow", _dicom(_allow_list),
+              "callers the receiver accepts, AE or AE@host, comma-separated (unset: every caller)"),
+    ConfigKey("pacs", "dicom", "pacs", _dicom(node.parse_pacs),
+              "the PACS to search: AE_TITLE@host:port, or a DICOMweb URL"),
     ConfigKey("kiosk-import-dir", "kiosk", "import_dir", _folder,
               "a folder a kiosk may open scans from, besides removable media"),
 )}
@@ -101,6 +126,7 @@ def _current(settings) -> dict[str, Any]:
     values = {name: key.read(settings) for name, key in KEYS.items()}
     values["idle-logout-minutes"] = settings.idle_logout_minutes  # the value in force (clamped)
     values["kiosk-idle-minutes"] = settings.kiosk_idle_minutes
+    values["pacs"] = node.pacs_text(values["pacs"])
     values["kiosk-operator-pin"] = "set" if settings.get("kiosk", {}).get("pin_verifier") else "not set"
     return values
 

@@ -110,3 +110,12 @@ def parse_pacs(text: str) -> dict:
         raise DicomConfigError(f"“{text}” is not a PACS address: use AE_TITLE@host:port "
                                "(e.g. ORTHANC@pacs.clinic:4242) or a DICOMweb URL (https://…/dicom-web).")
     return {"ae_title": check_ae_title(match[1]), "host": match[2], "port": check_port(match[3])}
+
+
+def pacs_text(block: dict | None) -> str | None:
+    """The stored pacs block as the text `config set pacs` takes."""
+    if not block:
+        return None
+    if block.get("dicomweb_url"):
+        return block["dicomweb_url"]
+    return f"{block.get('ae_title')}@{block.get('host')}:{block.get('port')}"
