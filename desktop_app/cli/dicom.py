@@ -42,7 +42,13 @@ def register(commands) -> None:
 def _listener_config(ctx: CliContext, args):
     from dataclasses import replace
 
-    from desktop_app.core.dicom.node import DicomConfigError, check_ae_title, check_port, listener_from_settings, parse_allow_list
+    from desktop_app.core.dicom.node import (
+        DicomConfigError,
+        check_ae_title,
+        check_port,
+        listener_from_settings,
+        parse_allow_list,
+    )
 
     config = listener_from_settings(ctx.services().settings)
     try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.conftest import (  # noqa: F401  (fixtures shared with the core suite)
+from tests.cli.conftest import cli  # noqa: F401  (fixtures shared with the CLI and core suites)
+from tests.core.conftest import (  # noqa: F401
     Clock,
     app,
     clock,
@@ -16,7 +17,7 @@ from tests.core.conftest import (  # noqa: F401  (fixtures shared with the core 
 
 
 @pytest.fixture
-def clinic(app):
+def clinic(app):  # noqa: F811  (the fixture imported above)
     """dr_bob and his patient pat001 (whose username is the DICOM Patient ID of the default series)."""
     setup_clinic(app)
     app.accounts.logout()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from pydicom.uid import ExplicitVRLittleEndian
 from pynetdicom import AE
 from pynetdicom.sop_class import MRImageStorage, Verification
-from pydicom.uid import ExplicitVRLittleEndian
 
 
 def associate(port: int, *, calling: str = "SCANNER1", contexts=((MRImageStorage, [ExplicitVRLittleEndian]),)):

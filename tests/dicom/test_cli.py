@@ -12,8 +12,6 @@ from tests.dicom.orthanc import AE_TITLE
 from tests.dicom.scu import send
 from tests.dicom.series_factory import encode, make_series
 
-pytest_plugins = ["tests.cli.conftest"]
-
 
 def test_config_keeps_dicom_settings_and_refuses_bad_ones(cli):
     assert cli("config", "set", "pacs", "ORTHANC@pacs.clinic:4242")[0] == 0

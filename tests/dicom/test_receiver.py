@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 from pydicom.uid import JPEGLSLossless
+from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 
 from desktop_app.core.dicom.inbox import Inbox, InstanceRefused, describe
 from desktop_app.core.dicom.node import ListenerConfig, parse_allow_list

@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from desktop_app.core.dicom.inbox import Inbox
-from desktop_app.core.dicom.slices import SeriesHeader, Slice, is_near_empty, middle_candidates, ordered_slices
+from desktop_app.core.dicom.slices import (
+    SeriesHeader,
+    Slice,
+    is_near_empty,
+    middle_candidates,
+    ordered_slices,
+)
 from desktop_app.core.dicom.verdict import key_slice_index, slice_result, summarise
 from desktop_app.core.imaging import ImageError
 from desktop_app.core.imaging.dicom import decode_dicom
