@@ -10,6 +10,7 @@ from desktop_app.ui.doctor.formatting import (
     confidence_text,
     label_key_of,
     label_text,
+    patient_text,
     short_date_text,
     start_of_today_ms,
 )
@@ -110,7 +111,7 @@ class DoctorDashboard(Screen):
         self.start_button.setEnabled(bool(pending))
         self.oldest_list.clear()
         for report in pending[:OLDEST_SHOWN]:
-            text = (f"{name_of(report.get('username', ''))}  ·  "
+            text = (f"{patient_text(report, name_of)}  ·  "
                     f"{short_date_text(report.get('timestamp'))} "
                     f"(waiting {age_text(report.get('timestamp'))})  ·  "
                     f"{label_text(label_key_of(report), report.get('label'))} "

@@ -72,3 +72,28 @@ def display_name(user: dict | None, username: str) -> str:
     if user and user.get("full_name"):
         return str(user["full_name"])
     return username
+
+
+def patient_key(report: dict) -> str:
+    """Groups a patient's reports: the account's username, else the DICOM Patient ID of a received series."""
+    if report.get("username"):
+        return report["username"]
+    patient_id = (report.get("series") or {}).get("patient_id")
+    return f"dicom:{patient_id}" if patient_id else ""
+
+
+def patient_text(report: dict, name_of) -> str:
+    """The patient's name; for a received series with no account here, the name and ID from the scanner."""
+    if report.get("username"):
+        return name_of(report["username"])
+    series = report.get("series") or {}
+    name = series.get("patient_name") or "Unknown patient"
+    return f"{name} (ID {series.get('patient_id') or '?'}, no account)"
+
+
+def study_date_text(value: str | None) -> str:
+    """DICOM 'YYYYMMDD' as '15 Mar 2024' ('—' when missing or malformed)."""
+    try:
+        return datetime.strptime(value or "", "%Y%m%d").strftime("%d %b %Y")
+    except ValueError:
+        return "—"

@@ -28,6 +28,8 @@ from desktop_app.ui.doctor.formatting import (
     date_text,
     label_key_of,
     label_text,
+    patient_key,
+    patient_text,
     status_text,
 )
 
@@ -130,7 +132,7 @@ class ReportTableModel(QAbstractTableModel):
     # ----- loading ------------------------------------------------------------------------
     def _row_for(self, report: dict) -> ReportRow:
         reviewer = report.get("reviewed_by") or ""
-        return make_row(report, self._name_of(report.get("username", "")),
+        return make_row(report, patient_text(report, self._name_of),
                         self._name_of(reviewer) if reviewer else "")
 
     def set_reports(self, reports: Iterable[dict]) -> None:
@@ -182,7 +184,7 @@ class ReportTableModel(QAbstractTableModel):
         if self._by_patient is None:
             by_patient: dict[str, list[dict]] = {}
             for row in self._rows:
-                by_patient.setdefault(row.report.get("username", ""), []).append(row.report)
+                by_patient.setdefault(patient_key(row.report), []).append(row.report)
             for found in by_patient.values():
                 found.sort(key=lambda report: report.get("timestamp") or 0, reverse=True)
             self._by_patient = by_patient

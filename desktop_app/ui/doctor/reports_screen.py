@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.ui.doctor.dicom_switch import DicomSwitch
 from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.report_model import (
@@ -133,6 +134,8 @@ class ReportsScreen(QWidget):
         self.summary = label("", "subtitle")
         titles.addWidget(self.summary)
         header.addLayout(titles, 1)
+        self.dicom = DicomSwitch(self.services, page)
+        header.addWidget(self.dicom)
         layout.addLayout(header)
 
         self.tabs = QTabBar(page)

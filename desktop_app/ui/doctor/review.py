@@ -28,12 +28,16 @@ from desktop_app.ui.doctor.formatting import (
     date_text,
     label_key_of,
     label_text,
+    patient_key,
+    patient_text,
     short_date_text,
     status_text,
+    study_date_text,
 )
 from desktop_app.ui.doctor.heatmaps import ScanLoader, ScanPixels
 from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
+from desktop_app.ui.doctor.slice_strip import SliceStrip, slice_note
 from desktop_app.ui.widgets.common import Banner, Card, ProbabilityBars, StatusPill, button, label
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 from desktop_app.ui.workers import run_in_background
@@ -104,6 +108,7 @@ class ReviewPanel(QWidget):
         self._restoring_notes = False
         self._busy = False
         self._compare_id: str | None = None
+        self._showing_slice: str | None = None  # a non-key slice of the series is on screen
 
         self.loader = ScanLoader(services, self)
         self.loader.scan_ready.connect(self._on_scan)
@@ -160,6 +165,10 @@ class ReviewPanel(QWidget):
         self.next_button = button("Next pending →", accessible="Next pending report (Control+N)")
         self.next_button.setToolTip("Open the next pending report (Ctrl+N or J)")
         self.next_button.clicked.connect(self.open_next_pending)
+        self.pacs_button = button("Find in PACS…", accessible="Find this patient's other studies in the PACS")
+        self.pacs_button.setToolTip("Search the PACS for this patient's earlier studies and pull one here")
+        self.pacs_button.clicked.connect(self.find_in_pacs)
+        row.addWidget(self.pacs_button)
         row.addWidget(self.next_button)
         return row
 
@@ -168,6 +177,10 @@ class ReviewPanel(QWidget):
         layout = QVBoxLayout(box)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(6)
+        self.slice_strip = SliceStrip(self.services, box)
+        self.slice_strip.slice_chosen.connect(self._on_slice_chosen)
+        self.slice_strip.slice_ready.connect(self._on_slice_ready)
+        layout.addWidget(self.slice_strip)
         self.images = QSplitter(Qt.Orientation.Horizontal, box)
         self.image_view = ImageView(box)
         self.image_view.set_placeholder_text("Loading scan…")
@@ -196,6 +209,7 @@ class ReviewPanel(QWidget):
         layout.addWidget(self.images, 1)
         self.heatmap_note = label("", "muted", wrap=True)
         layout.addWidget(self.heatmap_note)
+        self.slice_strip.slice_failed.connect(self.heatmap_note.setText)
         return box
 
     def _build_side(self) -> QWidget:
@@ -308,10 +322,15 @@ class ReviewPanel(QWidget):
         self.drafts.flush()  # the previous report's last words go to the store first
         self.report = report
         self._hide_error()
-        patient = self.navigator.name_of(report.get("username", ""))
-        self.title.setText(patient)
-        self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · "
-                              f"{report.get('image_name') or 'MRI'}")
+        self.title.setText(patient_text(report, self.navigator.name_of))
+        series = report.get("series")
+        if series:
+            self.subtitle.setText(f"{series.get('series_description') or 'MR series'} · study of "
+                                  f"{study_date_text(series.get('study_date'))} · received "
+                                  f"{date_text(report.get('timestamp'))} from the scanner/PACS")
+        else:
+            self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · "
+                                  f"{report.get('image_name') or 'MRI'}")
         self.status_pill.set_status(report.get("status") or "pending")
         self._show_position()
         self._show_model(report)
@@ -322,6 +341,8 @@ class ReviewPanel(QWidget):
         self.image_view.clear()
         self.image_view.set_placeholder_text("Loading scan…")
         self.heatmap_note.setText("")
+        self._showing_slice = None
+        self.slice_strip.show_report(report)
         self._set_enabled(True)
         self.loader.load_scan(report["id"])
         self.opened.emit(report["id"])
@@ -361,7 +382,7 @@ class ReviewPanel(QWidget):
     def _show_history(self, report: dict) -> None:
         self.history_list.blockSignals(True)
         self.history_list.clear()
-        earlier = [r for r in self.navigator.history(report.get("username", ""))
+        earlier = [r for r in self.navigator.history(patient_key(report))
                    if r["id"] != report["id"]]
         for other in earlier:
             text = (f"{short_date_text(other.get('timestamp'))} · "
@@ -411,7 +432,7 @@ class ReviewPanel(QWidget):
 
     # ----- async arrivals -----------------------------------------------------------------
     def _on_scan(self, scan: ScanPixels) -> None:
-        if self.report is not None and scan.report_id == self.report["id"]:
+        if self.report is not None and scan.report_id == self.report["id"] and self._showing_slice is None:
             self.image_view.set_image(scan.pixels)
             cached = self.loader.cached_heatmap(scan.report_id)
             if cached is not None:
@@ -449,6 +470,30 @@ class ReviewPanel(QWidget):
         if visible and heat is not None and not is_flat_heatmap(heat):
             self.heatmap_note.setText("Heatmap shown: warm colours mark the regions that drove "
                                       "the model's finding.")
+
+    # ----- the slices of a received series ---------------------------------------------------
+    def _on_slice_chosen(self, item: dict, is_key: bool) -> None:
+        """The key slice is the report's own scan; the others arrive as the model saw them."""
+        self._showing_slice = None if is_key else item.get("sop_uid")
+        if self.report is not None and is_key:
+            self.loader.load_scan(self.report["id"])
+        elif not is_key:
+            self.heatmap_note.setText("Loading slice…")
+
+    def _on_slice_ready(self, item: dict, gray: np.ndarray, heat) -> None:
+        if self._showing_slice != item.get("sop_uid"):
+            return  # another slice was chosen meanwhile
+        self.image_view.set_image(gray)
+        self.image_view.set_heatmap(heat)  # kept aligned to the whole slice
+        self.heatmap_note.setText(slice_note(item))
+
+    def find_in_pacs(self) -> None:
+        """Search the PACS for this patient (their DICOM Patient ID) and pull an earlier study here."""
+        from desktop_app.ui.doctor.pacs_dialog import PacsDialog
+
+        report = self.report or {}
+        patient_id = (report.get("series") or {}).get("patient_id") or report.get("username") or ""
+        PacsDialog(self.services, patient_id=patient_id, parent=self).open()
 
     def _prefetch_next(self) -> None:
         """Warm the cache with the next pending scan so 'next' opens instantly."""
@@ -585,3 +630,4 @@ class ReviewPanel(QWidget):
     def closeEvent(self, event) -> None:  # noqa: N802
         self.drafts.flush()
         super().closeEvent(event)
+
