@@ -9,6 +9,7 @@ from pynetdicom.sop_class import MRImageStorage, Verification
 
 def associate(port: int, *, calling: str = "SCANNER1", contexts=((MRImageStorage, [ExplicitVRLittleEndian]),)):
     ae = AE(ae_title=calling)
+    ae.dimse_timeout = ae.network_timeout = 120  # a busy test machine's disk may hold an fsync for long
     ae.add_requested_context(Verification)
     for sop_class, syntaxes in contexts:
         ae.add_requested_context(sop_class, syntaxes)

@@ -17,7 +17,6 @@ from desktop_app.core.dicom.slices import (
 )
 from desktop_app.core.dicom.verdict import key_slice_index, slice_result, summarise
 from desktop_app.core.imaging import ImageError
-from desktop_app.core.imaging.dicom import decode_dicom
 
 log = logging.getLogger(__name__)
 
@@ -63,11 +62,14 @@ class SeriesTriage:
         for item in middle_candidates(slices):
             try:
                 data = item.path.read_bytes()
-                if is_near_empty(decode_dicom(data)):
-                    continue
-                read.append((item, data, engine.predict_bytes(data, name=item.path.name)))
+                prediction = engine.predict_bytes(data, name=item.path.name)
             except (ImageError, OSError) as exc:
-                log.warning("slice %s skipped: %s", item.sop_uid, exc)
+                blank = getattr(exc, "reason", None) == "blank"  # empty slices are normal at a series' ends
+                log.log(logging.DEBUG if blank else logging.WARNING, "slice %s skipped: %s", item.sop_uid, exc)
+                continue
+            picture = getattr(prediction, "image", None)  # the decoded slice: no second decode
+            if picture is None or not is_near_empty(picture):
+                read.append((item, data, prediction))
         return read
 
     def _save(self, header: SeriesHeader, slices: list[Slice], read: list[tuple[Slice, bytes, Any]]) -> dict[str, Any]:
@@ -82,8 +84,8 @@ class SeriesTriage:
         for (item, _, prediction), result in zip(read, results, strict=True):
             strip.append({**result, "sop_uid": item.sop_uid, "instance_number": item.instance_number,
                           "index": slices.index(item),
-                          "model_image_hash": self.reports.keep_png(getattr(prediction, "image", None), heatmap=False),
-                          "heatmap_hash": self.reports.keep_png(getattr(prediction, "heatmap", None), heatmap=True)})
+                          "model_image_hash": self.reports.keep_png(getattr(prediction, "image", None), heatmap=False, fast=True),
+                          "heatmap_hash": self.reports.keep_png(getattr(prediction, "heatmap", None), heatmap=True, fast=True)})
         key_item, key_bytes, key_prediction = read[key]
         extra = {"source": "dicom",
                  "series": {**header.as_dict(), "instance_count": len(slices), "key_slice": key,
