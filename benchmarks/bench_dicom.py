@@ -69,7 +69,7 @@ def one_by_one(engine, paths: list[Path]) -> float:
 
 def latency(work: Path, slices: int) -> None:
     app = _open_app(work / "latency")
-    app.engine  # loaded once, as in a running app
+    _ = app.engine  # loaded once, as in a running app
     arrived: dict[str, float] = {}
     receiver = _receiver(app, lambda doc: arrived.setdefault(doc["id"], time.perf_counter()))
     series = make_series(SAMPLES[0], slices=slices, size=512)
@@ -99,7 +99,7 @@ def latency(work: Path, slices: int) -> None:
 
 def concurrent(work: Path, slices: int, senders: int = 5) -> None:
     app = _open_app(work / "concurrent")
-    app.engine
+    _ = app.engine
     done = threading.Semaphore(0)
     receiver = _receiver(app, lambda doc: done.release())
     batches = [make_series(SAMPLES[i % len(SAMPLES)], slices=slices, size=512, patient_id=f"P{i}")

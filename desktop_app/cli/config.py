@@ -63,6 +63,7 @@ class ConfigKey:
     nested: str | None  # key inside that setting's dict (the kiosk block), or None
     parse: Callable[[str], Any]
     help: str
+    display: Callable[[Any], Any] = lambda value: value  # the stored value as `config set` takes it
 
     def read(self, settings) -> Any:
         value = settings.get(self.setting)
@@ -93,7 +94,7 @@ KEYS = {key.name: key for key in (
     ConfigKey("dicom-allow", "dicom", "allow", _dicom(_allow_list),
               "callers the receiver accepts, AE or AE@host, comma-separated (unset: every caller)"),
     ConfigKey("pacs", "dicom", "pacs", _dicom(node.parse_pacs),
-              "the PACS to search: AE_TITLE@host:port, or a DICOMweb URL"),
+              "the PACS to search: AE_TITLE@host:port, or a DICOMweb URL", node.pacs_text),
     ConfigKey("kiosk-import-dir", "kiosk", "import_dir", _folder,
               "a folder a kiosk may open scans from, besides removable media"),
 )}
@@ -123,10 +124,9 @@ def register(commands) -> None:
 
 
 def _current(settings) -> dict[str, Any]:
-    values = {name: key.read(settings) for name, key in KEYS.items()}
+    values = {name: key.display(key.read(settings)) for name, key in KEYS.items()}
     values["idle-logout-minutes"] = settings.idle_logout_minutes  # the value in force (clamped)
     values["kiosk-idle-minutes"] = settings.kiosk_idle_minutes
-    values["pacs"] = node.pacs_text(values["pacs"])
     values["kiosk-operator-pin"] = "set" if settings.get("kiosk", {}).get("pin_verifier") else "not set"
     return values
 
@@ -148,7 +148,7 @@ def _set(ctx: CliContext, args) -> int:
     key = KEYS[args.name]
     value = key.parse(args.value)
     key.write(ctx.services().settings, value)
-    print(f"{key.name}: {value}")
+    print(f"{key.name}: {key.display(value)}")
     if key.name == "kiosk-import-dir" and not Path(value).is_dir():
         print(f"Note: {value} does not exist yet; the kiosk offers it once it does.")
     return 0

@@ -14,7 +14,7 @@ from tests.dicom.series_factory import encode, make_series
 
 
 def test_config_keeps_dicom_settings_and_refuses_bad_ones(cli):
-    assert cli("config", "set", "pacs", "ORTHANC@pacs.clinic:4242")[0] == 0
+    assert cli("config", "set", "pacs", "ORTHANC@pacs.clinic:4242")[1] == "pacs: ORTHANC@pacs.clinic:4242\n"
     assert cli("config", "set", "dicom-allow", "ORTHANC@10.0.0.5, SCANNER1")[0] == 0
     assert cli("config", "set", "dicom-port", "104")[0] == 0
     code, out, _ = cli("config", "show")

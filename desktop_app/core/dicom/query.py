@@ -30,7 +30,8 @@ class SeriesMatch:
     def line(self) -> str:
         count = f"{self.instances} images" if self.instances is not None else "images: ?"
         return (f"{self.study_date or '????????'}  {self.patient_name or '?'} ({self.patient_id})  "
-                f"{self.study_description or '-'} / {self.series_description or '-'}  {count}  {self.series_uid}")
+                f"{self.study_description or '-'} / {self.series_description or '-'}  {count}  "
+                f"{self.study_uid} {self.series_uid}")  # the two UIDs `tumorpredict dicom get` takes
 
 
 @dataclass(frozen=True)

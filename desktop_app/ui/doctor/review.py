@@ -385,7 +385,9 @@ class ReviewPanel(QWidget):
         earlier = [r for r in self.navigator.history(patient_key(report))
                    if r["id"] != report["id"]]
         for other in earlier:
-            text = (f"{short_date_text(other.get('timestamp'))} · "
+            study_date = (other.get("series") or {}).get("study_date")
+            when = f"study of {study_date_text(study_date)}" if study_date else short_date_text(other.get("timestamp"))
+            text = (f"{when} · "
                     f"{label_text(label_key_of(other), other.get('label'))} · "
                     f"{status_text(other.get('status'))}")
             confirmed = other.get("confirmed_label")

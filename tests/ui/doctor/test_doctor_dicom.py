@@ -116,6 +116,7 @@ def test_find_in_pacs_pulls_an_older_study_of_the_same_patient(qtbot, services, 
     qtbot.waitUntil(lambda: any(r.report["id"] == pulled.args[0]["id"] for r in reports.model.rows()), timeout=20_000)
     reports.open_report(report)  # the pulled study is now among this patient's other reports
     assert any(pulled.args[0]["id"] == review.history_list.item(i).data(Qt.ItemDataRole.UserRole)["id"]
+               and review.history_list.item(i).text().startswith("study of 12 Apr 2023 · ")
                for i in range(review.history_list.count()))
     dialog.close()
 
