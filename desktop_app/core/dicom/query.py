@@ -63,9 +63,9 @@ def _associate(pacs: PacsConfig, local_ae: str, contexts, *, storage_scp: bool =
         ae.add_requested_context(context)
     roles = []
     if storage_scp:
-        from desktop_app.core.dicom.scp import _mr_storage_classes
+        from desktop_app.core.dicom.scp import mr_storage_classes
 
-        for sop_class in _mr_storage_classes():
+        for sop_class in mr_storage_classes():
             ae.add_requested_context(sop_class)
             roles.append(build_role(sop_class, scp_role=True))
     assoc = ae.associate(pacs.host, pacs.port, ae_title=pacs.ae_title, ext_neg=roles or None)

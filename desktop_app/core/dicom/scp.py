@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from desktop_app.core.dicom.inbox import Inbox, InstanceInfo, InstanceRefused, describe
@@ -37,10 +38,20 @@ def decodable_transfer_syntaxes() -> list[str]:
     return syntaxes
 
 
-def _mr_storage_classes() -> list[str]:
+def mr_storage_classes() -> list[str]:
     from pynetdicom.sop_class import EnhancedMRImageStorage, MRImageStorage
 
     return [MRImageStorage, EnhancedMRImageStorage]
+
+
+def _wait_until_sent(assoc, timeout: float = 5.0) -> None:
+    """Lets the rejection leave before the connection is closed (a busy machine may not have sent it yet).
+
+    After sending A-ASSOCIATE-RJ the acceptor's state machine waits for the peer to close (Sta13).
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and assoc.dul.state_machine.current_state != "Sta13":
+        time.sleep(0.005)
 
 
 class StorageServer:
@@ -68,7 +79,7 @@ class StorageServer:
         ae.maximum_associations = max_associations
         ae.add_supported_context(Verification)
         syntaxes = decodable_transfer_syntaxes()
-        for sop_class in _mr_storage_classes():
+        for sop_class in mr_storage_classes():
             ae.add_supported_context(sop_class, syntaxes)
         self._ae = ae
 
@@ -113,6 +124,7 @@ class StorageServer:
         # Rejected-permanent, by the service user, "calling AE title not recognised".
         event.assoc.acse.send_reject(0x01, 0x01, 0x03)
         event.assoc.is_rejected = True
+        _wait_until_sent(event.assoc)
         event.assoc.kill()
 
     def _store(self, event) -> int:

@@ -87,11 +87,16 @@ class SeriesTriage:
                           "model_image_hash": self.reports.keep_png(getattr(prediction, "image", None), heatmap=False, fast=True),
                           "heatmap_hash": self.reports.keep_png(getattr(prediction, "heatmap", None), heatmap=True, fast=True)})
         key_item, key_bytes, key_prediction = read[key]
-        extra = {"source": "dicom",
+        # The key slice's pictures are the ones just kept for the strip: one encoding, the same blobs.
+        key_fields = {**results[key], "image": None, "heatmap": None,
+                      "model_version": getattr(key_prediction, "model_version", None),
+                      "timings_ms": getattr(key_prediction, "timings_ms", None) or {}}
+        extra = {"source": "dicom", "model_image_hash": strip[key]["model_image_hash"],
+                 "heatmap_hash": strip[key]["heatmap_hash"],
                  "series": {**header.as_dict(), "instance_count": len(slices), "key_slice": key,
                             "slices": strip, **summary}}
         doc = self.reports.create_received(report_id_for(header.series_uid), self._patient_of(header), key_bytes,
-                                           Path(key_item.path).name, key_prediction, extra, created_by=RECEIVER)
+                                           Path(key_item.path).name, key_fields, extra, created_by=RECEIVER)
         log.info("series %s (%s, %d instances) triaged: %s", header.series_uid, header.series_description,
                  len(slices), summary["summary"])
         return doc
