@@ -50,11 +50,14 @@ class ServerConfig:
     trusted_proxies: int = 0  # X-Forwarded-For hops to trust (behind nginx: 1)
     model_dir: str = ""  # empty: the models/ folder of the install
     page_size: int = 1000  # most records one `since` call returns
-    fl_strategy: str = "fedavg"
+    # "auto": FedAvg below 3 contributors, the trimmed mean from 3 on (one poisoned clinic is outvoted).
+    fl_strategy: str = "auto"
     fl_trim_fraction: float = 0.2
     fl_clip_norm: float = 1.0
     fl_noise_multiplier: float = 0.0
     fl_min_updates: int = 1
+    # One update may move the global head by at most this many times the head's own L2 norm.
+    fl_max_update_norm_ratio: float = 10.0
     fl_max_staleness: int = 2  # rounds an update's base version may lag behind the current one
     fl_max_update_bytes: int = 32 * 1024 * 1024
     fl_initial_weights: str = ""  # empty: models/head_weights.npz when it exists
