@@ -17,6 +17,7 @@ from server.config import ServerConfig
 from server.errors import register_error_handlers
 from server.federation import Federation
 from server.inference import EngineHolder
+from server.startup_checks import warn_about
 from server.storage import BlobStore, Storage
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     if config.cors_origins:
         _enable_cors(app, config.cors_origins)
+    warn_about(config)
     log.info("TumorPredict server ready (database: %s)", storage.engine.dialect.name)
     return app
 

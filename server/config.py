@@ -30,10 +30,16 @@ class ServerConfig:
     token_ttl: int = 12 * 3600  # seconds a sign-in stays valid
     scrypt_n: int = 2**15  # password hashing cost (memory 128 * 8 * n bytes per check)
     allow_legacy_unauthenticated: bool = False
-    # Failed sign-ins: this many per account / per address inside the window, then 429.
+    # Failed sign-ins, counted per window: one address may miss one account's password this many
+    # times, then waits login_delay_base_s, doubling with every further miss (up to the window).
     login_max_failures_account: int = 5
-    login_max_failures_address: int = 20
+    login_delay_base_s: float = 2.0
+    login_max_failures_account_total: int = 100  # one account from every address together
+    login_max_failures_address: int = 20  # one address against every account together
     login_failure_window: int = 15 * 60
+    # Wrong doctor enrollment codes per window: from one address, and from everyone together.
+    enrollment_max_failures_address: int = 10
+    enrollment_max_failures_role: int = 50
     otp_ttl: int = 10 * 60
     otp_max_attempts: int = 5
     smtp_host: str = ""

@@ -7,9 +7,10 @@ import hmac
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text as sql_text
 
-from server import auth, otp
+from server import attempts, auth, otp
 from server.errors import ApiError
 from server.routes import state
+from server.startup_checks import enrollment_code_problem
 from server.storage import DuplicateError
 from server.validation import json_body, name, text
 
@@ -48,7 +49,7 @@ def register():
     full_name = text(body, "full_name", max_len=300, default="")
     doctor = None
     if role == "doctor":
-        _check_enrollment_code(text(body, "enrollment_code", max_len=200))
+        _check_enrollment_code(text(body, "enrollment_code", max_len=200), username)
     else:
         # Kept even when that doctor has not reached the server yet (devices sync in any order);
         # the assignment grants nothing by itself, so there is nothing to verify here.
@@ -64,12 +65,19 @@ def register():
     return jsonify(status="ok", username=username, role=role)
 
 
-def _check_enrollment_code(code: str | None) -> None:
+def _check_enrollment_code(code: str | None, username: str) -> None:
     expected = state().config.enrollment_code
     if not expected:
         raise ApiError(403, "doctor_enrollment_disabled")
+    if enrollment_code_problem(expected):  # said at start too; a guessable code opens nothing
+        raise ApiError(403, "doctor_enrollment_disabled",
+                       message="Doctor sign-up is closed until the server's enrollment code is made longer.")
+    address = request.remote_addr or "unknown"
+    attempts.begin_enrollment(address, "doctor")
     if not code or not hmac.compare_digest(code.encode(), expected.encode()):
+        attempts.enrollment_failed(address, username)
         raise ApiError(403, "invalid_enrollment_code")
+    attempts.enrollment_succeeded(address, "doctor")
 
 
 @blueprint.post("/login")
@@ -78,14 +86,13 @@ def login():
     username = name(body, "username", required=True, missing="invalid_credentials")
     password = text(body, "password", max_len=MAX_PASSWORD, required=True, missing="invalid_credentials")
     address = request.remote_addr or "unknown"
-    auth.check_login_allowed(username, address)
+    attempts.begin_login(username, address)  # counted before the slow hash
     storage = state().storage
     user = storage.get_user(username)
     matches, rehash = auth.check_password(password, user["password_hash"] if user else None)
     if not (user and matches):
-        auth.record_login_failure(username, address)
         raise ApiError(401, "invalid_credentials")
-    auth.clear_login_failures(username)
+    attempts.login_succeeded(username, address)
     if rehash:  # legacy werkzeug hash or a weaker cost: upgrade while we know the password
         storage.update_user(username, password_hash=auth.hash_password(password))
     token, expires_at = auth.issue_token(username)
@@ -152,7 +159,7 @@ def verify_otp():
     st.storage.delete_otp(username)
     st.storage.update_user(username, password_hash=auth.hash_password(new_password))
     st.storage.revoke_user_tokens(username)  # a reset signs out every device
-    auth.clear_login_failures(username)
+    attempts.forget_account(username)
     return jsonify(status="ok")
 
 

@@ -60,6 +60,16 @@ login_failures = Table(
     Column("window_start", BigInteger, nullable=False),
 )
 
+# Rate limits counted before the slow work (sign-in hashes, enrollment codes); last_at drives growing delays.
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("key", String(2 * NAME + 80), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
+)
+
 otps = Table(
     "otps",
     metadata,

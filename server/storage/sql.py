@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
@@ -25,6 +26,15 @@ _COUNTERS = ("reports", "messages")
 def conversation_key(user1: str, user2: str) -> str:
     """One key per conversation whatever the order of the two names."""
     return json.dumps(sorted([user1, user2]), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class AttemptCount:
+    """Attempts on one rate-limit key inside its current window."""
+
+    count: int = 0
+    window_start: int = 0
+    last_at: int = 0
 
 
 class DuplicateError(Exception):
@@ -204,9 +214,45 @@ class Storage:
                         .values(count=t.login_failures.c.count + 1)
                     )
 
-    def clear_failures(self, key: str) -> None:
+    # ---- rate-limited attempts ------------------------------------------------------------
+
+    def take_attempt(self, keys: list[str], now: int, window_ms: int,
+                     allowed: Callable[[dict[str, AttemptCount]], bool]) -> tuple[bool, dict[str, AttemptCount]]:
+        """Counts one attempt on every key if `allowed(the counts so far)` says yes, in one locked transaction.
+
+        Deciding and counting together means concurrent attempts cannot all pass the check first.
+        Returns (allowed, the counts it decided on); windows older than `window_ms` count as empty.
+        """
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    rows = conn.execute(select(t.attempts).where(t.attempts.c.key.in_(keys)).with_for_update())
+                    seen = {k: AttemptCount() for k in keys}
+                    for r in rows:
+                        if r.window_start + window_ms > now:
+                            seen[r.key] = AttemptCount(r.count, r.window_start, r.last_at)
+                    if not allowed(seen):
+                        return False, seen
+                    for key, current in seen.items():
+                        values = {"count": current.count + 1, "window_start": current.window_start or now,
+                                  "last_at": now}
+                        changed = conn.execute(update(t.attempts).where(t.attempts.c.key == key).values(**values))
+                        if changed.rowcount == 0:
+                            conn.execute(insert(t.attempts).values(key=key, **values))
+                    return True, seen
+            except IntegrityError:  # another worker inserted the same new key first: decide again
+                time.sleep(0.01 * (attempt + 1))
+        raise OperationalError("take_attempt", {}, Exception("rate-limit rows kept changing"))
+
+    def give_back_attempt(self, keys: list[str]) -> None:
+        """Uncounts one attempt on each key (a sign-in that succeeded is not an attempt against anyone)."""
         with self._write() as conn:
-            conn.execute(t.login_failures.delete().where(t.login_failures.c.key == key))
+            conn.execute(update(t.attempts).where(t.attempts.c.key.in_(keys), t.attempts.c.count > 0)
+                         .values(count=t.attempts.c.count - 1))
+
+    def clear_attempts(self, keys: list[str]) -> None:
+        with self._write() as conn:
+            conn.execute(t.attempts.delete().where(t.attempts.c.key.in_(keys)))
 
     # ---- one-time codes -------------------------------------------------------------------
 
