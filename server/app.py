@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from server.config import ServerConfig
 from server.errors import register_error_handlers
 from server.federation import Federation
-from server.inference import EngineHolder
+from server.inference import DecodeGate, EngineHolder
 from server.startup_checks import warn_about
 from server.storage import BlobStore, Storage
 
@@ -34,6 +34,7 @@ class ServerState:
     blobs: BlobStore
     engine: EngineHolder
     federation: Federation
+    decodes: DecodeGate
 
 
 def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
@@ -61,6 +62,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         blobs=blobs,
         engine=EngineHolder(config.model_dir),
         federation=Federation(storage, blobs, config),
+        decodes=DecodeGate(config.max_concurrent_decodes),
     )
 
     app.before_request(storage.begin_request)

@@ -50,6 +50,9 @@ class ServerConfig:
     smtp_starttls: bool = True
     max_request_bytes: int = 32 * 1024 * 1024
     max_image_bytes: int = 20 * 1024 * 1024
+    # Largest picture /predict decodes (pixels, read from the header before decoding); an MRI slice is < 1 MP.
+    max_image_pixels: int = 16_000_000
+    max_concurrent_decodes: int = 2  # per worker process; others wait (then 503)
     max_message_chars: int = 5000
     max_notes_chars: int = 20000
     cors_origins: tuple[str, ...] = ()  # empty: no CORS headers at all
