@@ -16,6 +16,7 @@ ENROLLMENT_CODE_ENV = "TUMORPREDICT_ENROLLMENT_CODE"
 DEFAULTS: dict[str, Any] = {
     "server_url": None,
     "current_user": None,
+    "stay_signed_in": None,  # a doctor who chose to stay signed in when the window closes (never a patient)
     "idle_logout_minutes": 15,  # a clinic workstation signs out a forgotten session
     "kiosk": {"pin_verifier": None, "import_dir": None, "idle_minutes": 2},
     "clinic_name": "",
