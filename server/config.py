@@ -56,6 +56,7 @@ class ServerConfig:
     max_message_chars: int = 5000
     max_notes_chars: int = 20000
     cors_origins: tuple[str, ...] = ()  # empty: no CORS headers at all
+    server_timing: bool = False  # Server-Timing header on every answer (for profiling; reveals code paths)
     trusted_proxies: int = 0  # X-Forwarded-For hops to trust (behind nginx: 1)
     model_dir: str = ""  # empty: the models/ folder of the install
     page_size: int = 1000  # most records one `since` call returns

@@ -72,13 +72,15 @@ def _run(ctx, args) -> int:
     if args.serve_command == "rollback":
         return _rollback(ctx, args)
     from server.app import create_app
+    from server.headers import UnversionedRequestHandler
 
     logging.getLogger("server").setLevel(logging.INFO)
     config = _config(ctx, args)
     app = create_app(config)
     print(f"TumorPredict server on http://{args.host}:{args.port}/  (data: {config.data_dir})")
     print("Development server: for a clinic, run it under gunicorn (see docs/server.md).")
-    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False,
+            request_handler=UnversionedRequestHandler)
     return 0
 
 

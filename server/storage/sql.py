@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
@@ -531,9 +533,26 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The database file (and its -wal/-shm, which SQLite creates with the database's permissions)
+    readable by the server's account only: it holds every patient's reports and messages."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
+
+
 def _make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
 
         @event.listens_for(engine, "connect")
