@@ -42,6 +42,11 @@ class ServerConfig:
     enrollment_max_failures_role: int = 50
     otp_ttl: int = 10 * 60
     otp_max_attempts: int = 5
+    # A program that delivers reset codes instead of mail: run as PROGRAM USERNAME EMAIL, the code on stdin.
+    otp_hook: str = ""
+    # Development: reset codes without mail or hook go to the server log. Off, the reset flow is
+    # refused until one is configured. `tumorpredict serve` (the development server) turns it on.
+    development: bool = False
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_user: str = ""

@@ -44,4 +44,14 @@ def warn_about(config: ServerConfig) -> list[str]:
     if weak:
         log.error("TUMORPREDICT_ENROLLMENT_CODE: %s", weak)
         problems.append(weak)
+    if not (config.smtp_host or config.otp_hook):
+        if config.development:
+            problem = ("password reset codes will be written to the server log (development mode, no mail "
+                       "server): anyone who can read the log can take over any account")
+            log.warning("!!! %s !!!", problem)
+        else:
+            problem = ("password reset by code is off: set TUMORPREDICT_SMTP_HOST (or TUMORPREDICT_OTP_HOOK) "
+                       "so codes reach the users")
+            log.error(problem)
+        problems.append(problem)
     return problems

@@ -76,6 +76,8 @@ def _run(ctx, args) -> int:
 
     logging.getLogger("server").setLevel(logging.INFO)
     config = _config(ctx, args)
+    if "TUMORPREDICT_DEVELOPMENT" not in os.environ:
+        config.development = True  # this is the development server (gunicorn runs production)
     app = create_app(config)
     print(f"TumorPredict server on http://{args.host}:{args.port}/  (data: {config.data_dir})")
     print("Development server: for a clinic, run it under gunicorn (see docs/server.md).")

@@ -19,6 +19,7 @@ blueprint = Blueprint("accounts", __name__)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 RESERVED_NAMES = {"all", "pending"}  # /list_reports gives these a meaning of their own
+UNKNOWN_USER_SLOT = ""  # where /request_otp puts codes for names that have no account (no name is empty)
 
 
 def public_user(user: dict) -> dict:
@@ -118,17 +119,24 @@ def request_otp():
     body = json_body()
     username = name(body, "username", required=True, missing="username_required")
     st = state()
+    if not otp.delivery_configured(st.config) and not st.config.development:
+        raise ApiError(503, "password_reset_unavailable",
+                       message="Password reset by code is not set up on this server. "
+                               "Please ask the clinic's administrator to reset your password.")
     user = st.storage.get_user(username)
     now = auth.now_ms()
     window = st.config.login_failure_window * 1000
     key = f"otp:{username}"
-    # Same answer whether or not the user exists, and whether or not a code was actually issued.
-    if user and st.storage.failure_counts([key], now, window).get(key, 0) < st.config.otp_max_attempts:
+    # The same answer and the same work whether or not the user exists (timing must not tell):
+    # an unknown name's code goes to a slot no account can use, and is never sent.
+    if st.storage.failure_counts([key], now, window).get(key, 0) < st.config.otp_max_attempts:
         st.storage.record_failure([key], now, window)
         code = otp.new_code()
-        st.storage.put_otp(username, otp.code_digest(st.config.secret_key, username, code),
+        slot = username if user else UNKNOWN_USER_SLOT
+        st.storage.put_otp(slot, otp.code_digest(st.config.secret_key, username, code),
                            now + st.config.otp_ttl * 1000)
-        otp.deliver(st.config, username, user["email"], code)
+        if user:
+            otp.deliver(st.config, username, user["email"], code)
     return jsonify(status="ok")
 
 
