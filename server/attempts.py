@@ -36,7 +36,8 @@ def _window_left(seen: AttemptCount, now: int, window_ms: int) -> int:
 def _login_keys(username: str, address: str) -> tuple[str, str, str]:
     """(this account from this address, this account from anywhere, this address for any account)."""
     account = username.casefold()
-    return f"login:{account}\0{address}", f"login-account:{account}", f"login-address:{address}"
+    # The address first: it holds no spaces, so no account name can make two pairs share a key.
+    return f"login:{address} {account}", f"login-account:{account}", f"login-address:{address}"
 
 
 def pair_delay_ms(failures: int, free: int, base_s: float, cap_ms: int) -> int:

@@ -230,7 +230,9 @@ class Storage:
                 with self._write() as conn:
                     rows = conn.execute(select(t.attempts).where(t.attempts.c.key.in_(keys)).with_for_update())
                     seen = {k: AttemptCount() for k in keys}
+                    locked = set()
                     for r in rows:
+                        locked.add(r.key)
                         if r.window_start + window_ms > now:
                             seen[r.key] = AttemptCount(r.count, r.window_start, r.last_at)
                     if not allowed(seen):
@@ -238,8 +240,9 @@ class Storage:
                     for key, current in seen.items():
                         values = {"count": current.count + 1, "window_start": current.window_start or now,
                                   "last_at": now}
-                        changed = conn.execute(update(t.attempts).where(t.attempts.c.key == key).values(**values))
-                        if changed.rowcount == 0:
+                        if key in locked:
+                            conn.execute(update(t.attempts).where(t.attempts.c.key == key).values(**values))
+                        else:  # a row nobody had: if another worker adds it first, this insert fails
                             conn.execute(insert(t.attempts).values(key=key, **values))
                     return True, seen
             except IntegrityError:  # another worker inserted the same new key first: decide again
@@ -266,15 +269,19 @@ class Storage:
             )
 
     def take_otp_attempt(self, username: str) -> Row | None:
-        """The stored code after counting one more attempt against it (None: no code)."""
+        """The stored code after counting one more attempt against it (None: no code).
+
+        The increment comes first: it locks the row, so concurrent attempts each read their own count
+        (reading first let two attempts both see the same count on PostgreSQL).
+        """
         with self._write() as conn:
-            row = conn.execute(select(t.otps).where(t.otps.c.username == username)).first()
-            if row is None:
-                return None
-            conn.execute(
+            counted = conn.execute(
                 update(t.otps).where(t.otps.c.username == username).values(attempts=t.otps.c.attempts + 1)
             )
-            return dict(row._mapping, attempts=row.attempts + 1)
+            if counted.rowcount == 0:
+                return None
+            row = conn.execute(select(t.otps).where(t.otps.c.username == username)).first()
+            return dict(row._mapping)
 
     def delete_otp(self, username: str) -> None:
         with self._write() as conn:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 
 from werkzeug.security import generate_password_hash
 
@@ -162,3 +163,21 @@ def test_new_passwords_need_eight_characters(api):
     assert answer.status_code == 400 and answer.json["error"] == "weak_password"
     assert api.post("/register", {"username": "all", "email": "a@x.test", "password": PASSWORD}).json == {
         "error": "invalid_username"}
+
+
+def test_concurrent_reset_code_tries_each_get_their_own_count(api, app):
+    """Each try of a reset code sees its own count (PostgreSQL used to read the count before
+    incrementing it, so simultaneous tries shared one count and more than five codes were compared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = state_of(app).storage
+    api.post("/request_otp", {"username": "alice"})
+    start = threading.Barrier(20)
+
+    def one_try(_):
+        start.wait(timeout=30)
+        return storage.take_otp_attempt("alice")["attempts"]
+
+    with ThreadPoolExecutor(20) as pool:
+        counts = list(pool.map(one_try, range(20)))
+    assert sorted(counts) == list(range(1, 21))
