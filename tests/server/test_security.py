@@ -158,6 +158,24 @@ def test_legacy_unauthenticated_mode_is_opt_in(tmp_path, database_url):
     state_of(app).storage.close()
 
 
+def test_legacy_mode_keeps_weight_uploads_token_only(tmp_path, database_url):
+    import io
+
+    from tests.server.conftest import head_npz
+
+    app = create_app(server_config(tmp_path, database_url, allow_legacy_unauthenticated=True))
+    api = Api(app.test_client())
+    api.register("dr_bob", role="doctor")
+    anonymous_json = api.post("/upload_weights", {"username": "dr_bob", "weights": [[0.1, 0.2]]})
+    assert anonymous_json.status_code == 401 and anonymous_json.json == {"error": "token_required"}
+    anonymous_npz = api.client.post("/upload_weights", content_type="multipart/form-data", data={
+        "username": "dr_bob", "num_examples": "5", "weights": (io.BytesIO(head_npz(0.1)), "update.npz")})
+    assert anonymous_npz.status_code == 401
+    api.login("dr_bob")
+    assert api.post("/upload_weights", {"username": "dr_bob", "weights": [[0.1, 0.2]]}, as_="dr_bob").status_code == 200
+    state_of(app).storage.close()
+
+
 def test_new_passwords_need_eight_characters(api):
     answer = api.post("/register", {"username": "ivy", "email": "i@x.test", "password": "short"})
     assert answer.status_code == 400 and answer.json["error"] == "weak_password"
