@@ -74,6 +74,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
     _register_blueprints(app)
     if config.cors_origins:
         enable_cors(app, config.cors_origins)
+    _promote_configured_admins(storage, config.admins)
     warn_about(config)
     log.info("TumorPredict server ready (database: %s)", storage.engine.dialect.name)
     return app
@@ -88,6 +89,20 @@ def _register_blueprints(app: Flask) -> None:
 
     for module in (accounts, reports, chat, federated):
         app.register_blueprint(module.blueprint)
+
+
+def _promote_configured_admins(storage: Storage, names: tuple[str, ...]) -> None:
+    """TUMORPREDICT_ADMINS promotes doctor accounts that exist when the server starts. A name with no
+    account yet grants nothing: otherwise whoever registered it first would become admin."""
+    for name in names:
+        user = storage.get_user(name)
+        if user is None or user["role"] != "doctor":
+            log.warning("TUMORPREDICT_ADMINS names %r, which is not a doctor account on this server yet: not "
+                        "promoted (once the account exists, restart the server or run "
+                        "`tumorpredict serve promote %s`)", name, name)
+        elif not user["is_admin"]:
+            storage.update_user(name, is_admin=True)
+            log.info("%s is an administrator (TUMORPREDICT_ADMINS)", name)
 
 
 def _private_folder(path: Path) -> None:

@@ -95,8 +95,7 @@ def require_caller(legacy_name: str | None = None) -> Caller:
         raise ApiError(401, "invalid_token")
     if row["expires_at"] <= now_ms():
         raise ApiError(401, "token_expired")
-    is_admin = bool(row["is_admin"]) or row["username"] in state.config.admins
-    caller = Caller(row["username"], row["role"], is_admin, row["token_hash"])
+    caller = Caller(row["username"], row["role"], bool(row["is_admin"]), row["token_hash"])
     g.caller = caller
     return caller
 

@@ -26,7 +26,8 @@ class ServerConfig:
     database_url: str = ""  # empty: SQLite file in data_dir (WAL mode)
     secret_key: str = ""  # empty: a random key kept in data_dir/secret_key (shared by all workers)
     enrollment_code: str = ""  # empty: nobody can register as a doctor
-    admins: tuple[str, ...] = ()  # doctor user names with the admin flag (also `serve promote`)
+    # Doctor accounts promoted to admin at start (only if they exist then; also `serve promote`).
+    admins: tuple[str, ...] = ()
     token_ttl: int = 12 * 3600  # seconds a sign-in stays valid
     scrypt_n: int = 2**15  # password hashing cost (memory 128 * 8 * n bytes per check)
     allow_legacy_unauthenticated: bool = False

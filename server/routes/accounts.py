@@ -27,7 +27,7 @@ def public_user(user: dict) -> dict:
         "username": user["username"],
         "email": user["email"],
         "role": user["role"],
-        "is_admin": bool(user["is_admin"]) or user["username"] in state().config.admins,
+        "is_admin": bool(user["is_admin"]),
         "doctor": user["doctor"],
         "full_name": user["full_name"],
     }

@@ -144,10 +144,29 @@ def test_admin_flag_from_configuration(tmp_path, database_url):
     from server.app import create_app
     from tests.server.conftest import server_config
 
-    app = create_app(server_config(tmp_path, database_url, admins=("dr_conf",)))
+    app = create_app(server_config(tmp_path, database_url))
+    Api(app.test_client()).register("dr_conf", role="doctor")
+    state_of(app).storage.close()
+    app = create_app(server_config(tmp_path, database_url, admins=("dr_conf",)))  # restarted with the setting
     api = Api(app.test_client())
-    api.register("dr_conf", role="doctor")
     api.login("dr_conf")
     assert api.post("/me", {}, as_="dr_conf").json["user"]["is_admin"] is True
     assert api.post("/trigger_aggregation", {}, as_="dr_conf").status_code == 409  # allowed; nothing to aggregate
+    state_of(app).storage.close()
+
+
+def test_a_configured_admin_name_is_not_admin_for_whoever_registers_it_first(tmp_path, database_url, caplog):
+    import logging
+
+    from server.app import create_app
+    from tests.server.conftest import server_config
+
+    caplog.set_level(logging.WARNING, logger="server")
+    app = create_app(server_config(tmp_path, database_url, admins=("dr_chief",)))
+    assert "not a doctor account on this server yet" in caplog.text
+    api = Api(app.test_client())
+    api.register("dr_chief", role="doctor")  # a squatter with the enrollment code
+    api.login("dr_chief")
+    assert api.post("/me", {}, as_="dr_chief").json["user"]["is_admin"] is False
+    assert api.post("/trigger_aggregation", {}, as_="dr_chief").status_code == 403
     state_of(app).storage.close()
