@@ -7,6 +7,7 @@ import hmac
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text as sql_text
 
+from desktop_app.core.common_passwords import is_common_password
 from server import attempts, auth, otp
 from server.errors import ApiError
 from server.routes import state
@@ -42,8 +43,7 @@ def register():
     password = text(body, "password", max_len=MAX_PASSWORD, required=True, missing=missing)
     if username.lower() in RESERVED_NAMES:
         raise ApiError(400, "invalid_username")
-    if len(password) < MIN_PASSWORD or not password.strip():
-        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    _check_new_password(password)
     role = text(body, "role", max_len=20, default="patient")
     if role not in ("patient", "doctor"):
         raise ApiError(400, "invalid_role")
@@ -60,10 +60,19 @@ def register():
             "username": username, "email": email, "password_hash": auth.hash_password(password),
             "role": role, "is_admin": False, "doctor": doctor, "full_name": full_name,
             "created_at": auth.now_ms(), "imported": False,
-        })
+        }, unique_name=True)
     except DuplicateError:
         raise ApiError(400, "username_taken") from None
     return jsonify(status="ok", username=username, role=role)
+
+
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD or not password.strip():
+        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    if is_common_password(password):
+        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD, reason="common",
+                       message="This password is one of the most common ones and is guessed first. "
+                               "Please choose another.")
 
 
 def _check_enrollment_code(code: str | None, username: str) -> None:
@@ -150,8 +159,7 @@ def verify_otp():
     if not isinstance(code, str) or len(code) > 12:
         raise ApiError(400, "invalid_otp")
     new_password = text(body, "new_password", max_len=MAX_PASSWORD, required=True, missing="invalid_otp")
-    if len(new_password) < MIN_PASSWORD or not new_password.strip():
-        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    _check_new_password(new_password)
     st = state()
     stored = st.storage.take_otp_attempt(username)
     valid = (

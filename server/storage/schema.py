@@ -42,6 +42,15 @@ users = Table(
     Column("imported", Boolean, nullable=False, default=False),
 )
 
+# One row per user name in its compared form (server.usernames.name_key): registration cannot add
+# `ALICE` or a Cyrillic look-alike beside `alice`. Imported legacy names that collide keep working.
+user_name_keys = Table(
+    "user_name_keys",
+    metadata,
+    Column("name_key", String(4 * NAME), primary_key=True),
+    Column("username", String(NAME), nullable=False, unique=True),
+)
+
 tokens = Table(
     "tokens",
     metadata,

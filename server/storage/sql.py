@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from server.storage import schema as t
+from server.usernames import name_key
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class Storage:
         engine = _make_engine(url)
         storage = cls(engine)
         storage._create_schema()
+        storage._key_existing_names()
         return storage
 
     def close(self) -> None:
@@ -130,13 +132,29 @@ class Storage:
 
     # ---- users ----------------------------------------------------------------------------
 
-    def create_user(self, record: Row) -> None:
-        """Raises DuplicateError when the user name is taken."""
+    def create_user(self, record: Row, *, unique_name: bool = False) -> None:
+        """Raises DuplicateError when the user name is taken; with `unique_name`, also when a name that
+        reads the same (case, width, look-alike letters) is."""
         try:
             with self._write() as conn:
                 conn.execute(insert(t.users).values(**record))
+                if unique_name:
+                    conn.execute(insert(t.user_name_keys).values(name_key=name_key(record["username"]),
+                                                                 username=record["username"]))
         except IntegrityError as exc:
             raise DuplicateError(record["username"]) from exc
+
+    def _key_existing_names(self) -> None:
+        """Users from before the name rule (or imported) get their compared form where it is still free."""
+        with self._write() as conn:
+            keyed = select(t.user_name_keys.c.username)
+            missing = list(conn.scalars(select(t.users.c.username).where(t.users.c.username.not_in(keyed))))
+            taken = set(conn.scalars(select(t.user_name_keys.c.name_key)))
+            for username in missing:
+                key = name_key(username)
+                if key not in taken:
+                    conn.execute(insert(t.user_name_keys).values(name_key=key, username=username))
+                    taken.add(key)
 
     def get_user(self, username: str) -> Row | None:
         with self._read() as conn:

@@ -28,7 +28,7 @@ def _doctor(app, username: str, code: str, address: dict):
 
 @pytest.fixture
 def limited_app(tmp_path, database_url):
-    app = create_app(server_config(tmp_path, database_url, login_delay_base_s=0.3))
+    app = create_app(server_config(tmp_path, database_url, login_delay_base_s=1.0))
     Api(app.test_client()).register("alice")
     yield app
     state_of(app).storage.close()
@@ -57,11 +57,11 @@ def test_an_attacker_cannot_lock_the_real_user_out(limited_app):
 def test_each_further_miss_from_the_same_address_waits_longer(limited_app):
     for _ in range(5):
         _login(limited_app, "alice", "wrong guess", ATTACKER)
-    time.sleep(0.35)  # the first delay (0.3 s) has passed: one more try
+    time.sleep(1.05)  # the first delay (1 s) has passed: one more try
     assert _login(limited_app, "alice", "wrong guess", ATTACKER).status_code == 401
-    time.sleep(0.35)  # not enough now: the delay doubled to 0.6 s
+    time.sleep(1.05)  # not enough now: the delay doubled to 2 s
     assert _login(limited_app, "alice", "wrong guess", ATTACKER).status_code == 429
-    time.sleep(0.3)
+    time.sleep(1.0)
     assert _login(limited_app, "alice", PASSWORD, ATTACKER).status_code == 200
     # A success starts the pair afresh.
     assert _login(limited_app, "alice", "wrong guess", ATTACKER).status_code == 401
