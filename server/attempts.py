@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 
 from flask import current_app
 
@@ -26,8 +27,24 @@ def _too_many(wait_ms: int) -> ApiError:
     return ApiError(429, "too_many_attempts", headers={"Retry-After": str(max(1, math.ceil(wait_ms / 1000)))})
 
 
-def _window_left(seen: AttemptCount, now: int, window_ms: int) -> int:
-    return seen.window_start + window_ms - now
+def _take_or_429(ceilings: dict[str, int], window_ms: int,
+                 extra_wait: Callable[[dict[str, AttemptCount], int], int] = lambda _seen, _now: 0) -> None:
+    """Counts one attempt on every key of `ceilings`, or 429 while any key is at its ceiling for this
+    window (or `extra_wait` says so); the wait becomes Retry-After. Returns nothing: allowed."""
+    now = now_ms()
+    wait = 0
+
+    def allowed(seen: dict[str, AttemptCount]) -> bool:
+        nonlocal wait
+        waits = [extra_wait(seen, now)]
+        waits += [seen[key].window_start + window_ms - now for key, ceiling in ceilings.items()
+                  if seen[key].count >= ceiling]
+        wait = max(waits)
+        return wait <= 0
+
+    ok, _ = _state().storage.take_attempt(list(ceilings), now, window_ms, allowed)
+    if not ok:
+        raise _too_many(wait)
 
 
 # ---- sign-in -------------------------------------------------------------------------------
@@ -54,24 +71,16 @@ def begin_login(username: str, address: str) -> None:
     and the address as a whole each have a high ceiling per window.
     """
     cfg = _state().config
-    now, window = now_ms(), cfg.login_failure_window * 1000
+    window = cfg.login_failure_window * 1000
     pair, account, address_key = _login_keys(username, address)
-    wait = 0
 
-    def allowed(seen: dict[str, AttemptCount]) -> bool:
-        nonlocal wait
+    def pair_wait(seen: dict[str, AttemptCount], now: int) -> int:
         delay = pair_delay_ms(seen[pair].count, cfg.login_max_failures_account, cfg.login_delay_base_s, window)
-        waits = [seen[pair].last_at + delay - now if delay else 0]
-        if seen[account].count >= cfg.login_max_failures_account_total:
-            waits.append(_window_left(seen[account], now, window))
-        if seen[address_key].count >= cfg.login_max_failures_address:
-            waits.append(_window_left(seen[address_key], now, window))
-        wait = max(waits)
-        return wait <= 0
+        return seen[pair].last_at + delay - now if delay else 0
 
-    ok, _ = _state().storage.take_attempt([pair, account, address_key], now, window, allowed)
-    if not ok:
-        raise _too_many(wait)
+    # The pair has no ceiling of its own, only the growing delay.
+    _take_or_429({pair: 2**31, account: cfg.login_max_failures_account_total,
+                  address_key: cfg.login_max_failures_address}, window, pair_wait)
 
 
 def login_succeeded(username: str, address: str) -> None:
@@ -99,24 +108,13 @@ def _enrollment_keys(address: str, role: str) -> list[str]:
 def begin_enrollment(address: str, role: str) -> None:
     """Counts one try of the enrollment code, or 429 while this address or this role has too many."""
     cfg = _state().config
-    now, window = now_ms(), cfg.login_failure_window * 1000
     by_address, by_role = _enrollment_keys(address, role)
-    wait = 0
-
-    def allowed(seen: dict[str, AttemptCount]) -> bool:
-        nonlocal wait
-        waits = [0]
-        if seen[by_address].count >= cfg.enrollment_max_failures_address:
-            waits.append(_window_left(seen[by_address], now, window))
-        if seen[by_role].count >= cfg.enrollment_max_failures_role:
-            waits.append(_window_left(seen[by_role], now, window))
-        wait = max(waits)
-        return wait <= 0
-
-    ok, _ = _state().storage.take_attempt([by_address, by_role], now, window, allowed)
-    if not ok:
-        log.warning("doctor enrollment from %s refused: too many wrong codes (retry in %d s)", address, wait // 1000)
-        raise _too_many(wait)
+    try:
+        _take_or_429({by_address: cfg.enrollment_max_failures_address, by_role: cfg.enrollment_max_failures_role},
+                     cfg.login_failure_window * 1000)
+    except ApiError:
+        log.warning("doctor enrollment from %s refused: too many wrong codes", address)
+        raise
 
 
 def enrollment_failed(address: str, username: str) -> None:
