@@ -135,9 +135,8 @@ class Clinic:
 @contextmanager
 def project_server(root: Path, enrollment_code: str, admins: tuple[str, ...]) -> Iterator[str]:
     """The project's server on a free loopback port; yields its URL."""
-    from werkzeug.serving import make_server
-
     from flask import request
+    from werkzeug.serving import make_server
 
     from server.app import create_app, state_of
     from server.config import ServerConfig
