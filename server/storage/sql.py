@@ -146,15 +146,20 @@ class Storage:
 
     def _key_existing_names(self) -> None:
         """Users from before the name rule (or imported) get their compared form where it is still free."""
-        with self._write() as conn:
-            keyed = select(t.user_name_keys.c.username)
-            missing = list(conn.scalars(select(t.users.c.username).where(t.users.c.username.not_in(keyed))))
-            taken = set(conn.scalars(select(t.user_name_keys.c.name_key)))
-            for username in missing:
-                key = name_key(username)
-                if key not in taken:
-                    conn.execute(insert(t.user_name_keys).values(name_key=key, username=username))
-                    taken.add(key)
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    keyed = select(t.user_name_keys.c.username)
+                    missing = list(conn.scalars(select(t.users.c.username).where(t.users.c.username.not_in(keyed))))
+                    taken = set(conn.scalars(select(t.user_name_keys.c.name_key)))
+                    for username in missing:
+                        key = name_key(username)
+                        if key not in taken:
+                            conn.execute(insert(t.user_name_keys).values(name_key=key, username=username))
+                            taken.add(key)
+                return
+            except IntegrityError:  # another worker starting at the same moment keyed them first: look again
+                time.sleep(0.2 * (attempt + 1))
 
     def get_user(self, username: str) -> Row | None:
         with self._read() as conn:

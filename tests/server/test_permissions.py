@@ -206,3 +206,38 @@ def test_a_legacy_database_keeps_names_that_collide(tmp_path, database_url):
     assert state_of(app).storage.get_user("Bob") and state_of(app).storage.get_user("bob")
     assert Api(app.test_client()).register("BOB").json == {"error": "username_taken"}
     state_of(app).storage.close()
+
+
+def test_workers_starting_together_key_the_existing_names_once(tmp_path, database_url):
+    """Every gunicorn worker opens the storage at start; the backfill of name keys must not fail one."""
+    import threading
+
+    from server.app import create_app
+    from server.storage import Storage
+    from tests.server.conftest import server_config
+
+    app = create_app(server_config(tmp_path, database_url))
+    storage = state_of(app).storage
+    for i in range(200):
+        storage.create_user({"username": f"old_user_{i}", "email": "", "password_hash": "x", "role": "patient",
+                             "is_admin": False, "doctor": None, "full_name": "", "created_at": 1, "imported": True})
+    storage.close()
+    url = database_url or f"sqlite:///{tmp_path / 'server-data' / 'tumorpredict.sqlite3'}"
+    failures, start = [], threading.Barrier(4)
+
+    def open_storage():
+        start.wait(timeout=30)
+        try:
+            Storage.open(url).close()
+        except Exception as exc:  # the failure under test: a worker that cannot start
+            failures.append(exc)
+
+    workers = [threading.Thread(target=open_storage) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert failures == []
+    app = create_app(server_config(tmp_path, database_url))
+    assert Api(app.test_client()).register("OLD_USER_7").json == {"error": "username_taken"}
+    state_of(app).storage.close()
