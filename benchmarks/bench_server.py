@@ -161,7 +161,7 @@ def wait_healthy(url: str, path: str, process: subprocess.Popen, method: str = "
 def start_project_server(data_dir: Path, url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
     port = free_port()
     env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_SERVER_DATA_DIR": str(data_dir),
-           "TUMORPREDICT_DATABASE_URL": url}
+           "TUMORPREDICT_DATABASE_URL": url, "TUMORPREDICT_SERVER_TIMING": "true"}
     gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
     log = open(data_dir.parent / f"gunicorn-{port}.log", "w")  # a pipe nobody reads would block the server
     process = subprocess.Popen(

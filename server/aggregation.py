@@ -200,6 +200,53 @@ class ClippedGaussian:
         return result
 
 
+def update_norm_bound(current: Weights, ratio: float) -> float:
+    """Largest L2 distance one update may move the head: `ratio` times the head's own size.
+
+    Never below an RMS step of 1 per weight, so a head that starts at zero can still learn.
+    """
+    size = math.sqrt(sum(float(np.sum(np.asarray(a, dtype=np.float64) ** 2)) for a in current.values()))
+    count = sum(int(np.size(a)) for a in current.values())
+    return max(ratio * size, math.sqrt(count))
+
+
+def bound_update_norms(updates: list[ClientUpdate], current: Weights, bound: float) -> list[ClientUpdate]:
+    """Each update scaled toward `current` until it moves the head by at most `bound` (L2 over all arrays)."""
+    names = check_compatible(updates, current)
+    base = {n: np.asarray(current[n], dtype=np.float64) for n in names}
+    bounded = []
+    for update in updates:
+        delta = {n: np.asarray(update.weights[n], dtype=np.float64) - base[n] for n in names}
+        with np.errstate(over="ignore"):
+            norm = math.sqrt(sum(float(np.sum(d * d)) for d in delta.values()))
+        if norm <= bound:
+            bounded.append(update)
+            continue
+        scale = bound / norm if math.isfinite(norm) else 0.0
+        log.warning("update from %s moves the head by %.4g, over the bound %.4g: scaled down",
+                    update.client_id, norm, bound)
+        weights = {n: base[n] + delta[n] * scale for n in names}
+        bounded.append(ClientUpdate(update.client_id, weights, update.num_examples, update.base_version,
+                                    update.meta))
+    return bounded
+
+
+def is_publishable(weights: Weights, max_abs: float) -> bool:
+    """True when every value is finite and within ±max_abs (what clients will load)."""
+    return all(
+        np.all(np.isfinite(a)) and (np.size(a) == 0 or float(np.max(np.abs(a))) <= max_abs)
+        for a in weights.values()
+    )
+
+
+ROBUST_MIN_CLIENTS = 3  # from this many contributors on, "auto" trims instead of averaging
+
+
+def auto_strategy_name(contributors: int) -> str:
+    """"auto": the trimmed mean once one poisoned clinic can be outvoted, FedAvg before."""
+    return "trimmed_mean" if contributors >= ROBUST_MIN_CLIENTS else "fedavg"
+
+
 STRATEGIES: dict[str, type] = {
     "fedavg": FedAvg,
     "median": CoordinateMedian,

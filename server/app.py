@@ -5,18 +5,19 @@ from __future__ import annotations
 import logging
 import os
 import secrets
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, g, request
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from server.config import ServerConfig
 from server.errors import register_error_handlers
 from server.federation import Federation
-from server.inference import EngineHolder
+from server.headers import add_security_headers, add_server_timing, enable_cors
+from server.inference import DecodeGate, EngineHolder
+from server.startup_checks import warn_about
 from server.storage import BlobStore, Storage
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,7 @@ class ServerState:
     blobs: BlobStore
     engine: EngineHolder
     federation: Federation
+    decodes: DecodeGate
 
 
 def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
@@ -41,7 +43,7 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         config = ServerConfig.from_env()
     elif isinstance(config, dict):
         config = ServerConfig.from_dict(config)
-    config.data_dir.mkdir(parents=True, exist_ok=True)
+    _private_folder(config.data_dir)
     if not config.secret_key:
         config.secret_key = _persistent_secret(config.data_dir / "secret_key")
 
@@ -60,15 +62,20 @@ def create_app(config: ServerConfig | dict[str, Any] | None = None) -> Flask:
         blobs=blobs,
         engine=EngineHolder(config.model_dir),
         federation=Federation(storage, blobs, config),
+        decodes=DecodeGate(config.max_concurrent_decodes),
     )
 
     app.before_request(storage.begin_request)
     app.teardown_request(lambda _exc: storage.end_request())
-    _add_server_timing(app)
+    add_security_headers(app)
+    if config.server_timing:
+        add_server_timing(app)
     register_error_handlers(app)
     _register_blueprints(app)
     if config.cors_origins:
-        _enable_cors(app, config.cors_origins)
+        enable_cors(app, config.cors_origins)
+    _promote_configured_admins(storage, config.admins)
+    warn_about(config)
     log.info("TumorPredict server ready (database: %s)", storage.engine.dialect.name)
     return app
 
@@ -84,33 +91,26 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(module.blueprint)
 
 
-def _add_server_timing(app: Flask) -> None:
-    """`Server-Timing: app;dur=<ms>` on every answer: time spent inside the app, apart from queueing."""
+def _promote_configured_admins(storage: Storage, names: tuple[str, ...]) -> None:
+    """TUMORPREDICT_ADMINS promotes doctor accounts that exist when the server starts. A name with no
+    account yet grants nothing: otherwise whoever registered it first would become admin."""
+    for name in names:
+        user = storage.get_user(name)
+        if user is None or user["role"] != "doctor":
+            log.warning("TUMORPREDICT_ADMINS names %r, which is not a doctor account on this server yet: not "
+                        "promoted (once the account exists, restart the server or run "
+                        "`tumorpredict serve promote %s`)", name, name)
+        elif not user["is_admin"]:
+            storage.update_user(name, is_admin=True)
+            log.info("%s is an administrator (TUMORPREDICT_ADMINS)", name)
 
-    @app.before_request
-    def _start_clock() -> None:
-        g.started = time.perf_counter()
 
-    @app.after_request
-    def _stop_clock(response):
-        started = g.get("started")
-        if started is not None:
-            response.headers["Server-Timing"] = f"app;dur={(time.perf_counter() - started) * 1000:.2f}"
-        return response
-
-
-def _enable_cors(app: Flask, origins: tuple[str, ...]) -> None:
-    allowed = set(origins)
-
-    @app.after_request
-    def _cors(response):
-        origin = request.headers.get("Origin")
-        if origin and (origin in allowed or "*" in allowed):
-            response.headers["Access-Control-Allow-Origin"] = origin
-            response.headers["Vary"] = "Origin"
-            response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
-            response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        return response
+def _private_folder(path: Path) -> None:
+    """The data folder (database, scans, weights) open to the server's account only, also when an
+    older version made it world-readable."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
 
 
 def _persistent_secret(path: Path) -> str:

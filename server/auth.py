@@ -1,4 +1,4 @@
-"""Who is calling: password checks (scrypt, legacy werkzeug hashes), bearer tokens, sign-in rate limits."""
+"""Who is calling: password checks (scrypt, legacy werkzeug hashes) and bearer tokens."""
 
 from __future__ import annotations
 
@@ -95,8 +95,7 @@ def require_caller(legacy_name: str | None = None) -> Caller:
         raise ApiError(401, "invalid_token")
     if row["expires_at"] <= now_ms():
         raise ApiError(401, "token_expired")
-    is_admin = bool(row["is_admin"]) or row["username"] in state.config.admins
-    caller = Caller(row["username"], row["role"], is_admin, row["token_hash"])
+    caller = Caller(row["username"], row["role"], bool(row["is_admin"]), row["token_hash"])
     g.caller = caller
     return caller
 
@@ -113,29 +112,3 @@ def require_admin() -> Caller:
     if not (caller.is_doctor and caller.is_admin) or caller.token_hash is None:
         raise ApiError(403, "forbidden")
     return caller
-
-
-# ---- failed sign-in limits ------------------------------------------------------------------
-
-
-def _failure_keys(username: str, address: str) -> tuple[str, str]:
-    return f"user:{username}", f"addr:{address}"
-
-
-def check_login_allowed(username: str, address: str) -> None:
-    """429 while the account or the address has too many recent failures."""
-    state = current_app.extensions["tumorpredict"]
-    cfg = state.config
-    user_key, addr_key = _failure_keys(username, address)
-    counts = state.storage.failure_counts([user_key, addr_key], now_ms(), cfg.login_failure_window * 1000)
-    if counts.get(user_key, 0) >= cfg.login_max_failures_account or counts.get(addr_key, 0) >= cfg.login_max_failures_address:
-        raise ApiError(429, "too_many_attempts", headers={"Retry-After": str(cfg.login_failure_window)})
-
-
-def record_login_failure(username: str, address: str) -> None:
-    state = current_app.extensions["tumorpredict"]
-    state.storage.record_failure(list(_failure_keys(username, address)), now_ms(), state.config.login_failure_window * 1000)
-
-
-def clear_login_failures(username: str) -> None:
-    current_app.extensions["tumorpredict"].storage.clear_failures(_failure_keys(username, "")[0])

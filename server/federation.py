@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import time
@@ -12,8 +13,24 @@ from typing import Any
 
 import numpy as np
 
-from desktop_app.core.federated.npz_format import WeightsFileError, check_shapes, dump_npz, load_npz
-from server.aggregation import AggregationError, ClientUpdate, make_strategy
+from desktop_app.core.federated.npz_format import (
+    MAX_ABS_WEIGHT,
+    META_ENTRY,
+    WeightsFileError,
+    check_shapes,
+    check_values,
+    dump_npz,
+    load_npz,
+)
+from server.aggregation import (
+    AggregationError,
+    ClientUpdate,
+    auto_strategy_name,
+    bound_update_norms,
+    is_publishable,
+    make_strategy,
+    update_norm_bound,
+)
 from server.config import ServerConfig
 from server.errors import ApiError
 from server.storage import BlobStore, DuplicateError, Storage
@@ -48,8 +65,7 @@ class Federation:
     def current_arrays(self, version: dict[str, Any] | None) -> dict[str, np.ndarray] | None:
         if version is None:
             return None
-        arrays, _ = load_npz(self.blobs.get(version["blob_hash"]))
-        return arrays
+        return _stored_npz(self.blobs.get(version["blob_hash"]))[0]
 
     def serving_head(self) -> tuple[str, dict[str, np.ndarray]] | None:
         """The aggregated global weights server predictions should use (None: the shipped head)."""
@@ -60,6 +76,11 @@ class Federation:
         if cached is None or cached[0] != current["version"]:
             cached = (current["version"], self.current_arrays(current))
             self._serving_cache = cached
+        if not is_publishable(cached[1], MAX_ABS_WEIGHT):
+            # Weights published before the checks existed: predict with the shipped head, not 500.
+            log.error("global weights %s are unusable; predicting with the shipped head "
+                      "(roll back with `tumorpredict serve rollback`)", current["version"])
+            return None
         return cached
 
     def open_round(self) -> int:
@@ -147,13 +168,16 @@ class Federation:
     def accept_legacy(self, username: str, weights: Any) -> tuple[dict[str, Any], bool]:
         """The legacy JSON upload: one array named `weights`, kept; aggregated only if it fits the model."""
         try:
-            array = np.asarray(weights, dtype=np.float32)
+            array = np.asarray(weights, dtype=np.float64)  # float32 would turn 1e300 into inf unseen
         except (ValueError, TypeError, OverflowError, RecursionError):
             raise ApiError(400, "invalid_weights", message="The weights are not an array of numbers.") from None
         if array.size == 0 or array.nbytes > self.config.fl_max_update_bytes:
             raise ApiError(400, "invalid_weights", message="The weights array is empty or too large.")
-        if not np.all(np.isfinite(array)):
-            raise ApiError(400, "invalid_weights", message="The weights hold values that are not finite numbers.")
+        try:
+            check_values("weights", array)
+        except WeightsFileError as exc:
+            raise ApiError(400, "invalid_weights", message=str(exc)) from None
+        array = array.astype(np.float32)
         data = dump_npz({"weights": array}, {"legacy": True})
         return self._store_update(username=username, client_id=f"legacy:{username}", data=data, num_examples=0,
                                   base_version=None, meta={"legacy": True}, legacy=True, client_update_id=None)
@@ -195,14 +219,25 @@ class Federation:
         if len(updates) < max(1, self.config.fl_min_updates):
             raise ApiError(409, "not_enough_updates", updates=len(updates), needed=max(1, self.config.fl_min_updates))
         name = strategy_name or self.config.fl_strategy
+        if name == "auto":
+            name = auto_strategy_name(len(updates))
         chosen = self._strategy_params(name, params or {})
         try:
             strategy = make_strategy(name, **chosen)
+            if base_arrays is not None:
+                bound = update_norm_bound(base_arrays, self.config.fl_max_update_norm_ratio)
+                updates = bound_update_norms(updates, base_arrays, bound)
             new_weights = strategy.aggregate(updates, base_arrays)
         except (ValueError, TypeError) as exc:
             if not isinstance(exc, AggregationError):
                 raise ApiError(400, "invalid_strategy", message=str(exc)) from None
             raise ApiError(409, "cannot_aggregate", message=str(exc)) from None
+        if not is_publishable(new_weights, MAX_ABS_WEIGHT):
+            log.error("round %d: %s gave weights that are not finite or far too large; nothing published",
+                      round_number, name)
+            raise ApiError(409, "cannot_aggregate",
+                           message="Combining this round's updates gave unusable weights; the current "
+                                   "shared model stays in use.")
         model_ids = {u.meta.get("model_id") for u in updates}
         model_id = model_ids.pop() if len(model_ids) == 1 else None
         total = sum(u.num_examples for u in updates)
@@ -215,7 +250,12 @@ class Federation:
     def _usable_updates(self, round_number: int, base: dict[str, np.ndarray] | None) -> tuple[list[ClientUpdate], int]:
         updates = []
         for row in self.storage.updates_for_round(round_number):
-            arrays, _ = load_npz(self.blobs.get(row["blob_hash"]))
+            try:
+                arrays, _ = load_npz(self.blobs.get(row["blob_hash"]))
+            except WeightsFileError as exc:  # stored before today's checks: left out, not fatal
+                log.warning("update %s from %s is left out of round %d: %s", row["id"], row["client_id"],
+                            round_number, exc)
+                continue
             updates.append(ClientUpdate(row["client_id"], arrays, int(row["num_examples"]), row["base_version"],
                                         json.loads(row["meta"] or "{}")))
         if base is not None:
@@ -224,7 +264,26 @@ class Federation:
             counts = Counter(_signature(u.weights) for u in updates)
             signature = counts.most_common(1)[0][0] if counts else None
         usable = [u for u in updates if _signature(u.weights) == signature]
-        return usable, len(updates) - len(usable)
+        return usable, len(self.storage.updates_for_round(round_number)) - len(usable)
+
+    def rollback(self, version: str, by: str | None) -> dict[str, Any]:
+        """Publishes the weights of an earlier `version` as the newest one (history stays append-only).
+
+        Clients see a new version and pull it; updates trained on the abandoned weights stay unused.
+        """
+        target = self.storage.get_version(version)
+        if target is None:
+            raise ValueError(f"there is no global version named {version!r}")
+        arrays, file_meta = _stored_npz(self.blobs.get(target["blob_hash"]))
+        if not is_publishable(arrays, MAX_ABS_WEIGHT):
+            raise ValueError(f"{version} holds unusable weights too; choose an earlier version")
+        current = self.current()
+        round_number = current["round"] + 1 if current else 1
+        name = f"{version_name(round_number)}-rollback"
+        self._store_version(arrays, name, round_number, contributors=0, total_examples=0, strategy="rollback",
+                            params={"restored": version}, by=by, model_id=file_meta.get("model_id"))
+        log.warning("global weights rolled back to %s as %s", version, name)
+        return self.meta()
 
     def _strategy_params(self, name: str, overrides: dict[str, float]) -> dict[str, Any]:
         defaults = {
@@ -253,6 +312,14 @@ class Federation:
                 return  # another worker seeded the same initial weights first
             raise ApiError(409, "aggregation_conflict",
                            message="Another aggregation of this round finished first.") from None
+
+
+def _stored_npz(data: bytes) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """(arrays, metadata) of a stored global version, read without the upload checks (it may predate them)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        arrays = {name: npz[name] for name in npz.files if name != META_ENTRY}
+        meta = json.loads(str(npz[META_ENTRY])) if META_ENTRY in npz.files else {}
+    return arrays, meta if isinstance(meta, dict) else {}
 
 
 def _signature(arrays: dict[str, np.ndarray]) -> tuple:

@@ -1,4 +1,4 @@
-"""Images on /predict: base64 decoding, validation, and the inference engine loaded once per app."""
+"""Images on /predict: base64 decoding, one bounded decode per upload, and the inference engine loaded once per app."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import binascii
 import logging
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from server.errors import ApiError
@@ -37,13 +39,31 @@ def decode_image_b64(value: Any, max_bytes: int) -> bytes:
     return data
 
 
-def validate_image(data: bytes, name: str | None) -> None:
-    """Decodes the scan the way the model will (raster or DICOM); 400 with plain words if it cannot be used."""
-    from desktop_app.core.imaging import ImageError
-    from desktop_app.core.imaging.loading import load_gray
+class DecodeGate:
+    """At most `slots` scans decoded (and predicted) at once per worker: 16 request threads must not
+    multiply a decode's memory by 16. A request that waits too long gets 503 with Retry-After."""
+
+    def __init__(self, slots: int, wait_s: float = 30.0):
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._wait_s = wait_s
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._wait_s):
+            raise ApiError(503, "server_busy", headers={"Retry-After": "5"},
+                           message="The server is analysing other scans; please try again in a few seconds.")
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+
+def decode_scan(data: bytes, name: str | None, max_pixels: int) -> Any:
+    """The scan decoded once, the way the model will use it; 400 with plain words if it cannot be used."""
+    from desktop_app.core.imaging import ImageError, load_scan
 
     try:
-        load_gray(data, name)
+        return load_scan(data, name, max_pixels=max_pixels)
     except ImageError as exc:
         raise ApiError(400, "invalid_image", reason=exc.reason, message=exc.user_message) from None
     except Exception:  # decoders raise many types on hostile bytes; none of them is our fault
@@ -76,16 +96,11 @@ class EngineHolder:
                     raise ApiError(503, "model_unavailable") from None
         return self._engine
 
-    def predict(self, data: bytes, name: str, head: tuple[str, dict[str, Any]] | None = None) -> Any:
-        """The engine's prediction, made with `head` = (version, {"W", "b"}) when the federation has one."""
-        from desktop_app.core.imaging import ImageError
-
+    def predict(self, scan: Any, head: tuple[str, dict[str, Any]] | None = None) -> Any:
+        """The engine's prediction for a decoded scan, with `head` = (version, {"W", "b"}) when the federation has one."""
         engine = self.get()
         self._use_head(engine, head)
-        try:
-            return engine.predict_bytes(data, name=name)
-        except ImageError as exc:
-            raise ApiError(400, "invalid_image", reason=exc.reason, message=exc.user_message) from None
+        return engine.predict_scan(scan)
 
     def _use_head(self, engine: Any, head: tuple[str, dict[str, Any]] | None) -> None:
         if head is None:

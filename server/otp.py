@@ -1,4 +1,5 @@
-"""One-time password-reset codes: 6 digits, short-lived, few attempts, sent by mail or to the server log."""
+"""One-time password-reset codes: 6 digits, short-lived, few attempts, sent by mail or a delivery program
+(a development server may write them to its log)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import hmac
 import logging
 import secrets
 import smtplib
+import subprocess
 import threading
 from email.message import EmailMessage
 
@@ -28,12 +30,31 @@ def codes_match(stored_digest: str, secret_key: str, username: str, code: str) -
     return hmac.compare_digest(stored_digest, code_digest(secret_key, username, code))
 
 
+def delivery_configured(config: ServerConfig) -> bool:
+    """Whether codes reach users by mail or by the operator's delivery program."""
+    return config.smtp_enabled or bool(config.otp_hook)
+
+
 def deliver(config: ServerConfig, username: str, email: str, code: str) -> None:
-    """Mails the code when SMTP is configured (in the background, so timing says nothing); else logs it."""
-    if not config.smtp_enabled:
-        log.warning("password reset code for %s: %s (SMTP is not configured: development mode)", username, code)
-        return
-    threading.Thread(target=_send_mail, args=(config, email, code), daemon=True, name="otp-mail").start()
+    """Sends the code by mail or the delivery program (in the background, so timing says nothing);
+    without either, only a development server writes it to its log."""
+    if config.otp_hook:
+        threading.Thread(target=_run_hook, args=(config.otp_hook, username, email, code), daemon=True,
+                         name="otp-hook").start()
+    elif config.smtp_enabled:
+        threading.Thread(target=_send_mail, args=(config, email, code), daemon=True, name="otp-mail").start()
+    elif config.development:
+        log.warning("password reset code for %s: %s (no mail server configured: development mode)", username, code)
+
+
+def _run_hook(program: str, username: str, email: str, code: str) -> None:
+    """The operator's program gets the user name and address as arguments and the code on stdin
+    (never on the command line, where other accounts could read it)."""
+    try:
+        subprocess.run([program, username, email], input=code + "\n", text=True, timeout=60, check=True,
+                       capture_output=True)
+    except (OSError, subprocess.SubprocessError):
+        log.exception("the password reset delivery program %s failed", program)
 
 
 def _send_mail(config: ServerConfig, email: str, code: str) -> None:

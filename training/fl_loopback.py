@@ -42,7 +42,7 @@ class LoopbackFederation:
         self.clinics: list[ApiClient] = []
 
     def __enter__(self) -> LoopbackFederation:
-        from server.app import create_app
+        from server.app import create_app, state_of
         from server.config import ServerConfig
 
         self._tmp = tempfile.TemporaryDirectory(prefix="fl-sim-")
@@ -53,18 +53,19 @@ class LoopbackFederation:
         config = ServerConfig(
             data_dir=root / "server",
             enrollment_code=code,
-            admins=(ADMIN,),
             fl_strategy=self.strategy,
             fl_initial_weights=str(initial_path),
             **{"fl_max_staleness": 1000, **self.fl_settings},
         )
-        self._server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+        app = create_app(config)
+        self._server = make_server("127.0.0.1", 0, app, threaded=True)
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="fl-sim-server", daemon=True
         )
         self._thread.start()
         self.url = f"http://127.0.0.1:{self._server.server_port}"
         self.admin = self._doctor(ADMIN, code)
+        state_of(app).storage.update_user(ADMIN, is_admin=True)  # as `tumorpredict serve promote` does
         self.clinics = [self._doctor(f"sim_clinic{i + 1}", code) for i in range(self.clinic_count)]
         return self
 

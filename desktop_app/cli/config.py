@@ -97,6 +97,8 @@ KEYS = {key.name: key for key in (
               "the PACS to search: AE_TITLE@host:port, or a DICOMweb URL", node.pacs_text),
     ConfigKey("kiosk-import-dir", "kiosk", "import_dir", _folder,
               "a folder a kiosk may open scans from, besides removable media"),
+    ConfigKey("kiosk-export-dir", "kiosk", "export_dir", _folder,
+              "the only folder a kiosk saves PDF reports to (unset: no PDF export in a kiosk)"),
 )}
 
 
@@ -149,7 +151,7 @@ def _set(ctx: CliContext, args) -> int:
     value = key.parse(args.value)
     key.write(ctx.services().settings, value)
     print(f"{key.name}: {key.display(value)}")
-    if key.name == "kiosk-import-dir" and not Path(value).is_dir():
+    if key.name in ("kiosk-import-dir", "kiosk-export-dir") and not Path(value).is_dir():
         print(f"Note: {value} does not exist yet; the kiosk offers it once it does.")
     return 0
 

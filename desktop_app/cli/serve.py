@@ -1,4 +1,5 @@
-"""The `tumorpredict serve` command: run the server for development, import a legacy server, promote an admin."""
+"""The `tumorpredict serve` command: run the server for development, import a legacy server, promote an admin,
+roll the federated global weights back."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def register(commands) -> None:
     promote.add_argument("--revoke", action="store_true", help="take the admin flag away instead")
     promote.add_argument("--data-dir", dest="server_data_dir", default=argparse.SUPPRESS)
 
+    rollback = sub.add_parser(
+        "rollback", help="publish an earlier version of the federated global weights as the newest one",
+        description="Without VERSION: lists the global versions. With it: publishes that version's weights "
+        "again as a new version, so /predict and every clinic use them from now on (nothing is deleted).",
+    )
+    rollback.add_argument("version", nargs="?", help="the version to restore (see the list)")
+    rollback.add_argument("--data-dir", dest="server_data_dir", default=argparse.SUPPRESS)
+
 
 def _config(ctx, args):
     from server.config import ServerConfig
@@ -60,14 +69,20 @@ def _run(ctx, args) -> int:
         return _import_legacy(ctx, args)
     if args.serve_command == "promote":
         return _promote(ctx, args)
+    if args.serve_command == "rollback":
+        return _rollback(ctx, args)
     from server.app import create_app
+    from server.headers import UnversionedRequestHandler
 
     logging.getLogger("server").setLevel(logging.INFO)
     config = _config(ctx, args)
+    if "TUMORPREDICT_DEVELOPMENT" not in os.environ:
+        config.development = True  # this is the development server (gunicorn runs production)
     app = create_app(config)
     print(f"TumorPredict server on http://{args.host}:{args.port}/  (data: {config.data_dir})")
     print("Development server: for a clinic, run it under gunicorn (see docs/server.md).")
-    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False)
+    app.run(host=args.host, port=args.port, threaded=True, use_reloader=False,
+            request_handler=UnversionedRequestHandler)
     return 0
 
 
@@ -106,4 +121,28 @@ def _promote(ctx, args) -> int:
     finally:
         storage.close()
     print(f"{args.username}: admin {'removed' if args.revoke else 'granted'}")
+    return 0
+
+
+def _rollback(ctx, args) -> int:
+    from desktop_app.cli.context import CliError
+    from server.federation import Federation
+    from server.storage import BlobStore, Storage
+
+    config = _config(ctx, args)
+    storage = Storage.open(config.resolved_database_url)
+    try:
+        federation = Federation(storage, BlobStore(config.data_dir / "blobs"), config)
+        if not args.version:
+            for v in federation.history():
+                print(f"  {v['version']:<28} round {v['round']:<4} {v['strategy']:<14} "
+                      f"{v['contributors']} clinic(s)")
+            return 0
+        try:
+            meta = federation.rollback(args.version, by="serve rollback")
+        except ValueError as exc:
+            raise CliError(str(exc)) from None
+    finally:
+        storage.close()
+    print(f"global weights of {args.version} published again as {meta['version']} (round {meta['round']})")
     return 0

@@ -73,10 +73,12 @@ class Accounts:
         self._clock = clock
         self._lock = threading.RLock()
         self._current: str | None = None
+        self._resumed = False  # True while the signed-in user is the one remembered from the last run
         if restore_session:
             remembered = settings.current_user
             if remembered and self._users.get(remembered):
                 self._current = remembered
+                self._resumed = True
 
     # ---- who is signed in -----------------------------------------------------------------
 
@@ -86,6 +88,26 @@ class Accounts:
             return None
         doc = self._users.get(self._current)
         return User.from_doc(doc) if doc else None
+
+    @property
+    def resumed(self) -> bool:
+        """Whether the signed-in user was remembered from an earlier run rather than signed in now."""
+        return self._resumed and self._current is not None
+
+    def keep_signed_in(self, keep: bool) -> None:
+        """A doctor's choice to stay signed in on this computer when the window closes.
+
+        Patients never stay signed in: on a shared computer the next person must not find their data.
+        """
+        user = self.require_user()
+        wanted = user.username if keep and user.is_doctor else None
+        if self._settings.get("stay_signed_in") != wanted:  # no write (and no settings event) when unchanged
+            self._settings.set("stay_signed_in", wanted)
+
+    def stays_signed_in(self) -> bool:
+        """True when the signed-in user is a doctor who chose to stay signed in on this computer."""
+        user = self.current_user
+        return bool(user and user.is_doctor and self._settings.get("stay_signed_in") == user.username)
 
     def require_user(self, *roles: str) -> User:
         """The signed-in user, or AccessDenied; with `roles`, only a user with one of them."""
@@ -323,7 +345,10 @@ class Accounts:
                         log.info("could not revoke the server token of %s (%s)", username, exc)
                 self.credentials.delete_token(server_url, username)
             self._current = None
-            self._settings.set("current_user", None)
+            changes = {"current_user": None}
+            if self._settings.get("stay_signed_in") == username:
+                changes["stay_signed_in"] = None  # signing out on purpose ends the choice too
+            self._settings.update(**changes)
         self._bus.emit(events.ACCOUNT_SIGNED_OUT, username=username)
 
     def token(self, username: str | None = None) -> str | None:
@@ -336,6 +361,7 @@ class Accounts:
 
     def _sign_in(self, username: str) -> None:
         self._current = username
+        self._resumed = False
         self._settings.set("current_user", username)
         self._bus.emit(events.ACCOUNT_SIGNED_IN, username=username)
 

@@ -4,27 +4,60 @@ from __future__ import annotations
 
 import copy
 import hmac
+import logging
 import os
 import threading
+import time
 from typing import Any
 
 from desktop_app.core import events
 from desktop_app.core.passwords import hash_password, verify_password
+
+log = logging.getLogger(__name__)
 
 ENROLLMENT_CODE_ENV = "TUMORPREDICT_ENROLLMENT_CODE"
 
 DEFAULTS: dict[str, Any] = {
     "server_url": None,
     "current_user": None,
+    "stay_signed_in": None,  # a doctor who chose to stay signed in when the window closes (never a patient)
     "idle_logout_minutes": 15,  # a clinic workstation signs out a forgotten session
-    "kiosk": {"pin_verifier": None, "import_dir": None, "idle_minutes": 2},
+    # export_dir: the only folder a kiosk saves PDF reports to (None: no PDF export in a kiosk).
+    # pin_failures / pin_failed_at: wrong operator PINs in a row, for growing delays and the lockout.
+    "kiosk": {"pin_verifier": None, "import_dir": None, "export_dir": None, "idle_minutes": 2,
+              "pin_failures": 0, "pin_failed_at": 0.0},
     "clinic_name": "",
     "chat_poll_seconds": 3,
     "doctor_enrollment_verifier": None,  # the clinic's doctor enrollment code, as a verifier
     "emergency_numbers": None,  # None: the numbers shipped in resources/emergency.json
 }
+# Operator PIN: a few free tries, then waits that double, then a lockout an operator can sit out.
+PIN_FREE_TRIES = 3
+PIN_FIRST_WAIT_S = 5.0
+PIN_LOCKOUT_AFTER = 10
+PIN_LOCKOUT_S = 60 * 60
 _MIN_IDLE_MINUTES = 1
 _MAX_IDLE_MINUTES = 24 * 60
+
+
+class PinLockedError(Exception):
+    """Too many wrong operator PINs: the next try has to wait."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        minutes = int(seconds // 60) + 1
+        when = f"{int(seconds) + 1} seconds" if seconds < 90 else f"{minutes} minutes"
+        super().__init__(f"Too many wrong PINs. Try again in {when}.")
+        self.user_message = str(self)
+
+
+def pin_wait_after_failures(failures: int) -> float:
+    """Seconds to wait after `failures` wrong operator PINs in a row (the lockout from the tenth on)."""
+    if failures < PIN_FREE_TRIES:
+        return 0.0
+    if failures >= PIN_LOCKOUT_AFTER:
+        return float(PIN_LOCKOUT_S)
+    return PIN_FIRST_WAIT_S * 2 ** (failures - PIN_FREE_TRIES)
 
 
 class Settings:
@@ -90,11 +123,33 @@ class Settings:
 
     def set_kiosk_pin(self, pin: str) -> None:
         kiosk = self.get("kiosk", {})
-        kiosk["pin_verifier"] = hash_password(pin)
+        kiosk.update(pin_verifier=hash_password(pin), pin_failures=0, pin_failed_at=0.0)
         self.set("kiosk", kiosk)
 
+    def kiosk_pin_wait(self, now: float | None = None) -> float:
+        """Seconds before the operator PIN may be tried again (0: now)."""
+        kiosk = self.get("kiosk", {})
+        wait = pin_wait_after_failures(int(kiosk.get("pin_failures") or 0))
+        return max(0.0, float(kiosk.get("pin_failed_at") or 0.0) + wait - (time.time() if now is None else now))
+
     def check_kiosk_pin(self, pin: str) -> bool:
-        return verify_password(pin, self.get("kiosk", {}).get("pin_verifier"))
+        """Whether `pin` is the operator PIN; PinLockedError while wrong tries must wait (kept across restarts)."""
+        wait = self.kiosk_pin_wait()
+        if wait > 0:
+            raise PinLockedError(wait)
+        ok = verify_password(pin, self.get("kiosk", {}).get("pin_verifier"))
+        with self._lock:
+            stored = dict(self._docs.get(self.DOC_ID) or {})
+            kiosk = {**DEFAULTS["kiosk"], **(stored.get("kiosk") or {})}
+            failures = 0 if ok else int(kiosk.get("pin_failures") or 0) + 1
+            if ok and not kiosk.get("pin_failures"):
+                return True  # nothing to reset: no write
+            kiosk.update(pin_failures=failures, pin_failed_at=0.0 if ok else time.time())
+            stored["kiosk"] = kiosk
+            self._docs.put(self.DOC_ID, stored)
+        if not ok:
+            log.warning("wrong kiosk operator PIN (%d in a row)", failures)
+        return ok
 
     # ---- doctor enrollment code ---------------------------------------------------------------
 

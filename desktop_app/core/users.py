@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from desktop_app.core.common_passwords import is_common_password
 from desktop_app.core.errors import ServiceError
 
 ROLES = ("patient", "doctor")
@@ -91,3 +92,6 @@ def check_password(password: str) -> None:
         raise AccountError(f"Passwords can be at most {MAX_PASSWORD_LENGTH} characters.")
     if not password.strip():
         raise AccountError("A password cannot be only spaces.")
+    if is_common_password(password):
+        raise AccountError("This password is one of the most common ones and is guessed first. "
+                           "Please choose another.")

@@ -83,12 +83,19 @@ class AppController(QObject):
 
     # ----- windows ---------------------------------------------------------------------
     def start(self) -> QWidget:
-        user = self.services.accounts.current_user
-        if user is not None and not self.kiosk:
-            return self.open_main(user)  # the data dir remembers who was signed in
-        if user is not None:  # a kiosk never resumes the previous patient's session
-            run_in_background(self.services.accounts.logout)
+        accounts = self.services.accounts
+        user = accounts.current_user
+        if user is not None and not self.kiosk and (not accounts.resumed or accounts.stays_signed_in()):
+            return self.open_main(user)
+        if user is not None:  # a kiosk, a patient, or a doctor who did not choose to stay: sign in again
+            run_in_background(accounts.logout)
         return self.show_auth()
+
+    def end_session(self) -> None:
+        """The window closed: sign out, unless a doctor chose to stay signed in here (never in a kiosk)."""
+        accounts = self.services.accounts
+        if accounts.current_user is not None and (self.kiosk or not accounts.stays_signed_in()):
+            run_in_background(accounts.logout)
 
     def show_auth(self, notice: str = "") -> AuthWindow:
         window = AuthWindow(self.services, kiosk=self.kiosk, notice=notice)
@@ -283,6 +290,8 @@ def run_app(ctx, kiosk: bool = False) -> int:
     run_in_background(ctx.services, on_result=opened, on_error=failed)
     code = app.exec()
     controller = state.get("controller")
+    if controller is not None:
+        controller.end_session()  # finished by wait_for_background below
     if controller is not None and controller.sync_worker is not None:
         controller.sync_worker.stop()
     wait_for_background(10000)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -93,8 +94,12 @@ class UnlockDialog(QDialog):
     def _check(self) -> None:
         self.unlock.setEnabled(False)
         run_in_background(self.settings.check_kiosk_pin, self.pin.text(), owner=self,
-                          on_result=self._checked,
+                          on_result=self._checked, on_error=self._locked,
                           on_finished=lambda: self.unlock.setEnabled(True))
+
+    def _locked(self, exc: Exception) -> None:
+        self.pin.clear()
+        self.error.setText(getattr(exc, "user_message", None) or "The PIN could not be checked.")
 
     def _checked(self, ok: bool) -> None:
         if ok:
@@ -126,9 +131,31 @@ class KioskBar(QFrame):
 
 class _KeyGuard(QObject):
     """Swallows the keys that would leave a full-screen window (Alt+F4, Alt+Tab inside Qt, Esc
-    out of full screen). The OS's own secure-attention keys need the OS kiosk policy."""
+    out of full screen), and brings the window back when the window manager minimises it or takes
+    it out of full screen. The OS's own secure-attention keys need the OS kiosk policy."""
+
+    def __init__(self, window: QWidget, full_screen: bool) -> None:
+        super().__init__(window)
+        self.guarded, self.full_screen = window, full_screen
+
+    def restore(self) -> None:
+        """Back to full screen (or shown normally in a windowed test) and on top of everything."""
+        if not shiboken6.isValid(self.guarded) or not self.guarded.isVisible() and not self.guarded.isMinimized():
+            return  # thrown away or hidden on purpose (sign-out replaces the window)
+        if self.full_screen:
+            self.guarded.showFullScreen()
+        else:
+            self.guarded.showNormal()
+        self.guarded.raise_()
+        self.guarded.activateWindow()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.WindowStateChange and watched is self.guarded:
+            state = self.guarded.windowState()
+            if state & Qt.WindowState.WindowMinimized or (
+                    self.full_screen and not state & Qt.WindowState.WindowFullScreen):
+                QTimer.singleShot(0, self.restore)  # after the window manager has finished
+            return False
         if event.type() == QEvent.Type.KeyPress:
             mods = event.modifiers()
             if event.key() == Qt.Key.Key_F4 and mods & Qt.KeyboardModifier.AltModifier:
@@ -147,7 +174,7 @@ def lock_down(window: QWidget, bar: KioskBar, *, full_screen: bool = True) -> No
     host = getattr(window, "top_bar_host", None)
     if host is not None:
         host.insertWidget(0, bar)
-    guard = _KeyGuard(window)
+    guard = _KeyGuard(window, full_screen)
     window.installEventFilter(guard)
     if full_screen:
         window.showFullScreen()

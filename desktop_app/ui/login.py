@@ -6,6 +6,7 @@ import logging
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QLabel,
@@ -108,6 +109,11 @@ class LoginPage(CardPage):
         add_row(form, "&Username", self.username)
         add_row(form, "&Password", self.password)
         self.body.addLayout(form)
+        self.keep_signed_in = QCheckBox("&Keep me signed in on this computer")
+        self.keep_signed_in.setAccessibleDescription(
+            "Only on a computer nobody else uses: the next person to open the app would see your patients.")
+        self.keep_signed_in.setVisible(False)  # doctors only, off by default
+        self.body.addWidget(self.keep_signed_in)
         self.forgot = button("Forgot password?", "link", accessible="Forgot password")
         self.forgot.clicked.connect(self.forgot_requested.emit)
         self.body.addWidget(self.forgot, 0, Qt.AlignmentFlag.AlignRight)
@@ -128,8 +134,13 @@ class LoginPage(CardPage):
         links.addWidget(self.create)
         self.body.addLayout(links)
 
-    def set_role(self, role: str) -> None:
+    def set_role(self, role: str, *, kiosk: bool = False) -> None:
         self.title.setText(f"{ROLE_TEXT[role]} sign in")
+        self.keep_signed_in.setChecked(False)
+        self.keep_signed_in.setVisible(role == "doctor" and not kiosk)
+
+    def keep_wanted(self) -> bool:
+        return not self.keep_signed_in.isHidden() and self.keep_signed_in.isChecked()
 
     def set_notice(self, text: str) -> None:
         self.notice.setText(text)
@@ -292,7 +303,7 @@ class AuthWindow(QWidget):
 
     def choose_role(self, role: str) -> None:
         self.role = role
-        self.login_page.set_role(role)
+        self.login_page.set_role(role, kiosk=self.kiosk)
         self.login_page.show_error("")
         self.pages.setCurrentWidget(self.login_page)
         self.login_page.username.setFocus()
@@ -300,7 +311,15 @@ class AuthWindow(QWidget):
     # ----- sign in ---------------------------------------------------------------------
     def _sign_in(self, username: str, password: str) -> None:
         self.login_page.set_busy(True)
-        run_in_background(self.services.accounts.login, username, password, owner=self,
+        keep = self.login_page.keep_wanted()
+        accounts = self.services.accounts
+
+        def sign_in():
+            user = accounts.login(username, password)
+            accounts.keep_signed_in(keep and user.role == self.role)
+            return user
+
+        run_in_background(sign_in, owner=self,
                           on_result=self._signed_in, on_error=self._login_failed,
                           on_finished=lambda: self.login_page.set_busy(False))
 

@@ -7,9 +7,11 @@ import hmac
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text as sql_text
 
-from server import auth, otp
+from desktop_app.core.common_passwords import is_common_password
+from server import attempts, auth, otp
 from server.errors import ApiError
 from server.routes import state
+from server.startup_checks import enrollment_code_problem
 from server.storage import DuplicateError
 from server.validation import json_body, name, text
 
@@ -18,6 +20,7 @@ blueprint = Blueprint("accounts", __name__)
 MIN_PASSWORD = 8
 MAX_PASSWORD = 256
 RESERVED_NAMES = {"all", "pending"}  # /list_reports gives these a meaning of their own
+UNKNOWN_USER_SLOT = ""  # where /request_otp puts codes for names that have no account (no name is empty)
 
 
 def public_user(user: dict) -> dict:
@@ -25,7 +28,7 @@ def public_user(user: dict) -> dict:
         "username": user["username"],
         "email": user["email"],
         "role": user["role"],
-        "is_admin": bool(user["is_admin"]) or user["username"] in state().config.admins,
+        "is_admin": bool(user["is_admin"]),
         "doctor": user["doctor"],
         "full_name": user["full_name"],
     }
@@ -40,15 +43,14 @@ def register():
     password = text(body, "password", max_len=MAX_PASSWORD, required=True, missing=missing)
     if username.lower() in RESERVED_NAMES:
         raise ApiError(400, "invalid_username")
-    if len(password) < MIN_PASSWORD or not password.strip():
-        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    _check_new_password(password)
     role = text(body, "role", max_len=20, default="patient")
     if role not in ("patient", "doctor"):
         raise ApiError(400, "invalid_role")
     full_name = text(body, "full_name", max_len=300, default="")
     doctor = None
     if role == "doctor":
-        _check_enrollment_code(text(body, "enrollment_code", max_len=200))
+        _check_enrollment_code(text(body, "enrollment_code", max_len=200), username)
     else:
         # Kept even when that doctor has not reached the server yet (devices sync in any order);
         # the assignment grants nothing by itself, so there is nothing to verify here.
@@ -58,18 +60,34 @@ def register():
             "username": username, "email": email, "password_hash": auth.hash_password(password),
             "role": role, "is_admin": False, "doctor": doctor, "full_name": full_name,
             "created_at": auth.now_ms(), "imported": False,
-        })
+        }, unique_name=True)
     except DuplicateError:
         raise ApiError(400, "username_taken") from None
     return jsonify(status="ok", username=username, role=role)
 
 
-def _check_enrollment_code(code: str | None) -> None:
+def _check_new_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD or not password.strip():
+        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    if is_common_password(password):
+        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD, reason="common",
+                       message="This password is one of the most common ones and is guessed first. "
+                               "Please choose another.")
+
+
+def _check_enrollment_code(code: str | None, username: str) -> None:
     expected = state().config.enrollment_code
     if not expected:
         raise ApiError(403, "doctor_enrollment_disabled")
+    if enrollment_code_problem(expected):  # said at start too; a guessable code opens nothing
+        raise ApiError(403, "doctor_enrollment_disabled",
+                       message="Doctor sign-up is closed until the server's enrollment code is made longer.")
+    address = request.remote_addr or "unknown"
+    attempts.begin_enrollment(address, "doctor")
     if not code or not hmac.compare_digest(code.encode(), expected.encode()):
+        attempts.enrollment_failed(address, username)
         raise ApiError(403, "invalid_enrollment_code")
+    attempts.enrollment_succeeded(address, "doctor")
 
 
 @blueprint.post("/login")
@@ -78,14 +96,13 @@ def login():
     username = name(body, "username", required=True, missing="invalid_credentials")
     password = text(body, "password", max_len=MAX_PASSWORD, required=True, missing="invalid_credentials")
     address = request.remote_addr or "unknown"
-    auth.check_login_allowed(username, address)
+    attempts.begin_login(username, address)  # counted before the slow hash
     storage = state().storage
     user = storage.get_user(username)
     matches, rehash = auth.check_password(password, user["password_hash"] if user else None)
     if not (user and matches):
-        auth.record_login_failure(username, address)
         raise ApiError(401, "invalid_credentials")
-    auth.clear_login_failures(username)
+    attempts.login_succeeded(username, address)
     if rehash:  # legacy werkzeug hash or a weaker cost: upgrade while we know the password
         storage.update_user(username, password_hash=auth.hash_password(password))
     token, expires_at = auth.issue_token(username)
@@ -111,17 +128,24 @@ def request_otp():
     body = json_body()
     username = name(body, "username", required=True, missing="username_required")
     st = state()
+    if not otp.delivery_configured(st.config) and not st.config.development:
+        raise ApiError(503, "password_reset_unavailable",
+                       message="Password reset by code is not set up on this server. "
+                               "Please ask the clinic's administrator to reset your password.")
     user = st.storage.get_user(username)
     now = auth.now_ms()
     window = st.config.login_failure_window * 1000
     key = f"otp:{username}"
-    # Same answer whether or not the user exists, and whether or not a code was actually issued.
-    if user and st.storage.failure_counts([key], now, window).get(key, 0) < st.config.otp_max_attempts:
+    # The same answer and the same work whether or not the user exists (timing must not tell):
+    # an unknown name's code goes to a slot no account can use, and is never sent.
+    if st.storage.failure_counts([key], now, window).get(key, 0) < st.config.otp_max_attempts:
         st.storage.record_failure([key], now, window)
         code = otp.new_code()
-        st.storage.put_otp(username, otp.code_digest(st.config.secret_key, username, code),
+        slot = username if user else UNKNOWN_USER_SLOT
+        st.storage.put_otp(slot, otp.code_digest(st.config.secret_key, username, code),
                            now + st.config.otp_ttl * 1000)
-        otp.deliver(st.config, username, user["email"], code)
+        if user:
+            otp.deliver(st.config, username, user["email"], code)
     return jsonify(status="ok")
 
 
@@ -135,8 +159,7 @@ def verify_otp():
     if not isinstance(code, str) or len(code) > 12:
         raise ApiError(400, "invalid_otp")
     new_password = text(body, "new_password", max_len=MAX_PASSWORD, required=True, missing="invalid_otp")
-    if len(new_password) < MIN_PASSWORD or not new_password.strip():
-        raise ApiError(400, "weak_password", min_length=MIN_PASSWORD)
+    _check_new_password(new_password)
     st = state()
     stored = st.storage.take_otp_attempt(username)
     valid = (
@@ -152,7 +175,7 @@ def verify_otp():
     st.storage.delete_otp(username)
     st.storage.update_user(username, password_hash=auth.hash_password(new_password))
     st.storage.revoke_user_tokens(username)  # a reset signs out every device
-    auth.clear_login_failures(username)
+    attempts.forget_account(username)
     return jsonify(status="ok")
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, jsonify
 
 from server import auth
 from server.errors import ApiError
-from server.inference import decode_image_b64, validate_image
+from server.inference import decode_image_b64, decode_scan
 from server.routes import state
 from server.validation import cursor, json_body, name, number, path_id, text
 
@@ -86,8 +86,8 @@ def _device_prediction(value: Any) -> dict[str, Any] | None:
     }
 
 
-def _server_prediction(image: bytes, image_name: str) -> dict[str, Any]:
-    p = state().engine.predict(image, image_name, head=state().federation.serving_head())
+def _server_prediction(scan: Any) -> dict[str, Any]:
+    p = state().engine.predict(scan, head=state().federation.serving_head())
     return {
         "label": p.label, "label_key": p.label_key, "confidence": float(p.confidence),
         "probabilities": {str(k): float(v) for k, v in p.probabilities.items()},
@@ -117,8 +117,10 @@ def predict():
     image_name = text(body, "image_name", max_len=255, default="scan.jpg")
     device = _device_prediction(body.get("prediction"))
     timestamp = number(body, "timestamp", low=_EARLIEST_MS, high=time.time() * 1000 + 86_400_000)
-    validate_image(image, image_name)
-    result = device or _server_prediction(image, image_name)
+    with st.decodes.slot():
+        scan = decode_scan(image, image_name, st.config.max_image_pixels)
+        result = device or _server_prediction(scan)
+        del scan  # the decoded pixels go before the report is written
     if not result["is_brain_mri"]:
         raise ApiError(422, "not_brain_mri",
                        message="This picture does not look like a brain MRI, so no report was made.")

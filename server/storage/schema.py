@@ -42,6 +42,15 @@ users = Table(
     Column("imported", Boolean, nullable=False, default=False),
 )
 
+# One row per user name in its compared form (server.usernames.name_key): registration cannot add
+# `ALICE` or a Cyrillic look-alike beside `alice`. Imported legacy names that collide keep working.
+user_name_keys = Table(
+    "user_name_keys",
+    metadata,
+    Column("name_key", String(4 * NAME), primary_key=True),
+    Column("username", String(NAME), nullable=False, unique=True),
+)
+
 tokens = Table(
     "tokens",
     metadata,
@@ -58,6 +67,16 @@ login_failures = Table(
     Column("key", String(NAME + 10), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("window_start", BigInteger, nullable=False),
+)
+
+# Rate limits counted before the slow work (sign-in hashes, enrollment codes); last_at drives growing delays.
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("key", String(2 * NAME + 80), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("window_start", BigInteger, nullable=False),
+    Column("last_at", BigInteger, nullable=False),
 )
 
 otps = Table(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
@@ -15,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from server.storage import schema as t
+from server.usernames import name_key
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +29,15 @@ _COUNTERS = ("reports", "messages")
 def conversation_key(user1: str, user2: str) -> str:
     """One key per conversation whatever the order of the two names."""
     return json.dumps(sorted([user1, user2]), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class AttemptCount:
+    """Attempts on one rate-limit key inside its current window."""
+
+    count: int = 0
+    window_start: int = 0
+    last_at: int = 0
 
 
 class DuplicateError(Exception):
@@ -50,6 +63,7 @@ class Storage:
         engine = _make_engine(url)
         storage = cls(engine)
         storage._create_schema()
+        storage._key_existing_names()
         return storage
 
     def close(self) -> None:
@@ -118,13 +132,34 @@ class Storage:
 
     # ---- users ----------------------------------------------------------------------------
 
-    def create_user(self, record: Row) -> None:
-        """Raises DuplicateError when the user name is taken."""
+    def create_user(self, record: Row, *, unique_name: bool = False) -> None:
+        """Raises DuplicateError when the user name is taken; with `unique_name`, also when a name that
+        reads the same (case, width, look-alike letters) is."""
         try:
             with self._write() as conn:
                 conn.execute(insert(t.users).values(**record))
+                if unique_name:
+                    conn.execute(insert(t.user_name_keys).values(name_key=name_key(record["username"]),
+                                                                 username=record["username"]))
         except IntegrityError as exc:
             raise DuplicateError(record["username"]) from exc
+
+    def _key_existing_names(self) -> None:
+        """Users from before the name rule (or imported) get their compared form where it is still free."""
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    keyed = select(t.user_name_keys.c.username)
+                    missing = list(conn.scalars(select(t.users.c.username).where(t.users.c.username.not_in(keyed))))
+                    taken = set(conn.scalars(select(t.user_name_keys.c.name_key)))
+                    for username in missing:
+                        key = name_key(username)
+                        if key not in taken:
+                            conn.execute(insert(t.user_name_keys).values(name_key=key, username=username))
+                            taken.add(key)
+                return
+            except IntegrityError:  # another worker starting at the same moment keyed them first: look again
+                time.sleep(0.2 * (attempt + 1))
 
     def get_user(self, username: str) -> Row | None:
         with self._read() as conn:
@@ -204,9 +239,48 @@ class Storage:
                         .values(count=t.login_failures.c.count + 1)
                     )
 
-    def clear_failures(self, key: str) -> None:
+    # ---- rate-limited attempts ------------------------------------------------------------
+
+    def take_attempt(self, keys: list[str], now: int, window_ms: int,
+                     allowed: Callable[[dict[str, AttemptCount]], bool]) -> tuple[bool, dict[str, AttemptCount]]:
+        """Counts one attempt on every key if `allowed(the counts so far)` says yes, in one locked transaction.
+
+        Deciding and counting together means concurrent attempts cannot all pass the check first.
+        Returns (allowed, the counts it decided on); windows older than `window_ms` count as empty.
+        """
+        for attempt in range(5):
+            try:
+                with self._write() as conn:
+                    rows = conn.execute(select(t.attempts).where(t.attempts.c.key.in_(keys)).with_for_update())
+                    seen = {k: AttemptCount() for k in keys}
+                    locked = set()
+                    for r in rows:
+                        locked.add(r.key)
+                        if r.window_start + window_ms > now:
+                            seen[r.key] = AttemptCount(r.count, r.window_start, r.last_at)
+                    if not allowed(seen):
+                        return False, seen
+                    for key, current in seen.items():
+                        values = {"count": current.count + 1, "window_start": current.window_start or now,
+                                  "last_at": now}
+                        if key in locked:
+                            conn.execute(update(t.attempts).where(t.attempts.c.key == key).values(**values))
+                        else:  # a row nobody had: if another worker adds it first, this insert fails
+                            conn.execute(insert(t.attempts).values(key=key, **values))
+                    return True, seen
+            except IntegrityError:  # another worker inserted the same new key first: decide again
+                time.sleep(0.01 * (attempt + 1))
+        raise OperationalError("take_attempt", {}, Exception("rate-limit rows kept changing"))
+
+    def give_back_attempt(self, keys: list[str]) -> None:
+        """Uncounts one attempt on each key (a sign-in that succeeded is not an attempt against anyone)."""
         with self._write() as conn:
-            conn.execute(t.login_failures.delete().where(t.login_failures.c.key == key))
+            conn.execute(update(t.attempts).where(t.attempts.c.key.in_(keys), t.attempts.c.count > 0)
+                         .values(count=t.attempts.c.count - 1))
+
+    def clear_attempts(self, keys: list[str]) -> None:
+        with self._write() as conn:
+            conn.execute(t.attempts.delete().where(t.attempts.c.key.in_(keys)))
 
     # ---- one-time codes -------------------------------------------------------------------
 
@@ -218,15 +292,19 @@ class Storage:
             )
 
     def take_otp_attempt(self, username: str) -> Row | None:
-        """The stored code after counting one more attempt against it (None: no code)."""
+        """The stored code after counting one more attempt against it (None: no code).
+
+        The increment comes first: it locks the row, so concurrent attempts each read their own count
+        (reading first let two attempts both see the same count on PostgreSQL).
+        """
         with self._write() as conn:
-            row = conn.execute(select(t.otps).where(t.otps.c.username == username)).first()
-            if row is None:
-                return None
-            conn.execute(
+            counted = conn.execute(
                 update(t.otps).where(t.otps.c.username == username).values(attempts=t.otps.c.attempts + 1)
             )
-            return dict(row._mapping, attempts=row.attempts + 1)
+            if counted.rowcount == 0:
+                return None
+            row = conn.execute(select(t.otps).where(t.otps.c.username == username)).first()
+            return dict(row._mapping)
 
     def delete_otp(self, username: str) -> None:
         with self._write() as conn:
@@ -485,9 +563,26 @@ def normalize_url(url: str) -> str:
     return url
 
 
+def _private_sqlite_file(url: str) -> None:
+    """The database file (and its -wal/-shm, which SQLite creates with the database's permissions)
+    readable by the server's account only: it holds every patient's reports and messages."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    for each in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if each.exists() and each.stat().st_mode & 0o077:
+            each.chmod(0o600)
+
+
 def _make_engine(url: str) -> Engine:
     url = normalize_url(url)
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, pool_size=10, max_overflow=30, pool_timeout=60)
 
         @event.listens_for(engine, "connect")

@@ -50,6 +50,7 @@ def test_the_signed_in_user_is_remembered_by_the_data_dir(open_app):
         ("bad name", "a@b.org", PASSWORD, "patient", "3 to 32 characters"),
         ("carol", "not-an-email", PASSWORD, "patient", "valid email"),
         ("carol", "c@b.org", "short", "patient", "at least 8"),
+        ("carol", "c@b.org", "Password123", "patient", "most common"),
         ("carol", "c@b.org", PASSWORD, "admin", "patient or a doctor"),
     ],
 )

@@ -135,13 +135,23 @@ class Clinic:
 @contextmanager
 def project_server(root: Path, enrollment_code: str, admins: tuple[str, ...]) -> Iterator[str]:
     """The project's server on a free loopback port; yields its URL."""
+    from flask import request
     from werkzeug.serving import make_server
 
-    from server.app import create_app
+    from server.app import create_app, state_of
     from server.config import ServerConfig
 
-    config = ServerConfig(data_dir=root, enrollment_code=enrollment_code, admins=admins)
-    server = make_server("127.0.0.1", 0, create_app(config), threaded=True)
+    config = ServerConfig(data_dir=root, enrollment_code=enrollment_code)
+    app = create_app(config)
+
+    @app.after_request
+    def _promote(response):
+        # What the operator does once the administrator's account exists: `tumorpredict serve promote`.
+        if request.path == "/register" and response.status_code == 200 and request.json["username"] in admins:
+            state_of(app).storage.update_user(request.json["username"], is_admin=True)
+        return response
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

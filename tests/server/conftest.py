@@ -84,6 +84,7 @@ def server_config(tmp_path: Path, database_url: str, **overrides: Any) -> dict[s
         "data_dir": tmp_path / "server-data", "database_url": database_url,
         "enrollment_code": ENROLLMENT_CODE, "scrypt_n": 2**12, "fl_initial_weights": str(initial),
         "model_dir": os.environ.get("TUMORPREDICT_TEST_MODEL_DIR", ""),
+        "development": True,  # reset codes in the log, where the tests read them
     }
     config.update(overrides)
     return config

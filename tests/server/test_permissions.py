@@ -144,10 +144,100 @@ def test_admin_flag_from_configuration(tmp_path, database_url):
     from server.app import create_app
     from tests.server.conftest import server_config
 
-    app = create_app(server_config(tmp_path, database_url, admins=("dr_conf",)))
+    app = create_app(server_config(tmp_path, database_url))
+    Api(app.test_client()).register("dr_conf", role="doctor")
+    state_of(app).storage.close()
+    app = create_app(server_config(tmp_path, database_url, admins=("dr_conf",)))  # restarted with the setting
     api = Api(app.test_client())
-    api.register("dr_conf", role="doctor")
     api.login("dr_conf")
     assert api.post("/me", {}, as_="dr_conf").json["user"]["is_admin"] is True
     assert api.post("/trigger_aggregation", {}, as_="dr_conf").status_code == 409  # allowed; nothing to aggregate
+    state_of(app).storage.close()
+
+
+def test_a_configured_admin_name_is_not_admin_for_whoever_registers_it_first(tmp_path, database_url, caplog):
+    import logging
+
+    from server.app import create_app
+    from tests.server.conftest import server_config
+
+    caplog.set_level(logging.WARNING, logger="server")
+    app = create_app(server_config(tmp_path, database_url, admins=("dr_chief",)))
+    assert "not a doctor account on this server yet" in caplog.text
+    api = Api(app.test_client())
+    api.register("dr_chief", role="doctor")  # a squatter with the enrollment code
+    api.login("dr_chief")
+    assert api.post("/me", {}, as_="dr_chief").json["user"]["is_admin"] is False
+    assert api.post("/trigger_aggregation", {}, as_="dr_chief").status_code == 403
+    state_of(app).storage.close()
+
+
+@pytest.mark.parametrize("taken_by", ["alice"])
+@pytest.mark.parametrize("look_alike", ["ALICE", "Alice", "ａｌｉｃｅ", "\u0430lice", "al\u0456ce"])
+def test_a_name_that_reads_like_an_existing_one_is_taken(api, taken_by, look_alike):
+    answer = api.register(look_alike)
+    assert answer.status_code == 400 and answer.json == {"error": "username_taken"}
+
+
+def test_names_that_only_look_alike_to_a_machine_stay_distinct(api):
+    assert api.register("alice2").status_code == 200
+    assert api.register("alicia").status_code == 200
+
+
+@pytest.mark.parametrize("password", ["password1", "Password123", "12345678", "qwertyuiop", "Summer2026!"])
+def test_the_most_common_passwords_are_refused(api, password):
+    answer = api.post("/register", {"username": "newbie", "email": "n@clinic.test", "password": password})
+    assert answer.status_code == 400 and answer.json["error"] == "weak_password"
+    assert answer.json["reason"] == "common" and "common" in answer.json["message"]
+
+
+def test_a_legacy_database_keeps_names_that_collide(tmp_path, database_url):
+    from server.app import create_app
+    from tests.server.conftest import server_config
+
+    app = create_app(server_config(tmp_path, database_url))
+    storage = state_of(app).storage
+    for name in ("Bob", "bob"):  # what an import of a legacy server may bring
+        storage.create_user({"username": name, "email": "", "password_hash": "x", "role": "patient",
+                             "is_admin": False, "doctor": None, "full_name": "", "created_at": 1,
+                             "imported": True})
+    storage.close()
+    app = create_app(server_config(tmp_path, database_url))
+    assert state_of(app).storage.get_user("Bob") and state_of(app).storage.get_user("bob")
+    assert Api(app.test_client()).register("BOB").json == {"error": "username_taken"}
+    state_of(app).storage.close()
+
+
+def test_workers_starting_together_key_the_existing_names_once(tmp_path, database_url):
+    """Every gunicorn worker opens the storage at start; the backfill of name keys must not fail one."""
+    import threading
+
+    from server.app import create_app
+    from server.storage import Storage
+    from tests.server.conftest import server_config
+
+    app = create_app(server_config(tmp_path, database_url))
+    storage = state_of(app).storage
+    for i in range(200):
+        storage.create_user({"username": f"old_user_{i}", "email": "", "password_hash": "x", "role": "patient",
+                             "is_admin": False, "doctor": None, "full_name": "", "created_at": 1, "imported": True})
+    storage.close()
+    url = database_url or f"sqlite:///{tmp_path / 'server-data' / 'tumorpredict.sqlite3'}"
+    failures, start = [], threading.Barrier(4)
+
+    def open_storage():
+        start.wait(timeout=30)
+        try:
+            Storage.open(url).close()
+        except Exception as exc:  # the failure under test: a worker that cannot start
+            failures.append(exc)
+
+    workers = [threading.Thread(target=open_storage) for _ in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert failures == []
+    app = create_app(server_config(tmp_path, database_url))
+    assert Api(app.test_client()).register("OLD_USER_7").json == {"error": "username_taken"}
     state_of(app).storage.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 
 from werkzeug.security import generate_password_hash
 
@@ -157,8 +158,44 @@ def test_legacy_unauthenticated_mode_is_opt_in(tmp_path, database_url):
     state_of(app).storage.close()
 
 
+def test_legacy_mode_keeps_weight_uploads_token_only(tmp_path, database_url):
+    import io
+
+    from tests.server.conftest import head_npz
+
+    app = create_app(server_config(tmp_path, database_url, allow_legacy_unauthenticated=True))
+    api = Api(app.test_client())
+    api.register("dr_bob", role="doctor")
+    anonymous_json = api.post("/upload_weights", {"username": "dr_bob", "weights": [[0.1, 0.2]]})
+    assert anonymous_json.status_code == 401 and anonymous_json.json == {"error": "token_required"}
+    anonymous_npz = api.client.post("/upload_weights", content_type="multipart/form-data", data={
+        "username": "dr_bob", "num_examples": "5", "weights": (io.BytesIO(head_npz(0.1)), "update.npz")})
+    assert anonymous_npz.status_code == 401
+    api.login("dr_bob")
+    assert api.post("/upload_weights", {"username": "dr_bob", "weights": [[0.1, 0.2]]}, as_="dr_bob").status_code == 200
+    state_of(app).storage.close()
+
+
 def test_new_passwords_need_eight_characters(api):
     answer = api.post("/register", {"username": "ivy", "email": "i@x.test", "password": "short"})
     assert answer.status_code == 400 and answer.json["error"] == "weak_password"
     assert api.post("/register", {"username": "all", "email": "a@x.test", "password": PASSWORD}).json == {
         "error": "invalid_username"}
+
+
+def test_concurrent_reset_code_tries_each_get_their_own_count(api, app):
+    """Each try of a reset code sees its own count (PostgreSQL used to read the count before
+    incrementing it, so simultaneous tries shared one count and more than five codes were compared)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    storage = state_of(app).storage
+    api.post("/request_otp", {"username": "alice"})
+    start = threading.Barrier(20)
+
+    def one_try(_):
+        start.wait(timeout=30)
+        return storage.take_otp_attempt("alice")["attempts"]
+
+    with ThreadPoolExecutor(20) as pool:
+        counts = list(pool.map(one_try, range(20)))
+    assert sorted(counts) == list(range(1, 21))

@@ -52,7 +52,8 @@ def project_server(tmp_path: Path) -> Iterator[str]:
     from server.app import create_app
     from server.config import ServerConfig
 
-    config = ServerConfig(data_dir=tmp_path / "project_server", enrollment_code=ENROLLMENT_CODE)
+    config = ServerConfig(data_dir=tmp_path / "project_server", enrollment_code=ENROLLMENT_CODE,
+                          development=True)  # reset codes in the log, where the tests read them
     with serve_wsgi(create_app(config)) as url:
         yield url
 

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 
 from desktop_app.core.imaging.errors import ImageError
-from desktop_app.core.imaging.limits import check_pixel_count
+from desktop_app.core.imaging.limits import MAX_PIXELS, check_pixel_count
 from desktop_app.core.imaging.pil_decode import to_uint8
 
 log = logging.getLogger(__name__)
@@ -32,7 +32,7 @@ def _first(value) -> float | None:
         return None
 
 
-def decode_dicom(data: bytes, frame: int | None = None) -> np.ndarray:
+def decode_dicom(data: bytes, frame: int | None = None, max_pixels: int = MAX_PIXELS) -> np.ndarray:
     """uint8 grayscale of one frame (the middle one unless `frame` is given)."""
     import pydicom
     from pydicom.errors import InvalidDicomError
@@ -48,7 +48,7 @@ def decode_dicom(data: bytes, frame: int | None = None) -> np.ndarray:
         raise _unsupported("it holds no image (it may be a report or a series index)")
     rows, cols = int(ds.get("Rows", 0)), int(ds.get("Columns", 0))
     frames = int(ds.get("NumberOfFrames", 1) or 1)
-    check_pixel_count(cols, rows, frames)  # before the pixel data is decoded
+    check_pixel_count(cols, rows, frames, max_pixels)  # before the pixel data is decoded
     if frame is not None and not 0 <= frame < frames:
         raise ImageError(
             f"This DICOM file has {frames} frame(s); frame {frame + 1} does not exist.", reason="frame"

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from desktop_app.core.imaging.errors import ImageError
-from desktop_app.core.imaging.limits import MAX_PIXELS, check_pixel_count
+from desktop_app.core.imaging.limits import MAX_KEPT_SIDE, MAX_PIXELS, check_pixel_count
 
 log = logging.getLogger(__name__)
 
@@ -41,8 +41,25 @@ def pil_to_gray(image: Image.Image) -> np.ndarray:
     return np.asarray(image.convert("L"), dtype=np.uint8)
 
 
-def decode_raster(data: bytes) -> tuple[np.ndarray, Image.Image]:
-    """(uint8 grayscale, colour preview source) from encoded bytes; ImageError when unusable."""
+# Modes Image.reduce works on; others (palette, 16-bit) are small per pixel and converted as they are.
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "YCbCr"}
+
+
+def reduce_large(image: Image.Image, max_side: int = MAX_KEPT_SIDE) -> Image.Image:
+    """`image` box-reduced by a whole factor until its longer side is at most `max_side` (a copy a
+    fraction of the size); the decoded original can then be freed before any conversion."""
+    factor = -(-max(image.size) // max_side)
+    if factor <= 1 or image.mode not in _REDUCIBLE:
+        return image
+    return image.reduce(factor)
+
+
+def decode_raster(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[np.ndarray, Image.Image]:
+    """(uint8 grayscale, colour preview source) from encoded bytes; ImageError when unusable.
+
+    Decoded once: JPEGs are decoded at a reduced scale when they are large (DCT draft mode), other
+    rasters reduced right after decoding, so transparency and colour conversion work on the small copy.
+    """
     try:
         image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
@@ -53,9 +70,12 @@ def decode_raster(data: bytes) -> tuple[np.ndarray, Image.Image]:
     except Image.DecompressionBombError as exc:
         raise _too_large() from exc
     # The header already tells the size: refuse huge images before any pixel is decoded.
-    check_pixel_count(image.size[0], image.size[1])
+    check_pixel_count(image.size[0], image.size[1], max_pixels=max_pixels)
     try:
+        if image.format == "JPEG" and max(image.size) > MAX_KEPT_SIDE:
+            image.draft(image.mode, (MAX_KEPT_SIDE, MAX_KEPT_SIDE))
         image.load()
+        image = reduce_large(image)
     except (OSError, SyntaxError, ValueError) as exc:
         log.info("decode failed: %s", exc)
         raise ImageError(

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from desktop_app.core.imaging.limits import MAX_PIXELS
 from desktop_app.core.imaging.loading import check_not_blank, looks_like_dicom, read_checked
 from desktop_app.core.imaging.pil_decode import decode_raster
 from desktop_app.core.imaging.preprocess import intensity_histogram
@@ -36,15 +37,19 @@ def colour_saturation(image: Image.Image) -> float:
     return float(hsv[..., 1][lit].mean()) if lit.any() else 0.0
 
 
-def load_scan(data: bytes, name: str | None = None, frame: int | None = None) -> Scan:
-    """Decodes raster or DICOM bytes into a Scan; ImageError with plain words when unusable."""
+def load_scan(data: bytes, name: str | None = None, frame: int | None = None,
+              max_pixels: int = MAX_PIXELS) -> Scan:
+    """Decodes raster or DICOM bytes into a Scan; ImageError with plain words when unusable.
+
+    `max_pixels` caps the decoded size (checked from the header, before decoding).
+    """
     read_checked(data)
     if looks_like_dicom(data, name):
         from desktop_app.core.imaging.dicom import decode_dicom
 
-        gray, saturation, source = decode_dicom(data, frame=frame), 0.0, "dicom"
+        gray, saturation, source = decode_dicom(data, frame=frame, max_pixels=max_pixels), 0.0, "dicom"
     else:
-        gray, image = decode_raster(data)
+        gray, image = decode_raster(data, max_pixels)
         saturation, source = colour_saturation(image), "raster"
     histogram = intensity_histogram(gray)
     check_not_blank(histogram)

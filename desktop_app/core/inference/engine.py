@@ -147,6 +147,10 @@ class InferenceEngine:
         decoded = time.perf_counter()
         return self._predict_scan(scan, {"decode": (decoded - started) * 1000}, decoded)
 
+    def predict_scan(self, scan: Scan) -> Prediction:
+        """The prediction for a scan the caller already decoded (the server decodes each upload once)."""
+        return self._predict_scan(scan, {"decode": 0.0}, time.perf_counter())
+
     def brain_mri_check(self, scan: Scan, model_input: np.ndarray, embedding: np.ndarray) -> tuple[dict[str, float], bool]:
         """(the check's features and score, whether the picture looks like a brain MRI)."""
         distance = embedding_distance(embedding, self._bundle.class_means, self._bundle.precision)

@@ -37,6 +37,23 @@ def kiosk_import_roots(settings) -> list[Path]:
     return roots + removable_media_roots()
 
 
+def kiosk_export_dir(settings) -> Path | None:
+    """The one folder a kiosk saves PDF reports to; None: a kiosk offers no export."""
+    export_dir = (settings.get("kiosk", {}) or {}).get("export_dir")
+    return Path(export_dir).expanduser() if export_dir else None
+
+
+def free_name(folder: Path, name: str) -> Path:
+    """`folder/name`, or `name (2)`, `name (3)`… when it is taken (nothing is overwritten)."""
+    target = folder / name
+    stem, suffix = target.stem, target.suffix
+    number = 2
+    while target.exists():
+        target = folder / f"{stem} ({number}){suffix}"
+        number += 1
+    return target
+
+
 def is_allowed(path: Path, roots: list[Path] | None) -> bool:
     if roots is None:
         return True

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.patient.context import PatientContext
+from desktop_app.ui.patient.files import free_name, is_allowed, kiosk_export_dir
 from desktop_app.ui.patient.models import ReportTableModel, StatusRole
 from desktop_app.ui.patient.result_view import FindingCard, ScanImagePanel
 from desktop_app.ui.widgets.common import Banner, EmptyState, Screen, button, format_time, label
@@ -67,6 +68,11 @@ class ReportDetail(QWidget):
         self.heading = label("", "section")
         self.export = button("Export PDF…", accessible="Export this report as a PDF")
         self.export.clicked.connect(self.export_pdf)
+        # A kiosk saves only into its export folder, without a file dialog (one could browse anywhere).
+        self.export_dir = kiosk_export_dir(ctx.services.settings) if ctx.kiosk else None
+        if ctx.kiosk:
+            self.export.setText("Save as PDF")
+            self.export.setVisible(self.export_dir is not None)
         bar.addWidget(self.back)
         bar.addSpacing(8)
         bar.addWidget(self.heading, 1)
@@ -126,8 +132,11 @@ class ReportDetail(QWidget):
             return
         suggested = f"TumorPredict report {format_time(self.report.get('timestamp'))}.pdf"
         suggested = suggested.replace(":", "-").replace(",", "")
-        start = str(self.ctx.import_roots[0] / suggested) if self.ctx.import_roots else suggested
-        path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", start, "PDF (*.pdf)")
+        if self.ctx.kiosk:
+            if self.export_dir is not None:
+                self.export_to(free_name(self.export_dir, suggested))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", suggested, "PDF (*.pdf)")
         if path:
             self.export_to(Path(path if path.lower().endswith(".pdf") else path + ".pdf"))
 
@@ -135,6 +144,9 @@ class ReportDetail(QWidget):
         """Writes the open report as a PDF off the UI thread and says where it went."""
         from desktop_app.ui.report_pdf import export_report_pdf
 
+        if self.ctx.kiosk and (self.export_dir is None or not is_allowed(target, [self.export_dir])):
+            self._notice("On this kiosk, reports can only be saved to the clinic's export folder.", "error")
+            return
         self.export.setEnabled(False)
         run_in_background(
             export_report_pdf, self.ctx.services, self.report["id"], target, owner=self,
