@@ -413,7 +413,7 @@ class Storage:
         """
         client_update_id = record.get("client_update_id")
         if client_update_id:
-            existing = self._update_by_client_id(record["username"], client_update_id)
+            existing = self.update_by_client_id(record["username"], client_update_id)
             if existing:
                 return existing, False
         try:
@@ -421,14 +421,14 @@ class Storage:
                 conn.execute(insert(t.fl_updates).values(**record))
         except IntegrityError as exc:
             existing = (
-                self._update_by_client_id(record["username"], client_update_id) if client_update_id else None
+                self.update_by_client_id(record["username"], client_update_id) if client_update_id else None
             )
             if existing:
                 return existing, False
             raise DuplicateError(record["client_id"]) from exc
         return record, True
 
-    def _update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
+    def update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
         with self._read() as conn:
             row = conn.execute(
                 select(t.fl_updates).where(
@@ -465,6 +465,31 @@ class Storage:
             raise DuplicateError(record["version"]) from exc
 
     # ---- bulk import ----------------------------------------------------------------------
+
+    def existing_keys(self, kind: str, keys: list[str]) -> set[str]:
+        """Which of `keys` are already stored: user names (`users`) or ids (`reports`, `messages`)."""
+        column = {"users": t.users.c.username, "reports": t.reports.c.id, "messages": t.messages.c.id}[kind]
+        found: set[str] = set()
+        with self._read() as conn:
+            for start in range(0, len(keys), 500):  # keeps each IN list far below database limits
+                found.update(conn.scalars(select(column).where(column.in_(keys[start:start + 500]))))
+        return found
+
+    def import_users(self, records: list[Row]) -> None:
+        """Stores new users in one transaction (the caller checked the names are free)."""
+        if records:
+            with self._write() as conn:
+                conn.execute(insert(t.users), records)
+
+    def import_reports(self, records: list[Row], audits: list[Row]) -> None:
+        """Stores new reports (ids checked free by the caller) and their audit entries in one transaction."""
+        if not records:
+            return
+        with self._write() as conn:
+            last = self._next_seq(conn, "reports", len(records))
+            rows = [{**r, "seq": seq} for seq, r in enumerate(records, start=last - len(records) + 1)]
+            conn.execute(insert(t.reports), rows)
+            conn.execute(insert(t.report_audit), audits)
 
     def counts(self) -> dict[str, int]:
         """How many records each main table holds (for import reports and health)."""
