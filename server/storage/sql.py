@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from server.storage import schema as t
+from server.storage import wire
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,9 @@ class Storage:
         # Reads are single statements: on PostgreSQL, autocommit spares the BEGIN and ROLLBACK round
         # trips; on SQLite, the "begin" hook skips BEGIN for them.
         self._read_options = {"tp_read": True} if self.is_sqlite else {"tp_read": True, "isolation_level": "AUTOCOMMIT"}
+        self._token_owner_sql = (
+            "SELECT t.token_hash, t.expires_at, t.revoked, u.username, u.role, u.is_admin FROM tokens t "
+            "JOIN users u ON u.username = t.username WHERE t.token_hash = " + ("?" if self.is_sqlite else "%s"))
         self._request_conn: ContextVar[list[Connection] | None] = ContextVar(f"storage_{id(self)}", default=None)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -161,15 +165,14 @@ class Storage:
 
     def token_owner(self, token_hash: str) -> Row | None:
         """The token row joined with its user (one query per authenticated request); None if unknown."""
-        query = (
-            select(t.tokens.c.token_hash, t.tokens.c.expires_at, t.tokens.c.revoked, t.users.c.username,
-                   t.users.c.role, t.users.c.is_admin)
-            .join(t.users, t.users.c.username == t.tokens.c.username)
-            .where(t.tokens.c.token_hash == token_hash)
-        )
-        with self._read() as conn:
-            row = conn.execute(query).first()
-        return dict(row._mapping) if row else None
+        # Plain SQL on the driver's cursor: every request pays for this lookup, and building and
+        # compiling the statement cost more than running it.
+        rows = self._raw_rows(self._token_owner_sql, [token_hash])
+        if not rows:
+            return None
+        token, expires_at, revoked, username, role, is_admin = rows[0]
+        return {"token_hash": token, "expires_at": expires_at, "revoked": bool(revoked), "username": username,
+                "role": role, "is_admin": bool(is_admin)}
 
     def revoke_token(self, token_hash: str) -> None:
         with self._write() as conn:
@@ -283,6 +286,26 @@ class Storage:
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def reports_wire(
+        self, *, username: str | None = None, status: str | None = None,
+        since: int | None = None, limit: int | None = None,
+    ) -> wire.WirePage:
+        """What `list_reports` selects, as wire JSON written by the database (for whole-list polls)."""
+        params = [p for p in (username, status, since, limit) if p is not None]
+        sql = wire.reports_query(self.engine.dialect.name, username=username is not None, status=status is not None,
+                                 since=since is not None, limit=limit is not None)
+        return wire.page(self._raw_rows(sql, params), self.engine.dialect.name, "reports")
+
+    def _raw_rows(self, sql: str, params: list[Any]) -> list[tuple]:
+        """Runs SQL on the driver's own cursor: plain tuples, none of SQLAlchemy's per-row work."""
+        with self._read() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
     def update_report(self, report_id: str, changes: Row, audit: Row) -> Row | None:
         """Applies `changes`, bumps the report's cursor and appends `audit`; None if there is no such report."""
         with self._write() as conn:
@@ -393,6 +416,12 @@ class Storage:
             query = query.limit(limit)
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def messages_wire(self, pair: str, *, since: int | None = None, limit: int | None = None) -> wire.WirePage:
+        """What `list_messages` selects, as wire JSON written by the database."""
+        params = [p for p in (pair, since, limit) if p is not None]
+        sql = wire.messages_query(self.engine.dialect.name, since=since is not None, limit=limit is not None)
+        return wire.page(self._raw_rows(sql, params), self.engine.dialect.name, "messages")
 
     def messages_of(self, username: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
         mine = or_(t.messages.c.sender == username, t.messages.c.receiver == username)
