@@ -27,6 +27,7 @@ same run.
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import multiprocessing
@@ -227,6 +228,8 @@ def run_server(label: str, start, data: dict, tokens: dict[str, str], args, phas
     process, base = start()
     results = {}
     try:
+        warm_up = argparse.Namespace(**{**vars(args), "duration": args.warm_up})
+        offer_load(base, data, tokens, warm_up, args.interval, cursor=False)  # first queries, caches: not measured
         for phase in phases:
             interval = args.high_interval if phase == "full@high" else args.interval
             results[phase] = offer_load(base, data, tokens, args, interval, cursor=phase == "cursor")
@@ -247,6 +250,7 @@ def main() -> int:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between one app's requests")
     parser.add_argument("--high-interval", type=float, default=0.1, help="the same for the throughput phase")
     parser.add_argument("--duration", type=float, default=15.0, help="seconds each phase offers load")
+    parser.add_argument("--warm-up", type=float, default=4.0, help="seconds of unmeasured load on each new server")
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--client-processes", type=int, default=4)
@@ -278,16 +282,17 @@ def main() -> int:
             if floor is None:
                 minimal_db = tmp_path / "minimal.sqlite3"
                 build_minimal_db(minimal_db, url, data, tokens)
-                floor = run_server("minimal Flask + SQLite", lambda: start_gunicorn(
-                    "benchmarks.minimal_server:create_app()", REPO, {"TUMORPREDICT_MINIMAL_DB": str(minimal_db)},
-                    args.workers, args.threads, tmp_path), data, tokens, args, ["full", "full@high"])
+                start = functools.partial(start_gunicorn, "benchmarks.minimal_server:create_app()", REPO,
+                                          {"TUMORPREDICT_MINIMAL_DB": str(minimal_db)}, args.workers, args.threads,
+                                          tmp_path)
+                floor = run_server("minimal Flask + SQLite", start, data, tokens, args, ["full", "full@high"])
                 table += [("minimal Flask + SQLite", phase, result, None) for phase, result in floor.items()]
             for name, checkout in checkouts:
                 label = f"project ({name}), {db_label}"
                 env = {"TUMORPREDICT_SERVER_DATA_DIR": str(tmp_path / "data"), "TUMORPREDICT_DATABASE_URL": url}
-                results = run_server(label, lambda c=checkout, e=env: start_gunicorn(
-                    "server.app:create_app()", c, e, args.workers, args.threads, tmp_path),
-                    data, tokens, args, ["full", "full@high", "cursor"])
+                start = functools.partial(start_gunicorn, "server.app:create_app()", checkout, env, args.workers,
+                                          args.threads, tmp_path)
+                results = run_server(label, start, data, tokens, args, ["full", "full@high", "cursor"])
                 table += [(label, phase, result, floor.get(phase)) for phase, result in results.items()]
 
     print(f"\nload average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
