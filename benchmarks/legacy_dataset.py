@@ -63,9 +63,9 @@ def write_legacy_folder(root: Path, data: dict) -> None:
     (root / "chat_messages.json").write_text(json.dumps(data["messages"]))
 
 
-def import_into(url: str, folder: Path, blobs_dir: Path, data: dict) -> tuple[float, list[str], dict[str, str]]:
-    """Empties the database at `url`, imports `folder` with the doctors named; (seconds, summary lines,
-    a bearer token per patient)."""
+def import_into(url: str, folder: Path, blobs_dir: Path, data: dict, tokens: dict[str, str]) -> tuple[float, list[str]]:
+    """Empties the database at `url`, imports `folder` with the doctors named and stores each patient's
+    bearer token from `tokens`; (seconds the import took, its summary lines)."""
     storage = Storage.open(url)
     t.metadata.drop_all(storage.engine)
     storage.close()
@@ -74,11 +74,10 @@ def import_into(url: str, folder: Path, blobs_dir: Path, data: dict) -> tuple[fl
     result = import_legacy(folder, storage, BlobStore(blobs_dir), doctors=data["doctors"])
     seconds = time.perf_counter() - started
     now = int(time.time() * 1000)
-    tokens = {p: uuid.uuid4().hex + uuid.uuid4().hex for p in data["patients"]}
     with storage.engine.begin() as conn:
         conn.execute(t.tokens.insert(), [{"token_hash": token_digest(tok), "username": p, "created_at": now,
                                           "expires_at": now + 86_400_000, "revoked": False} for p, tok in tokens.items()])
     with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.exec_driver_sql("ANALYZE")
     storage.close()
-    return seconds, result.lines(), tokens
+    return seconds, result.lines()

@@ -20,6 +20,7 @@ import io
 import json
 import os
 import pstats
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -112,7 +113,8 @@ def main() -> int:
         tmp_path = Path(tmp)
         write_legacy_folder(tmp_path / "legacy", data)
         url = args.pg_url or f"sqlite:///{tmp_path / 'server.sqlite3'}"
-        seconds, _, tokens = import_into(url, tmp_path / "legacy", tmp_path / "data" / "blobs", data)
+        tokens = {p: secrets.token_urlsafe(32) for p in data["patients"]}
+        seconds, _ = import_into(url, tmp_path / "legacy", tmp_path / "data" / "blobs", data, tokens)
         print(f"imported the legacy folder in {seconds:.1f} s ({'PostgreSQL' if args.pg_url else 'SQLite'})")
         build_minimal_db(tmp_path / "minimal.sqlite3", url, data, tokens)
         setup = tmp_path / "setup.json"
