@@ -102,10 +102,10 @@ def build_minimal_db(path: Path, project_url: str, data: dict, tokens: dict[str,
     storage = Storage.open(project_url)
     compact = {"separators": (",", ":"), "ensure_ascii": False}
     reports = [(r["username"], json.dumps(report_wire(r), **compact)) for r in storage.list_reports()]
-    messages = []
-    for i, patient in enumerate(data["patients"]):
-        pair = conversation_key(patient, doctor_of(data, i))
-        messages += [(pair, json.dumps(message_wire(m), **compact)) for m in storage.list_messages(pair)]
+    pairs = {conversation_key(patient, doctor_of(data, i)) for i, patient in enumerate(data["patients"])}
+    messages = [m for pair in pairs for m in storage.list_messages(pair)]
+    # Stored in arrival order like the project's rows: conversations interleave on disk in both.
+    messages = [(m["pair"], json.dumps(message_wire(m), **compact)) for m in sorted(messages, key=lambda m: m["seq"])]
     storage.close()
     minimal_server.build_database(str(path), tokens, reports, messages)
 

@@ -13,14 +13,14 @@ from server import auth
 from server.errors import ApiError
 from server.routes import state, wire_answer
 from server.storage import conversation_key as pair_key
+from server.storage.wire import MESSAGE_FIELDS
 from server.validation import cursor, json_body, name, text
 
 blueprint = Blueprint("chat", __name__)
 
 
 def message_wire(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "sender": row["sender"], "receiver": row["receiver"],
-            "message": row["message"], "timestamp": row["timestamp"]}
+    return {k: row[k] for k in MESSAGE_FIELDS}
 
 
 def _page(rows: list[dict[str, Any]], since: int | None, limit: int | None):

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Connection, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
@@ -64,6 +64,7 @@ class Storage:
             try:
                 with self._write() as conn:
                     t.metadata.create_all(conn)
+                    _add_missing_columns(conn)
                     existing = set(conn.scalars(select(t.counters.c.name)))
                     for name in _COUNTERS:
                         if name not in existing:
@@ -367,6 +368,7 @@ class Storage:
                 if rising_stamps:
                     stamp = max(float(record["timestamp"]), last_stamp.get(record["pair"], 0.0) + 0.001)
                     record["timestamp"] = last_stamp[record["pair"]] = round(stamp, 3)
+                record["wire"] = wire.message_text(record)
             conn.execute(insert(t.messages), fresh)
         created = {id(r) for r in fresh}
         results = []
@@ -525,6 +527,12 @@ class Storage:
         tables = {"users": t.users, "reports": t.reports, "messages": t.messages, "fl_updates": t.fl_updates}
         with self._read() as conn:
             return {name: int(conn.scalar(select(func.count()).select_from(table))) for name, table in tables.items()}
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added after a database was created (create_all only makes missing tables)."""
+    if "wire" not in {c["name"] for c in inspect(conn).get_columns("messages")}:
+        conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN wire TEXT")  # a racing worker's retry sees it
 
 
 def normalize_url(url: str) -> str:

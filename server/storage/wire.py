@@ -8,6 +8,7 @@ json_build_object write each row's JSON, and the route joins the texts. The shap
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 
@@ -43,13 +44,20 @@ _POSTGRES_REPORT = """json_build_object(
   'reject_reason', reject_reason, 'source', source, 'has_image', COALESCE(image_hash, '') <> '',
   'updated_at', updated_at)::text"""
 
-# The stamp is added by `page` with Python's own float text (SQLite would write only 15 digits, and
-# checking each row in SQL costs more than the rest of the row).
-_SQLITE_MESSAGE = """json_object('id', id, 'sender', sender, 'receiver', receiver, 'message', message),
-  "timestamp" """
+# Messages carry their JSON from the moment they are stored (`message_text`); rows older than that
+# column are built here. On SQLite the stamp is then added by `page` with Python's own float text
+# (SQLite would write only 15 digits, and checking each row in SQL costs more than the rest of it).
+_SQLITE_MESSAGE = """wire, CASE WHEN wire IS NULL THEN
+  json_object('id', id, 'sender', sender, 'receiver', receiver, 'message', message) END, "timestamp" """
 
-_POSTGRES_MESSAGE = """json_build_object('id', id, 'sender', sender, 'receiver', receiver, 'message', message,
-  'timestamp', "timestamp")::text"""
+_POSTGRES_MESSAGE = """COALESCE(wire, json_build_object('id', id, 'sender', sender, 'receiver', receiver,
+  'message', message, 'timestamp', "timestamp")::text)"""
+MESSAGE_FIELDS = ("id", "sender", "receiver", "message", "timestamp")
+
+
+def message_text(record: dict) -> str:
+    """A message's wire JSON, as `message_wire` gives it and jsonify would write it."""
+    return json.dumps({k: record[k] for k in MESSAGE_FIELDS}, separators=(",", ":"))
 
 
 @dataclass(frozen=True)
@@ -79,9 +87,9 @@ def _query(dialect: str, row_json: str, table: str, filters: list[str], limit: b
 
 
 def page(rows: list[tuple], dialect: str, kind: str) -> WirePage:
-    """Rows of (seq, JSON text[, message stamp]) as one page."""
+    """Rows of (seq, JSON text) as one page (SQLite messages: seq, stored JSON or the parts to build it)."""
     if kind == "messages" and dialect == "sqlite":
-        items = ",".join([f'{r[1][:-1]},"timestamp":{r[2]!r}}}' for r in rows])
+        items = ",".join([r[1] if r[1] is not None else f'{r[2][:-1]},"timestamp":{r[3]!r}}}' for r in rows])
     else:
         items = ",".join([r[1] for r in rows])
     return WirePage(items, len(rows), rows[-1][0] if rows else None)

@@ -94,3 +94,37 @@ def test_a_full_page_says_there_is_more(tmp_path, database_url):
     chat = api.post("/get_messages", {"user1": "alice", "user2": "dr_bob", "since": "0"}, as_="alice").get_json()
     assert len(chat["messages"]) == 3 and chat["has_more"] is True
     state_of(app).storage.close()
+
+
+def test_a_database_from_before_stored_message_json_is_upgraded_and_its_old_rows_still_served(tmp_path, database_url):
+    from sqlalchemy import text
+
+    from server.app import create_app
+    from server.storage import Storage
+    from tests.server.conftest import Api, server_config
+
+    config = server_config(tmp_path, database_url)
+    app = create_app(config)
+    api = Api(app.test_client())
+    api.register("dr_bob", role="doctor")
+    api.register("alice")
+    api.login("alice")
+    storage = state_of(app).storage
+    seed_awkward_records(storage)
+    expected = api.post("/get_messages", {"user1": "alice", "user2": "dr_bob"}, as_="alice").get_json()
+    storage.close()
+    with Storage.open(database_url).engine.begin() as conn:  # the table as an older version made it
+        conn.execute(text("ALTER TABLE messages DROP COLUMN wire"))
+
+    app = create_app(config)  # opening the database adds the column; the old rows keep it empty
+    api = Api(app.test_client())
+    api.login("alice")
+    storage = state_of(app).storage
+    with storage.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM messages WHERE wire IS NULL")).scalar() == 5
+    assert api.post("/get_messages", {"user1": "alice", "user2": "dr_bob"}, as_="alice").get_json() == expected
+    api.post("/send_message", {"sender": "alice", "receiver": "dr_bob", "message": "new one"}, as_="alice")
+    mixed = api.post("/get_messages", {"user1": "alice", "user2": "dr_bob"}, as_="alice").get_json()["messages"]
+    assert mixed[:5] == expected["messages"] and mixed[5]["message"] == "new one"
+    assert mixed == [message_wire(r) for r in storage.list_messages(conversation_key("alice", "dr_bob"))]
+    storage.close()
