@@ -1,21 +1,27 @@
-"""Server polling latency with 10,000 reports and 100,000 messages, next to the legacy file-per-record design.
+"""Legacy-shaped polling at a fixed offered rate: the project's server next to a minimal server, in one run.
 
-Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_server.py [--pg-url postgresql://…] [--reports 10000]
-     [--messages 100000] [--clients 50] [--polls 20] [--workers 2] [--threads 8]
+Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_server.py [--pg-url postgresql://…] [--compare-repo DIR]
+     [--duration 15] [--clients 50] [--interval 0.25] [--high-interval 0.1] [--workers 4] [--threads 4]
 
-Both servers run as separate processes on 127.0.0.1 and are measured in the same run:
-- the project's server under gunicorn (SQLite in WAL mode, and PostgreSQL when --pg-url is given),
-  with the data inserted straight into its tables;
-- the legacy server (tests/sync/legacy_server.py: one JSON file per report, one chat_messages.json,
-  every list call reads every file) holding the same records.
+Data: a legacy server's folder (benchmarks/legacy_dataset.py: 205 users with werkzeug hashes, 10,000
+reports, 100,000 messages) imported with the real importer, timed; each patient then has 50 reports
+and a 500-message conversation with their doctor, and a bearer token.
 
-Each of `--clients` patients polls (every `--interval` seconds on average, jittered) from its own thread (threads spread over several client
-processes so the client side's interpreter lock does not inflate the figures): a first
-sync (full /list_reports and the whole conversation), then, once every client has synced,
-`--polls` rounds of /list_reports and /get_messages with the cursor from the
-previous answer. Latency is measured per request at the client; the figure is the p95 over all.
-The legacy server knows no cursor, so each of its polls is the whole list again (as legacy clients do);
-it is measured with fewer polls (`--legacy-polls`) because each one costs a full scan.
+Servers, each under gunicorn with the production settings of docs/server.md (4 workers x 4 threads):
+- the minimal server (benchmarks/minimal_server.py): Flask + indexed SQLite, rows stored as their
+  finished JSON text, a token check and one indexed query per request: the floor;
+- the project's server from this checkout, on SQLite (and on PostgreSQL with --pg-url);
+- with --compare-repo, the project's server from another checkout (for example the code before a
+  change) on the same database, so "before" and "after" come from the same run.
+
+Load: `--clients` legacy apps, each asking every `--interval` seconds (open loop: requests go out on
+schedule whether or not the last one was answered, and latency counts from the scheduled moment, so a
+slow server cannot hide its queue) for the whole report list or the whole conversation, alternately,
+with a token, legacy bodies, no cursor. 50 clients every 250 ms offer 200 requests/s. Then the same at
+`--high-interval` (500 requests/s with 100 ms), reporting what was served. Then cursor polls (each app
+passes the cursor of its previous answer: the desktop app's steady state) at 200 requests/s.
+The machine's other work shows up in every figure: compare each server with the minimal one in the
+same run.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import json
 import multiprocessing
 import os
 import random
+import secrets
 import shutil
 import socket
 import statistics
@@ -34,7 +41,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -43,97 +49,18 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from server.auth import token_digest  # noqa: E402
+from benchmarks import minimal_server  # noqa: E402
+from benchmarks.legacy_dataset import doctor_of, import_into, make_dataset, write_legacy_folder  # noqa: E402
+from server.routes.chat import message_wire  # noqa: E402
+from server.routes.reports import report_wire  # noqa: E402
 from server.storage import Storage, conversation_key  # noqa: E402
-from server.storage import schema as t  # noqa: E402
 
-TARGET_P95_MS = 50.0
-PATIENTS = 100
-DOCTORS = 5
-KINDS = ("full_list", "list_reports", "get_messages", "full_list_in_app", "list_reports_in_app",
-         "get_messages_in_app")
-LABELS = ("Glioma", "Meningioma", "Pituitary tumor", "No Tumor")
-
-
-# ---- the data set ---------------------------------------------------------------------------
-
-
-def make_dataset(reports: int, messages: int) -> dict:
-    """The same records for both designs: patients, their reports, patient-doctor conversations."""
-    now_ms = int(time.time() * 1000)
-    patients = [f"patient{i:03d}" for i in range(PATIENTS)]
-    doctors = [f"dr_{i}" for i in range(DOCTORS)]
-    report_rows = [{
-        "id": str(uuid.uuid4()), "username": patients[i % PATIENTS], "timestamp": now_ms - i * 1000,
-        "status": ("pending", "approved", "rejected")[i % 3], "doctor_notes": "Reviewed." if i % 3 else "",
-        "label": LABELS[i % 4], "confidence": 0.5 + (i % 50) / 100,
-    } for i in range(reports)]
-    now_s = time.time()
-    message_rows = [{
-        "id": str(uuid.uuid4()), "sender": patients[i % PATIENTS] if i % 2 else doctors[i % DOCTORS],
-        "receiver": doctors[i % DOCTORS] if i % 2 else patients[i % PATIENTS],
-        "message": f"Message number {i} about the scan and the next appointment.",
-        "timestamp": round(now_s - (messages - i), 3),
-    } for i in range(messages)]
-    return {"patients": patients, "doctors": doctors, "reports": report_rows, "messages": message_rows}
-
-
-def seed_project_db(url: str, data: dict) -> dict[str, str]:
-    """Inserts the data set into the project's tables; returns a bearer token per patient."""
-    storage = Storage.open(url)
-    t.metadata.drop_all(storage.engine)
-    storage.close()
-    storage = Storage.open(url)
-    now = int(time.time() * 1000)
-    tokens = {p: uuid.uuid4().hex + uuid.uuid4().hex for p in data["patients"]}
-    with storage.engine.begin() as conn:
-        users = [{"username": name, "email": f"{name}@clinic.test", "password_hash": "scrypt$bench-unused",
-                  "role": "patient", "is_admin": False, "doctor": data["doctors"][i % DOCTORS], "full_name": "",
-                  "created_at": now, "imported": False} for i, name in enumerate(data["patients"])]
-        users += [{"username": d, "email": f"{d}@clinic.test", "password_hash": "scrypt$bench-unused",
-                   "role": "doctor", "is_admin": False, "doctor": None, "full_name": "", "created_at": now,
-                   "imported": False} for d in data["doctors"]]
-        conn.execute(t.users.insert(), users)
-        conn.execute(t.tokens.insert(), [{"token_hash": token_digest(tok), "username": p, "created_at": now,
-                                          "expires_at": now + 86_400_000, "revoked": False} for p, tok in tokens.items()])
-        conn.execute(t.reports.insert(), [{
-            "id": r["id"], "seq": seq, "username": r["username"], "doctor": None, "timestamp": r["timestamp"],
-            "status": r["status"], "doctor_notes": r["doctor_notes"], "label": r["label"],
-            "label_key": r["label"].lower().replace(" ", "_"), "confidence": r["confidence"],
-            "probabilities": json.dumps({r["label"]: r["confidence"]}), "is_brain_mri": True,
-            "model_version": "v1", "notes": "", "source": "server", "image_hash": None, "client_report_id": None,
-            "reviewed_by": None, "reviewed_at": None, "confirmed_label": None, "reject_reason": None,
-            "created_by": r["username"], "updated_at": now,
-        } for seq, r in enumerate(data["reports"], start=1)])
-        conn.execute(t.messages.insert(), [{
-            "id": m["id"], "seq": seq, "pair": conversation_key(m["sender"], m["receiver"]), "sender": m["sender"],
-            "receiver": m["receiver"], "message": m["message"], "timestamp": m["timestamp"], "client_message_id": None,
-        } for seq, m in enumerate(data["messages"], start=1)])
-        conn.execute(t.counters.update().where(t.counters.c.name == "reports").values(value=len(data["reports"])))
-        conn.execute(t.counters.update().where(t.counters.c.name == "messages").values(value=len(data["messages"])))
-    if storage.is_sqlite:
-        with storage.engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    else:
-        with storage.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("ANALYZE")
-    storage.close()
-    return tokens
-
-
-def seed_legacy_folder(root: Path, data: dict) -> None:
-    """The same records as the legacy server keeps them: a JSON file per report, one chat file."""
-    (root / "reports").mkdir(parents=True)
-    (root / "fl_server" / "storage").mkdir(parents=True)
-    (root / "uploads").mkdir()
-    for r in data["reports"]:
-        record = {"id": r["id"], "username": r["username"], "timestamp": r["timestamp"], "status": r["status"],
-                  "doctor_notes": r["doctor_notes"],
-                  "report": {"label": r["label"], "confidence": r["confidence"], "model_version": "v1", "notes": ""}}
-        (root / "reports" / f"{r['id']}.json").write_text(json.dumps(record))
-    messages = [{k: m[k] for k in ("id", "sender", "receiver", "message")} | {"timestamp": int(m["timestamp"])}
-                for m in data["messages"]]
-    (root / "chat_messages.json").write_text(json.dumps(messages))
+TARGET_P95_MS = 25.0
+TARGET_RATIO = 1.5
+TARGET_SERVED = 400.0
+ENDPOINTS = ("list_reports", "get_messages")
+PHASES = ("full", "full@high", "cursor")
+MINIMAL = "minimal Flask + SQLite"
 
 
 # ---- servers --------------------------------------------------------------------------------
@@ -145,60 +72,49 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_healthy(url: str, path: str, process: subprocess.Popen, method: str = "get") -> None:
+def start_gunicorn(app_spec: str, cwd: Path, env: dict[str, str], workers: int, threads: int,
+                   log_dir: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
+    log = open(log_dir / f"gunicorn-{port}.log", "w")  # a pipe nobody reads would block the server
+    process = subprocess.Popen(
+        [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
+         "--timeout", "120", "--keep-alive", "5", "--log-level", "warning", app_spec],
+        cwd=cwd, env={**os.environ, "PYTHONPATH": str(cwd), **env}, stdout=log, stderr=subprocess.STDOUT, text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("server exited while starting (see its log in the temporary folder)")
+            raise RuntimeError(f"{app_spec} exited while starting (log: {log.name})")
         try:
-            requests.request(method, url + path, json={}, timeout=30)
-            return
+            requests.get(base + "/health", timeout=30)
+            break
         except (requests.ConnectionError, requests.Timeout):
             time.sleep(0.3)
-    raise RuntimeError("server did not start")
-
-
-def start_project_server(data_dir: Path, url: str, workers: int, threads: int) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_SERVER_DATA_DIR": str(data_dir),
-           "TUMORPREDICT_DATABASE_URL": url, "TUMORPREDICT_SERVER_TIMING": "true"}
-    gunicorn = shutil.which("gunicorn", path=os.path.dirname(sys.executable)) or "gunicorn"
-    log = open(data_dir.parent / f"gunicorn-{port}.log", "w")  # a pipe nobody reads would block the server
-    process = subprocess.Popen(
-        [gunicorn, "--workers", str(workers), "--threads", str(threads), "--bind", f"127.0.0.1:{port}",
-         "--timeout", "120", "--keep-alive", "5", "--log-level", "warning", "server.app:create_app()"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, "/health", process)
-    for _ in range(8 * workers):  # let every worker build its connection pool and query caches
+    for _ in range(8 * workers):  # every worker opens its database connections before the clock starts
         requests.get(base + "/health", timeout=60)
     return process, base
 
 
-def start_legacy_server(root: Path) -> tuple[subprocess.Popen, str]:
-    """The legacy app as it was deployed: one process answering one request at a time per thread."""
-    port = free_port()
-    code = (
-        "import sys; from pathlib import Path; from werkzeug.serving import make_server; "
-        "from tests.sync.legacy_server import create_legacy_app; "
-        f"make_server('127.0.0.1', {port}, create_legacy_app(Path(sys.argv[1])), threaded=True).serve_forever()"
-    )
-    log = open(root.parent / f"legacy-{port}.log", "w")
-    process = subprocess.Popen([sys.executable, "-c", code, str(root)], cwd=REPO,
-                               env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=log, stderr=subprocess.STDOUT,
-                               text=True)
-    base = f"http://127.0.0.1:{port}"
-    wait_healthy(base, "/get_global_meta", process)
-    return process, base
+def build_minimal_db(path: Path, project_url: str, data: dict, tokens: dict[str, str]) -> None:
+    """The minimal server's database: the project's own wire JSON of every imported row, as text."""
+    storage = Storage.open(project_url)
+    compact = {"separators": (",", ":"), "ensure_ascii": False}
+    reports = [(r["username"], json.dumps(report_wire(r), **compact)) for r in storage.list_reports()]
+    pairs = {conversation_key(patient, doctor_of(data, i)) for i, patient in enumerate(data["patients"])}
+    messages = [m for pair in pairs for m in storage.list_messages(pair)]
+    # Stored in arrival order like the project's rows: conversations interleave on disk in both.
+    messages = [(m["pair"], json.dumps(message_wire(m), **compact)) for m in sorted(messages, key=lambda m: m["seq"])]
+    storage.close()
+    minimal_server.build_database(str(path), tokens, reports, messages)
 
 
 # ---- clients --------------------------------------------------------------------------------
 
 
 class KeepAliveClient:
-    """One keep-alive HTTP/1.1 connection per polling app; far lighter than `requests`, so the client
-    side adds little to the measured latency on a machine with few cores."""
+    """One keep-alive HTTP/1.1 connection per app; much lighter than `requests` on a 2-core machine."""
 
     def __init__(self, base: str):
         parsed = urlsplit(base)
@@ -211,8 +127,7 @@ class KeepAliveClient:
             if self.conn is None:
                 self.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
             try:
-                self.conn.request("POST", path, body=payload,
-                                  headers={"Content-Type": "application/json", **headers})
+                self.conn.request("POST", path, body=payload, headers={"Content-Type": "application/json", **headers})
                 response = self.conn.getresponse()
                 return response.status, response.getheader("Server-Timing") or "", response.read()
             except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
@@ -223,50 +138,49 @@ class KeepAliveClient:
         raise AssertionError("unreachable")
 
 
-def _poll_as_patient(base: str, patient: str, doctor: str, token: str | None, polls: int, interval: float,
-                     use_cursor: bool, barrier, out: dict[str, list[float]], lock: threading.Lock) -> None:
-    client = KeepAliveClient(base)
-    rng = random.Random(patient)
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    timings: dict[str, list[float]] = {k: [] for k in KINDS}
-
-    def call(kind: str, path: str, body: dict) -> dict:
-        started = time.perf_counter()
-        status, server_timing, data = client.post(path, body, headers)
-        timings[kind].append((time.perf_counter() - started) * 1000)
-        if server_timing:
-            timings[f"{kind}_in_app"].append(float(server_timing.partition("dur=")[2]))
+def _one_app(job: dict, start_at: float, out: dict, lock: threading.Lock) -> None:
+    """One legacy app: optional cursor set-up, then requests on its own fixed schedule until the end."""
+    client = KeepAliveClient(job["base"])
+    headers = {"Authorization": f"Bearer {job['token']}"}
+    bodies = {"list_reports": {"username": job["patient"]}, "get_messages": {"user1": job["patient"], "user2": job["doctor"]}}
+    cursors = {}
+    if job["cursor"]:  # the first sync is not what is measured: the polls after it are
+        for kind, body in bodies.items():
+            cursors[kind] = json.loads(client.post(f"/{kind}", {**body, "since": "0"}, headers)[2])["cursor"]
+    latencies = {k: [] for k in ENDPOINTS}
+    in_app = {k: [] for k in ENDPOINTS}
+    rng = random.Random(job["patient"])
+    first = start_at + rng.uniform(0, job["interval"])
+    kinds = ENDPOINTS if job["index"] % 2 == 0 else ENDPOINTS[::-1]
+    count = int(job["duration"] / job["interval"])
+    last_done = start_at
+    for k in range(count):
+        scheduled = first + k * job["interval"]
+        delay = scheduled - time.time()
+        if delay > 0:
+            time.sleep(delay)
+        kind = kinds[k % 2]
+        body = {**bodies[kind], "since": cursors[kind]} if job["cursor"] else bodies[kind]
+        status, timing, data = client.post(f"/{kind}", body, headers)
+        last_done = time.time()
         if status != 200:
-            raise RuntimeError(f"{path} answered {status}: {data[:200]!r}")
-        return json.loads(data)
-
-    if interval:
-        time.sleep(rng.uniform(0, interval))  # apps start at different moments, not all at once
-    first = call("full_list", "/list_reports", {"username": patient})
-    report_cursor = first.get("cursor")
-    message_cursor = "0"
-    if use_cursor:  # the first sync of the conversation (everything so far) is not a cursor poll
-        message_cursor = call("full_list", "/get_messages",
-                              {"user1": patient, "user2": doctor, "since": "0"}).get("cursor")
-    barrier.wait(timeout=1800)  # polling is measured once every app has done its first sync
-    for _ in range(polls):
-        if interval:
-            time.sleep(rng.uniform(0.5, 1.5) * interval)  # each app polls on its own timer, not in lockstep
-        body = {"username": patient} | ({"since": report_cursor} if use_cursor else {})
-        report_cursor = call("list_reports", "/list_reports", body).get("cursor", report_cursor)
-        body = {"user1": patient, "user2": doctor} | ({"since": message_cursor} if use_cursor else {})
-        message_cursor = call("get_messages", "/get_messages", body).get("cursor", message_cursor)
+            raise RuntimeError(f"/{kind} answered {status}: {data[:200]!r}")
+        if job["cursor"]:
+            cursors[kind] = json.loads(data)["cursor"]
+        latencies[kind].append((last_done - scheduled) * 1000)
+        if timing:
+            in_app[kind].append(float(timing.partition("dur=")[2]))
     with lock:
-        for kind, values in timings.items():
-            out[kind].extend(values)
+        for kind in ENDPOINTS:
+            out["latency"][kind] += latencies[kind]
+            out["in_app"][kind] += in_app[kind]
+        out["last_done"] = max(out["last_done"], last_done)
 
 
-def _client_process(args: tuple) -> dict[str, list[float]]:
-    base, jobs, polls, interval, use_cursor, barrier = args
-    out: dict[str, list[float]] = {k: [] for k in KINDS}
+def _client_process(jobs: list[dict], start_at: float) -> dict:
+    out = {"latency": {k: [] for k in ENDPOINTS}, "in_app": {k: [] for k in ENDPOINTS}, "last_done": 0.0}
     lock = threading.Lock()
-    threads = [threading.Thread(target=_poll_as_patient, args=(base, p, d, tok, polls, interval, use_cursor, barrier, out, lock))
-               for p, d, tok in jobs]
+    threads = [threading.Thread(target=_one_app, args=(job, start_at, out, lock)) for job in jobs]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -274,109 +188,172 @@ def _client_process(args: tuple) -> dict[str, list[float]]:
     return out
 
 
-def run_clients(base: str, data: dict, tokens: dict[str, str] | None, clients: int, polls: int, interval: float,
-                use_cursor: bool, processes: int) -> dict[str, list[float]]:
-    jobs = [(p, data["doctors"][i % DOCTORS], tokens[p] if tokens else None)
-            for i, p in enumerate(data["patients"][:clients])]
-    chunks = [jobs[i::processes] for i in range(processes) if jobs[i::processes]]
-    context = multiprocessing.get_context("spawn")
-    with context.Manager() as manager, context.Pool(len(chunks)) as pool:
-        barrier = manager.Barrier(len(jobs))
-        results = pool.map(_client_process, [(base, chunk, polls, interval, use_cursor, barrier) for chunk in chunks])
-    merged: dict[str, list[float]] = {k: [] for k in KINDS}
+def offer_load(base: str, data: dict, tokens: dict[str, str], args, interval: float, cursor: bool) -> dict:
+    """Runs `args.clients` apps for `args.duration` s at one request per `interval` each; merged results."""
+    jobs = [{"base": base, "patient": p, "doctor": doctor_of(data, i), "token": tokens[p], "index": i,
+             "interval": interval, "duration": args.duration, "cursor": cursor}
+            for i, p in enumerate(data["patients"][:args.clients])]
+    chunks = [jobs[i::args.client_processes] for i in range(args.client_processes) if jobs[i::args.client_processes]]
+    start_at = time.time() + 6.0  # every process is up and every cursor set before the first request
+    with multiprocessing.get_context("spawn").Pool(len(chunks)) as pool:
+        results = pool.starmap(_client_process, [(chunk, start_at) for chunk in chunks])
+    merged = {"latency": {k: [] for k in ENDPOINTS}, "in_app": {k: [] for k in ENDPOINTS}}
     for result in results:
-        for kind, values in result.items():
-            merged[kind].extend(values)
+        for key in ("latency", "in_app"):
+            for kind in ENDPOINTS:
+                merged[key][kind] += result[key][kind]
+    served = sum(len(v) for v in merged["latency"].values())
+    merged["offered_per_s"] = args.clients / interval
+    merged["served_per_s"] = served / (max(r["last_done"] for r in results) - start_at)
     return merged
 
 
+# ---- figures --------------------------------------------------------------------------------
+
+
 def p95(values: list[float]) -> float:
-    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values)
+    return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values, default=0.0)
 
 
-def summary(values: list[float]) -> str:
-    return f"p50 {statistics.median(values):8.1f} ms   p95 {p95(values):8.1f} ms   (n={len(values)})"
+def print_row(label: str, phase: str, result: dict, floor: dict | None) -> None:
+    cells = []
+    for kind in ENDPOINTS:
+        value = p95(result["latency"][kind])
+        ratio = f" ({value / max(p95(floor['latency'][kind]), 1e-9):.2f}x)" if floor else ""
+        app = f", in app p95 {p95(result['in_app'][kind]):.1f}" if result["in_app"][kind] else ""
+        cells.append(f"{kind} p95 {value:8.1f} ms{ratio}{app}")
+    print(f"  {label:<34} {phase:<12} served {result['served_per_s']:5.0f}/s of {result['offered_per_s']:.0f}   "
+          + "   ".join(cells))
 
 
-# ---- main -----------------------------------------------------------------------------------
+def measure_all(servers: dict[str, str], data: dict, tokens: dict[str, str], args) -> dict[str, dict[str, list]]:
+    """Every phase on every running server, interleaved, `--rounds` times: the machine's other work
+    falls on all of them alike. {label: {phase: [result per round]}}."""
+    warm_up = argparse.Namespace(**{**vars(args), "duration": args.warm_up})
+    for base in servers.values():
+        offer_load(base, data, tokens, warm_up, args.interval, cursor=False)  # first queries, caches: not measured
+    results: dict[str, dict[str, list]] = {label: {} for label in servers}
+    for round_number in range(1, args.rounds + 1):
+        for phase in PHASES:
+            for label, base in servers.items():
+                if phase == "cursor" and label == MINIMAL:
+                    continue  # it has no cursors
+                interval = args.high_interval if phase == "full@high" else args.interval
+                result = offer_load(base, data, tokens, args, interval, cursor=phase == "cursor")
+                results[label].setdefault(phase, []).append(result)
+                print_row(label, f"{phase} #{round_number}", result, None)
+    return results
+
+
+def median_result(runs: list[dict]) -> dict:
+    """The per-endpoint median of the rounds' p95s (and served rates), as one result."""
+    merged = {"latency": {}, "in_app": {}}
+    for kind in ENDPOINTS:
+        merged["latency"][kind] = [statistics.median(p95(r["latency"][kind]) for r in runs)]
+        merged["in_app"][kind] = [statistics.median(p95(r["in_app"][kind]) for r in runs)] if runs[0]["in_app"][kind] else []
+    merged["served_per_s"] = statistics.median(r["served_per_s"] for r in runs)
+    merged["offered_per_s"] = runs[0]["offered_per_s"]
+    return merged
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=10_000)
     parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--patients", type=int, default=200)
+    parser.add_argument("--doctors", type=int, default=5)
     parser.add_argument("--clients", type=int, default=50)
-    parser.add_argument("--polls", type=int, default=20)
-    parser.add_argument("--legacy-clients", type=int, default=10)
-    parser.add_argument("--legacy-polls", type=int, default=1)
-    parser.add_argument("--interval", type=float, default=1.0,
-                        help="mean seconds between one client's polls (0: back to back, a stress test)")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=8)
-    parser.add_argument("--client-processes", type=int, default=5)
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between one app's requests")
+    parser.add_argument("--high-interval", type=float, default=0.1, help="the same for the throughput phase")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds each phase offers load")
+    parser.add_argument("--rounds", type=int, default=2, help="times every phase runs on every server")
+    parser.add_argument("--warm-up", type=float, default=4.0, help="seconds of unmeasured load on each new server")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--client-processes", type=int, default=4)
     parser.add_argument("--pg-url", default=os.environ.get("TUMORPREDICT_TEST_PG_URL"))
-    parser.add_argument("--no-sqlite", action="store_true", help="measure PostgreSQL (and legacy) only")
+    parser.add_argument("--compare-repo", type=Path, help="another checkout of the project to measure too")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows up even when the output goes to a file
 
-    print(f"data: {args.reports:,} reports, {args.messages:,} messages, {PATIENTS} patients, {DOCTORS} doctors; "
-          f"{args.clients} concurrent clients x {args.polls} polls every ~{args.interval:g} s; gunicorn {args.workers} workers x "
-          f"{args.threads} threads; {os.cpu_count()} CPU cores")
-    data = make_dataset(args.reports, args.messages)
-    per_patient = args.reports // PATIENTS
-    per_pair = args.messages // PATIENTS
-    print(f"each patient: {per_patient} reports, {per_pair} messages with their doctor\n")
-    results: dict[str, dict[str, list[float]]] = {}
+    print(f"{args.clients} legacy apps, one request each per {args.interval:g} s ({args.clients / args.interval:.0f}/s "
+          f"offered; throughput phase {args.clients / args.high_interval:.0f}/s), {args.duration:g} s per phase; "
+          f"gunicorn {args.workers} workers x {args.threads} threads; {os.cpu_count()} CPU cores")
+    data = make_dataset(args.patients, args.doctors, args.reports, args.messages)
+    print(f"data: {args.patients + args.doctors} users, {args.reports:,} reports, {args.messages:,} messages; each patient "
+          f"{args.reports // args.patients} reports, {args.messages // args.patients} messages with their doctor")
+    checkouts = [("this checkout", REPO)] + ([(f"{args.compare_repo.name}", args.compare_repo.resolve())]
+                                            if args.compare_repo else [])
+    tokens = {p: secrets.token_urlsafe(32) for p in data["patients"]}
+    servers: dict[str, str] = {}
+    processes: list[subprocess.Popen] = []
     with tempfile.TemporaryDirectory(prefix="bench-server-") as tmp:
         tmp_path = Path(tmp)
-        databases = [] if args.no_sqlite else [("SQLite (WAL)", f"sqlite:///{tmp_path / 'bench.sqlite3'}")]
+        write_legacy_folder(tmp_path / "legacy", data)
+        databases = [("SQLite", f"sqlite:///{tmp_path / 'project.sqlite3'}")]
         if args.pg_url:
             databases.append(("PostgreSQL", args.pg_url))
-        for label, url in databases:
-            started = time.perf_counter()
-            tokens = seed_project_db(url, data)
-            print(f"[{label}] seeded in {time.perf_counter() - started:.1f} s")
-            process, base = start_project_server(tmp_path / f"data-{len(results)}", url, args.workers, args.threads)
-            try:
-                results[label] = run_clients(base, data, tokens, args.clients, args.polls, args.interval, True,
-                                             args.client_processes)
-            finally:
+        try:
+            for db_label, url in databases:
+                seconds, lines = import_into(url, tmp_path / "legacy", tmp_path / "blobs", data, tokens)
+                print(f"[{db_label}] legacy folder imported in {seconds:.1f} s: "
+                      + "; ".join(line for line in lines if line.startswith("imported") and " 0 " not in line))
+                if not servers:
+                    build_minimal_db(tmp_path / "minimal.sqlite3", url, data, tokens)
+                    env = {"TUMORPREDICT_MINIMAL_DB": str(tmp_path / "minimal.sqlite3")}
+                    process, servers[MINIMAL] = start_gunicorn(
+                        "benchmarks.minimal_server:create_app()", REPO, env, args.workers, args.threads, tmp_path)
+                    processes.append(process)
+                for name, checkout in checkouts:
+                    env = {"TUMORPREDICT_SERVER_DATA_DIR": str(tmp_path / f"data-{len(servers)}"),
+                           "TUMORPREDICT_DATABASE_URL": url,
+                           "TUMORPREDICT_SERVER_TIMING": "true"}  # the "in app" column reads it
+                    process, servers[f"project ({name}), {db_label}"] = start_gunicorn(
+                        "server.app:create_app()", checkout, env, args.workers, args.threads, tmp_path)
+                    processes.append(process)
+            results = measure_all(servers, data, tokens, args)
+        finally:
+            for process in processes:
                 process.terminate()
                 process.wait(timeout=30)
 
-        started = time.perf_counter()
-        seed_legacy_folder(tmp_path / "legacy", data)
-        print(f"[legacy] wrote {args.reports:,} report files and chat_messages.json in "
-              f"{time.perf_counter() - started:.1f} s")
-        process, base = start_legacy_server(tmp_path / "legacy")
-        try:
-            results["legacy (file per record)"] = run_clients(
-                base, data, None, args.legacy_clients, args.legacy_polls, args.interval, False,
-                min(args.client_processes, args.legacy_clients))
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    print(f"\nload average (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} cores")
+    print(f"median over {args.rounds} rounds of each p95 (latency from the scheduled moment); "
+          "(Nx) = against the minimal server:")
+    table = []
+    for label, phases in results.items():
+        for phase, runs in phases.items():
+            reference = median_result(results[MINIMAL][phase]) if label != MINIMAL and phase in results[MINIMAL] else None
+            table.append((label, phase, median_result(runs), reference))
+            print_row(label, phase, table[-1][2], reference)
+    return _verdict(table)
 
-    print(f"\nload average during the run (1, 5, 15 min): {', '.join(f'{x:.1f}' for x in os.getloadavg())} "
-          f"on {os.cpu_count()} cores (other work on the machine counts too)")
-    legacy = results["legacy (file per record)"]
+
+def _verdict(table: list[tuple[str, str, dict, dict | None]]) -> int:
     failed = False
-    for label, timing in results.items():
-        print(f"{label}:")
-        print(f"  first sync (full lists)                  {summary(timing['full_list'])}")
-        cursor_note = "whole list (no cursor)" if label.startswith("legacy") else "with cursor"
-        print(f"  /list_reports {cursor_note:<24}   {summary(timing['list_reports'])}")
-        print(f"  /get_messages {cursor_note:<24}   {summary(timing['get_messages'])}")
-        if timing["list_reports_in_app"]:
-            print(f"    time inside the app (Server-Timing), /list_reports   {summary(timing['list_reports_in_app'])}")
-            print(f"    time inside the app (Server-Timing), /get_messages   {summary(timing['get_messages_in_app'])}")
-        if not label.startswith("legacy"):
-            for kind in ("list_reports", "get_messages"):
-                ok = p95(timing[kind]) <= TARGET_P95_MS
+    cursor = {label: result for label, phase, result, _ in table if phase == "cursor"}
+    for label, phase, result, reference in table:
+        if not label.startswith("project (this checkout)"):
+            continue
+        if phase == "cursor":
+            for other, before in cursor.items():
+                if other != label and other.endswith(label.rsplit(",", 1)[1]):  # the other checkout, same database
+                    print(f"{label}: cursor polls p95 " + ", ".join(
+                        f"{kind} {p95(result['latency'][kind]):.1f} ms (in {other}: {p95(before['latency'][kind]):.1f} ms)"
+                        for kind in ENDPOINTS))
+            continue
+        if phase == "full":
+            for kind in ENDPOINTS:
+                value, floor = p95(result["latency"][kind]), p95(reference["latency"][kind])
+                ok = value <= TARGET_RATIO * floor and value <= TARGET_P95_MS
                 failed |= not ok
-                speedup = p95(legacy[kind]) / max(p95(timing[kind]), 1e-6)
-                print(f"    {kind} p95 target <= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'}; "
-                      f"{speedup:,.0f}x lower p95 than the legacy design")
+                print(f"{label}: {kind} p95 {value:.1f} ms, target <= {TARGET_RATIO}x minimal ({floor:.1f} ms) and "
+                      f"<= {TARGET_P95_MS:.0f} ms: {'met' if ok else 'NOT met'}")
+        else:
+            ok = result["served_per_s"] >= TARGET_SERVED
+            failed |= not ok
+            print(f"{label}: served {result['served_per_s']:.0f}/s at {result['offered_per_s']:.0f}/s offered, "
+                  f"target >= {TARGET_SERVED:.0f}/s: {'met' if ok else 'NOT met'}")
     return 1 if failed else 0
 
 

@@ -9,14 +9,12 @@ import time
 from dataclasses import dataclass
 
 from flask import current_app, g, request
-from werkzeug.security import check_password_hash
 
 from desktop_app.core import passwords
+from server import legacy_passwords
 from server.errors import ApiError
 
 log = logging.getLogger(__name__)
-
-LEGACY_HASH_PREFIXES = ("pbkdf2:", "scrypt:")  # werkzeug's formats, as the legacy server wrote them
 
 
 @dataclass(frozen=True)
@@ -40,14 +38,13 @@ def hash_password(password: str) -> str:
 
 
 def check_password(password: str, stored: str | None) -> tuple[bool, bool]:
-    """(matches, should be rehashed); legacy werkzeug hashes still match and are always upgraded."""
+    """(matches, should be rehashed); legacy hashes (werkzeug, SHA-256) still match and are always upgraded."""
     stored = stored or ""
-    if stored.startswith(LEGACY_HASH_PREFIXES):
-        try:
-            return check_password_hash(stored, password), True
-        except (ValueError, TypeError):
-            passwords.burn_time(password)
-            return False, False
+    if legacy_passwords.is_legacy(stored):
+        matches = legacy_passwords.verify(password, stored)
+        if stored.startswith(legacy_passwords.SHA256_PREFIX):
+            passwords.burn_time(password)  # as slow as any other check: the answer's timing tells nothing
+        return matches, True
     if passwords.verify_password(password, stored):
         wanted_n = current_app.extensions["tumorpredict"].config.scrypt_n
         return True, int(stored.split("$")[1]) < wanted_n

@@ -4,8 +4,10 @@ roll the federated global weights back."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -22,10 +24,18 @@ def register(commands) -> None:
     parser.set_defaults(func=_run, serve_command=None)
     sub = parser.add_subparsers(dest="serve_command", metavar="ACTION")
 
-    importer = sub.add_parser("import-legacy", help="import a legacy server's folder (users, reports, chat, weights)")
+    importer = sub.add_parser(
+        "import-legacy", help="import a legacy server's folder (users, reports, chat, weights)",
+        description="Imports a legacy TumorPredict server's folder. The legacy server kept no roles, so name "
+        "the doctors: every other account becomes a patient. Exit status: 0 everything imported, 1 some "
+        "records were not imported (listed), 2 nothing done (bad folder or doctor names).")
     importer.add_argument("path", help="the legacy server's folder (holding fl_server/, reports/, uploads/)")
     importer.add_argument("--data-dir", dest="server_data_dir", default=argparse.SUPPRESS,
                           help="server data folder to import into")
+    importer.add_argument("--doctors", metavar="NAME[,NAME...]", help="user names to import as doctors")
+    importer.add_argument("--doctors-file", metavar="FILE", type=Path,
+                          help="a file of doctor user names, one per line (# starts a comment)")
+    importer.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
 
     promote = sub.add_parser("promote", help="give a doctor account the admin flag (may trigger aggregation)")
     promote.add_argument("username")
@@ -88,22 +98,38 @@ def _run(ctx, args) -> int:
 
 def _import_legacy(ctx, args) -> int:
     from desktop_app.cli.context import CliError
-    from server.legacy_import import import_legacy
+    from server.legacy_import import UnknownDoctors, import_legacy, read_doctor_names
     from server.storage import BlobStore, Storage
 
     config = _config(ctx, args)
     source = Path(args.path).expanduser()
     if not source.is_dir():
-        raise CliError(f"{source} is not a folder")
-    config.data_dir.mkdir(parents=True, exist_ok=True)
-    storage = Storage.open(config.resolved_database_url)
+        raise CliError(f"{source} is not a folder; nothing was imported", exit_code=2)
     try:
-        result = import_legacy(source, storage, BlobStore(config.data_dir / "blobs"))
-    finally:
-        storage.close()
-    print(f"Imported {source} into {config.data_dir}:")
+        doctors = read_doctor_names(args.doctors, args.doctors_file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise CliError(f"cannot read the doctors file {args.doctors_file}: {exc}; nothing was imported",
+                       exit_code=2) from exc
+    target_dir = config.data_dir
+    with contextlib.ExitStack() as cleanup:
+        if args.dry_run and not config.data_dir.exists():
+            config.data_dir = Path(cleanup.enter_context(tempfile.TemporaryDirectory()))  # leaves no trace
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        storage = Storage.open(config.resolved_database_url)
+        cleanup.callback(storage.close)
+        try:
+            result = import_legacy(source, storage, BlobStore(config.data_dir / "blobs"), doctors=doctors,
+                                   dry_run=args.dry_run)
+        except UnknownDoctors as exc:
+            raise CliError(f"{exc}. Check the spelling; nothing was imported.", exit_code=2) from exc
+    if args.dry_run:
+        print(f"Dry run: nothing was written. Importing {source} into {target_dir} would do this:")
+    else:
+        print(f"Imported {source} into {target_dir}:")
     for line in result.lines():
         print(f"  {line}")
+    if not doctors:
+        print("  note: no --doctors given: every new account is a patient")
     return 1 if result.problems else 0
 
 

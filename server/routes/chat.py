@@ -11,16 +11,16 @@ from flask import Blueprint, jsonify
 
 from server import auth
 from server.errors import ApiError
-from server.routes import state
+from server.routes import state, wire_answer
 from server.storage import conversation_key as pair_key
+from server.storage.wire import MESSAGE_FIELDS
 from server.validation import cursor, json_body, name, text
 
 blueprint = Blueprint("chat", __name__)
 
 
 def message_wire(row: dict[str, Any]) -> dict[str, Any]:
-    return {"id": row["id"], "sender": row["sender"], "receiver": row["receiver"],
-            "message": row["message"], "timestamp": row["timestamp"]}
+    return {k: row[k] for k in MESSAGE_FIELDS}
 
 
 def _page(rows: list[dict[str, Any]], since: int | None, limit: int | None):
@@ -106,8 +106,8 @@ def get_messages():
     if caller.username not in (user1, user2):
         raise ApiError(403, "forbidden")
     limit = state().config.page_size if since is not None else None
-    rows = state().storage.list_messages(pair_key(user1, user2), since=since, limit=limit)
-    return _page(rows, since, limit)
+    return wire_answer("messages", state().storage.messages_wire(pair_key(user1, user2), since=since, limit=limit),
+                       since, limit)
 
 
 @blueprint.post("/get_inbox")

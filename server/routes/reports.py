@@ -13,7 +13,7 @@ from flask import Blueprint, Response, jsonify
 from server import auth
 from server.errors import ApiError
 from server.inference import decode_image_b64, decode_scan
-from server.routes import state
+from server.routes import state, wire_answer
 from server.validation import cursor, json_body, name, number, path_id, text
 
 blueprint = Blueprint("reports", __name__)
@@ -151,15 +151,13 @@ def list_reports():
     if (who in ("all", "pending") or who != caller.username) and not caller.is_doctor:
         raise ApiError(403, "forbidden")
     limit = state().config.page_size if since is not None else None
-    rows = state().storage.list_reports(
+    found = state().storage.reports_wire(
         username=None if who in ("all", "pending") else who,
         status="pending" if who == "pending" else None,
         since=since,
         limit=limit,
     )
-    next_cursor = str(rows[-1]["seq"] if rows else (since or 0))
-    return jsonify(reports=[report_wire(r) for r in rows], cursor=next_cursor, next_since=next_cursor,
-                   has_more=bool(limit and len(rows) >= limit))
+    return wire_answer("reports", found, since, limit)
 
 
 def _readable_report(caller: auth.Caller, report_id: str) -> dict[str, Any]:

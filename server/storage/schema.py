@@ -143,6 +143,9 @@ messages = Table(
     Column("message", Text, nullable=False),
     Column("timestamp", Float, nullable=False),  # Unix seconds, as on the wire
     Column("client_message_id", String(100)),
+    # The message's wire JSON, written once (a message never changes), so a whole-conversation poll
+    # reads finished text. NULL in rows stored before the column existed: those are built on read.
+    Column("wire", Text),
     UniqueConstraint("sender", "client_message_id", name="uq_messages_client_id"),
     Index("ix_messages_pair_seq", "pair", "seq"),
     Index("ix_messages_sender_seq", "sender", "seq"),

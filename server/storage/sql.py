@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event, func, insert, or_, select, update
+from sqlalchemy import Connection, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from server.storage import schema as t
+from server.storage import wire
 from server.usernames import name_key
 
 log = logging.getLogger(__name__)
@@ -53,6 +54,9 @@ class Storage:
         # Reads are single statements: on PostgreSQL, autocommit spares the BEGIN and ROLLBACK round
         # trips; on SQLite, the "begin" hook skips BEGIN for them.
         self._read_options = {"tp_read": True} if self.is_sqlite else {"tp_read": True, "isolation_level": "AUTOCOMMIT"}
+        self._token_owner_sql = (
+            "SELECT t.token_hash, t.expires_at, t.revoked, u.username, u.role, u.is_admin FROM tokens t "
+            "JOIN users u ON u.username = t.username WHERE t.token_hash = " + ("?" if self.is_sqlite else "%s"))
         self._request_conn: ContextVar[list[Connection] | None] = ContextVar(f"storage_{id(self)}", default=None)
 
     # ---- lifecycle ------------------------------------------------------------------------
@@ -74,6 +78,7 @@ class Storage:
             try:
                 with self._write() as conn:
                     t.metadata.create_all(conn)
+                    _add_missing_columns(conn)
                     existing = set(conn.scalars(select(t.counters.c.name)))
                     for name in _COUNTERS:
                         if name not in existing:
@@ -196,15 +201,14 @@ class Storage:
 
     def token_owner(self, token_hash: str) -> Row | None:
         """The token row joined with its user (one query per authenticated request); None if unknown."""
-        query = (
-            select(t.tokens.c.token_hash, t.tokens.c.expires_at, t.tokens.c.revoked, t.users.c.username,
-                   t.users.c.role, t.users.c.is_admin)
-            .join(t.users, t.users.c.username == t.tokens.c.username)
-            .where(t.tokens.c.token_hash == token_hash)
-        )
-        with self._read() as conn:
-            row = conn.execute(query).first()
-        return dict(row._mapping) if row else None
+        # Plain SQL on the driver's cursor: every request pays for this lookup, and building and
+        # compiling the statement cost more than running it.
+        rows = self._raw_rows(self._token_owner_sql, [token_hash])
+        if not rows:
+            return None
+        token, expires_at, revoked, username, role, is_admin = rows[0]
+        return {"token_hash": token, "expires_at": expires_at, "revoked": bool(revoked), "username": username,
+                "role": role, "is_admin": bool(is_admin)}
 
     def revoke_token(self, token_hash: str) -> None:
         with self._write() as conn:
@@ -361,6 +365,26 @@ class Storage:
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def reports_wire(
+        self, *, username: str | None = None, status: str | None = None,
+        since: int | None = None, limit: int | None = None,
+    ) -> wire.WirePage:
+        """What `list_reports` selects, as wire JSON written by the database (for whole-list polls)."""
+        params = [p for p in (username, status, since, limit) if p is not None]
+        sql = wire.reports_query(self.engine.dialect.name, username=username is not None, status=status is not None,
+                                 since=since is not None, limit=limit is not None)
+        return wire.page(self._raw_rows(sql, params), self.engine.dialect.name, "reports")
+
+    def _raw_rows(self, sql: str, params: list[Any]) -> list[tuple]:
+        """Runs SQL on the driver's own cursor: plain tuples, none of SQLAlchemy's per-row work."""
+        with self._read() as conn:
+            cursor = conn.connection.cursor()
+            try:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+            finally:
+                cursor.close()
+
     def update_report(self, report_id: str, changes: Row, audit: Row) -> Row | None:
         """Applies `changes`, bumps the report's cursor and appends `audit`; None if there is no such report."""
         with self._write() as conn:
@@ -422,6 +446,7 @@ class Storage:
                 if rising_stamps:
                     stamp = max(float(record["timestamp"]), last_stamp.get(record["pair"], 0.0) + 0.001)
                     record["timestamp"] = last_stamp[record["pair"]] = round(stamp, 3)
+                record["wire"] = wire.message_text(record)
             conn.execute(insert(t.messages), fresh)
         created = {id(r) for r in fresh}
         results = []
@@ -472,6 +497,12 @@ class Storage:
         with self._read() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def messages_wire(self, pair: str, *, since: int | None = None, limit: int | None = None) -> wire.WirePage:
+        """What `list_messages` selects, as wire JSON written by the database."""
+        params = [p for p in (pair, since, limit) if p is not None]
+        sql = wire.messages_query(self.engine.dialect.name, since=since is not None, limit=limit is not None)
+        return wire.page(self._raw_rows(sql, params), self.engine.dialect.name, "messages")
+
     def messages_of(self, username: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
         mine = or_(t.messages.c.sender == username, t.messages.c.receiver == username)
         query = select(t.messages).where(mine).order_by(t.messages.c.seq)
@@ -491,7 +522,7 @@ class Storage:
         """
         client_update_id = record.get("client_update_id")
         if client_update_id:
-            existing = self._update_by_client_id(record["username"], client_update_id)
+            existing = self.update_by_client_id(record["username"], client_update_id)
             if existing:
                 return existing, False
         try:
@@ -499,14 +530,14 @@ class Storage:
                 conn.execute(insert(t.fl_updates).values(**record))
         except IntegrityError as exc:
             existing = (
-                self._update_by_client_id(record["username"], client_update_id) if client_update_id else None
+                self.update_by_client_id(record["username"], client_update_id) if client_update_id else None
             )
             if existing:
                 return existing, False
             raise DuplicateError(record["client_id"]) from exc
         return record, True
 
-    def _update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
+    def update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
         with self._read() as conn:
             row = conn.execute(
                 select(t.fl_updates).where(
@@ -544,11 +575,42 @@ class Storage:
 
     # ---- bulk import ----------------------------------------------------------------------
 
+    def existing_keys(self, kind: str, keys: list[str]) -> set[str]:
+        """Which of `keys` are already stored: user names (`users`) or ids (`reports`, `messages`)."""
+        column = {"users": t.users.c.username, "reports": t.reports.c.id, "messages": t.messages.c.id}[kind]
+        found: set[str] = set()
+        with self._read() as conn:
+            for start in range(0, len(keys), 500):  # keeps each IN list far below database limits
+                found.update(conn.scalars(select(column).where(column.in_(keys[start:start + 500]))))
+        return found
+
+    def import_users(self, records: list[Row]) -> None:
+        """Stores new users in one transaction (the caller checked the names are free)."""
+        if records:
+            with self._write() as conn:
+                conn.execute(insert(t.users), records)
+
+    def import_reports(self, records: list[Row], audits: list[Row]) -> None:
+        """Stores new reports (ids checked free by the caller) and their audit entries in one transaction."""
+        if not records:
+            return
+        with self._write() as conn:
+            last = self._next_seq(conn, "reports", len(records))
+            rows = [{**r, "seq": seq} for seq, r in enumerate(records, start=last - len(records) + 1)]
+            conn.execute(insert(t.reports), rows)
+            conn.execute(insert(t.report_audit), audits)
+
     def counts(self) -> dict[str, int]:
         """How many records each main table holds (for import reports and health)."""
         tables = {"users": t.users, "reports": t.reports, "messages": t.messages, "fl_updates": t.fl_updates}
         with self._read() as conn:
             return {name: int(conn.scalar(select(func.count()).select_from(table))) for name, table in tables.items()}
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    """Columns added after a database was created (create_all only makes missing tables)."""
+    if "wire" not in {c["name"] for c in inspect(conn).get_columns("messages")}:
+        conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN wire TEXT")  # a racing worker's retry sees it
 
 
 def normalize_url(url: str) -> str:
@@ -592,6 +654,9 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")  # health records: durable at commit
             cursor.execute("PRAGMA busy_timeout=60000")
+            # The default 2 MiB page cache re-reads most pages of a 500-message conversation from the
+            # OS on every poll (scattered rows); 32 MiB per connection keeps a clinic's hot data.
+            cursor.execute("PRAGMA cache_size=-32768")
             cursor.close()
 
         @event.listens_for(engine, "begin")

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import random
 import threading
 import time
 import uuid
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -48,6 +50,12 @@ def create_legacy_app(root: Path) -> Flask:
     def body() -> dict:
         return request.get_json(silent=True) or {}
 
+    def password_matches(user: dict, password: str) -> bool:
+        # werkzeug's hash; older installs kept only the unsalted SHA-256 hex under "password".
+        if user.get("password_hash"):
+            return check_password_hash(user["password_hash"], password)
+        return hashlib.sha256(password.encode()).hexdigest() == user.get("password")
+
     @app.post("/register")
     def register():
         data = body()
@@ -58,7 +66,8 @@ def create_legacy_app(root: Path) -> Flask:
             users = read_json(users_file, {})
             if username in users:
                 return jsonify(error="username_taken"), 400
-            users[username] = {"email": email, "password": generate_password_hash(password)}
+            users[username] = {"username": username, "email": email, "password_hash": generate_password_hash(password),
+                               "created_at": datetime.now().isoformat(timespec="seconds"), "token": None}
             write_json(users_file, users)
         return jsonify(status="ok", username=username)
 
@@ -67,7 +76,7 @@ def create_legacy_app(root: Path) -> Flask:
         data = body()
         users = read_json(users_file, {})
         user = users.get(data.get("username") or "")
-        if not user or not check_password_hash(user["password"], data.get("password") or ""):
+        if not user or not password_matches(user, data.get("password") or ""):
             return jsonify(error="invalid_credentials"), 401
         return jsonify(status="ok", token=str(uuid.uuid4()), user={"username": data["username"], "email": user["email"]})
 
@@ -87,7 +96,7 @@ def create_legacy_app(root: Path) -> Flask:
             return jsonify(error="invalid_otp"), 400
         with lock:
             users = read_json(users_file, {})
-            users[username]["password"] = generate_password_hash(data["new_password"])
+            users[username]["password_hash"] = generate_password_hash(data["new_password"])
             write_json(users_file, users)
         return jsonify(status="ok")
 
