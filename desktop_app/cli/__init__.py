@@ -6,7 +6,7 @@ import argparse
 import logging
 import sys
 
-from desktop_app import __version__
+from desktop_app import __version__, display_check
 from desktop_app.cli import (
     account,
     chat,
@@ -21,6 +21,9 @@ from desktop_app.cli import (
     sync,
 )
 from desktop_app.cli.context import CliContext, CliError
+
+# `tumorpredict` with no command could not open its window (no desktop session, missing libraries).
+NO_WINDOW_EXIT = 3
 
 COMMAND_MODULES = (predict, account, sync, reports, chat, fl, config, kiosk, serve, selftest, dicom)
 
@@ -53,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
     ctx = CliContext(data_dir_arg=args.data_dir, server_arg=args.server)
     try:
         if args.command is None:
+            cannot_open = display_check.problem()
+            if cannot_open:  # before Qt starts: its own failure names neither cause nor fix
+                print(f"tumorpredict: {cannot_open}", file=sys.stderr)
+                return NO_WINDOW_EXIT
             if args.exit_after_first_paint:
                 from desktop_app.ui.startup_probe import exit_after_first_paint
 
