@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -12,6 +15,7 @@ from desktop_app.core import litert_runtime
 from desktop_app.paths import models_dir
 
 MODEL = models_dir() / "tumornet.tflite"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _invoke(interpreter) -> list[tuple[int, ...]]:
@@ -52,3 +56,28 @@ def test_no_runtime_gives_a_clear_message(monkeypatch):
     with pytest.raises(litert_runtime.RuntimeMissingError) as err:
         litert_runtime.interpreter_class()
     assert "runtime is not installed" in err.value.user_message
+
+
+def _python(code: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", code], env=env, cwd=REPO, capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_loading_the_model_prints_nothing_on_stderr():
+    done = _python("from desktop_app.core.inference import InferenceEngine; InferenceEngine.load()")
+    assert done.returncode == 0, done.stderr
+    assert "XNNPACK" not in done.stderr
+    assert done.stderr == ""
+
+
+def test_the_runtimes_other_stderr_lines_still_get_through():
+    done = _python(
+        "import os\n"
+        "from desktop_app.core.litert_runtime import without_runtime_noise\n"
+        "value = without_runtime_noise(lambda: os.write(2, b'INFO: Created TensorFlow Lite XNNPACK "
+        "delegate for CPU.\\nERROR: tensor arena too small\\n') and 7)\n"
+        "print(value)\n")
+    assert done.returncode == 0
+    assert done.stdout.strip() == "7"
+    assert done.stderr == "ERROR: tensor arena too small\n"
