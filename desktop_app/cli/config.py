@@ -50,6 +50,17 @@ def _allow_list(value: str) -> str:
     return ",".join(map(str, node.parse_allow_list(value)))
 
 
+def _on_off(value: str) -> bool:
+    words = {"on": True, "yes": True, "true": True, "off": False, "no": False, "false": False}
+    if value.strip().lower() not in words:
+        raise CliError(f"“{value}” is not on or off")
+    return words[value.strip().lower()]
+
+
+def _on_off_text(value: Any) -> str:
+    return "on" if value else "off"
+
+
 def _folder(value: str) -> str:
     return str(Path(value).expanduser().resolve())
 
@@ -95,6 +106,9 @@ KEYS = {key.name: key for key in (
               "callers the receiver accepts, AE or AE@host, comma-separated (unset: every caller)"),
     ConfigKey("pacs", "dicom", "pacs", _dicom(node.parse_pacs),
               "the PACS to search: AE_TITLE@host:port, or a DICOMweb URL", node.pacs_text),
+    ConfigKey("sign-in-file", "sign_in_file", None, _on_off,
+              "on: where no OS keyring exists, keep the server sign-in in a file only this "
+              "computer account can read, so scheduled syncs work (default off)", _on_off_text),
     ConfigKey("kiosk-import-dir", "kiosk", "import_dir", _folder,
               "a folder a kiosk may open scans from, besides removable media"),
     ConfigKey("kiosk-export-dir", "kiosk", "export_dir", _folder,
@@ -151,6 +165,8 @@ def _set(ctx: CliContext, args) -> int:
     value = key.parse(args.value)
     key.write(ctx.services().settings, value)
     print(f"{key.name}: {key.display(value)}")
+    if key.name == "sign-in-file":
+        _sign_in_file_changed(ctx, value)
     if key.name in ("kiosk-import-dir", "kiosk-export-dir") and not Path(value).is_dir():
         print(f"Note: {value} does not exist yet; the kiosk offers it once it does.")
     return 0
@@ -161,4 +177,18 @@ def _unset(ctx: CliContext, args) -> int:
     key = KEYS[args.name]
     key.write(ctx.services().settings, None)
     print(f"{key.name}: back to the default")
+    if key.name == "sign-in-file":
+        _sign_in_file_changed(ctx, False)
     return 0
+
+
+def _sign_in_file_changed(ctx: CliContext, on: bool) -> None:
+    from desktop_app.core.token_file import FILE_NAME
+
+    path = ctx.data_dir / FILE_NAME
+    if on:
+        print("Where this computer has no OS keyring, the server sign-in is now kept in "
+              f"{path} (readable by this computer account only). Sign in again to start using it.")
+    elif path.exists():
+        path.unlink()  # off means no token stays on disk
+        print(f"The sign-in file {path} was deleted.")

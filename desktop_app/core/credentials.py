@@ -1,4 +1,5 @@
-"""Server tokens in the OS keyring through `keyring`; memory-only (never a file) where no keyring works."""
+"""Server tokens in the OS keyring through `keyring`. Where no keyring works they stay in memory,
+or, when IT opted in (`tumorpredict config set sign-in-file on`), in an owner-only file."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ import keyring
 from keyring.backend import KeyringBackend
 from keyring.errors import KeyringError, PasswordDeleteError
 
+from desktop_app.core.token_file import TokenFile, TokenFileError
+
 log = logging.getLogger(__name__)
 
 # Same service and key layout as the sync engine's token lookups, so both see one entry per user.
@@ -16,7 +19,9 @@ SERVICE = "TumorPredict server token"
 
 NO_KEYRING_MESSAGE = (
     "This computer has no password keyring the app can use, so your sign-in to the clinic "
-    "server is kept only while the app is open. You will be asked to sign in again next time."
+    "server is kept only while the app is open. You will be asked to sign in again next time. "
+    "For scheduled or headless syncs, IT can keep it in a file only this computer account can "
+    "read: tumorpredict config set sign-in-file on"
 )
 
 
@@ -34,23 +39,29 @@ def _usable(backend: KeyringBackend) -> bool:
 class CredentialStore:
     """Tokens keyed by (server URL, user name)."""
 
-    def __init__(self, backend: KeyringBackend | None = None):
+    def __init__(self, backend: KeyringBackend | None = None, token_file: TokenFile | None = None):
         self._backend = backend if backend is not None else keyring.get_keyring()
         self._persistent = _usable(self._backend)
+        self._file = token_file  # used only while no keyring works
         self._memory: dict[str, str] = {}
         self._lock = threading.Lock()
         if not self._persistent:
-            log.info("no usable keyring backend (%s); server tokens stay in memory", type(self._backend).__name__)
+            log.info("no usable keyring backend (%s); server tokens stay in %s", type(self._backend).__name__,
+                     "the sign-in file" if token_file else "memory")
 
     @property
     def persistent(self) -> bool:
-        """True when tokens survive a restart (a real OS keyring is in use)."""
-        return self._persistent
+        """True when tokens survive a restart (an OS keyring, or the opted-in sign-in file)."""
+        return self._persistent or self._file is not None
 
     @property
     def user_message(self) -> str | None:
         """What to tell the user about where their sign-in is kept; None when all is normal."""
-        return None if self._persistent else NO_KEYRING_MESSAGE
+        return None if self.persistent else NO_KEYRING_MESSAGE
+
+    def use_token_file(self, token_file: TokenFile | None) -> None:
+        """Turns the owner-only file fallback on (or off with None) for a computer with no keyring."""
+        self._file = token_file
 
     @staticmethod
     def key(server_url: str, username: str) -> str:
@@ -62,7 +73,7 @@ class CredentialStore:
             if key in self._memory:
                 return self._memory[key]
         if not self._persistent:
-            return None
+            return self._file_call("get", key)
         try:
             return self._backend.get_password(SERVICE, key)
         except (KeyringError, RuntimeError, OSError) as exc:
@@ -74,6 +85,7 @@ class CredentialStore:
         with self._lock:
             self._memory[key] = token
         if not self._persistent:
+            self._file_call("set", key, token)
             return
         try:
             self._backend.set_password(SERVICE, key, token)
@@ -85,6 +97,7 @@ class CredentialStore:
         with self._lock:
             self._memory.pop(key, None)
         if not self._persistent:
+            self._file_call("delete", key)
             return
         try:
             self._backend.delete_password(SERVICE, key)
@@ -92,6 +105,17 @@ class CredentialStore:
             pass  # nothing was stored: it is gone either way
         except (KeyringError, RuntimeError, OSError) as exc:
             self._give_up_keyring(exc)
+
+    def _file_call(self, action: str, *args: str) -> str | None:
+        if self._file is None:
+            return None
+        try:
+            return getattr(self._file, action)(*args)
+        except TokenFileError as exc:
+            log.warning("%s", exc.user_message)
+        except OSError as exc:  # a full disk or a read-only folder: the sign-in stays in memory
+            log.warning("the sign-in file could not be used (%s)", exc)
+        return None
 
     def _give_up_keyring(self, exc: Exception) -> None:
         # A locked or broken keyring: carry on in memory rather than fail the sign-in.

@@ -18,6 +18,8 @@ from desktop_app.core.events import EventBus
 from desktop_app.core.notifications import Notifications
 from desktop_app.core.reports import Reports
 from desktop_app.core.settings import Settings
+from desktop_app.core.token_file import FILE_NAME as TOKEN_FILE_NAME
+from desktop_app.core.token_file import TokenFile
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,8 @@ class AppServices:
         self.events = EventBus()
         self.settings = Settings(store, self.events)
         self.credentials = credentials or CredentialStore()
+        if self.settings.get("sign_in_file"):  # IT's opt-in for computers without a keyring
+            self.credentials.use_token_file(TokenFile(self.data_dir / TOKEN_FILE_NAME))
         self.accounts = Accounts(store, self.settings, self.events, self.credentials, remote,
                                  clock=clock, restore_session=restore_session)
         self.notifications = Notifications(store, self.events, self.accounts, clock=clock)
@@ -110,7 +114,7 @@ class AppServices:
         """Wires the accounts' server seam and the sync engine for `server_url`."""
         from desktop_app.core.sync.wiring import build_engine, build_remote
 
-        # Both keep tokens in the shared credential store (OS keyring, or memory only; never a file).
+        # Both keep tokens in the shared credential store (OS keyring; else memory or the opted-in file).
         self.accounts.remote = build_remote(server_url)
         self.sync = build_engine(self.store, server_url, self.credentials, notifications=self.notifications,
                                  current_user=self._current_username)
