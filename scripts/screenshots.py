@@ -422,7 +422,7 @@ def doctor_reject(studio: Studio):
     from desktop_app.ui.doctor.reject_dialog import RejectDialog
 
     window = doctor_screen(studio, "reports")
-    dialog = RejectDialog("Glioma", window)
+    dialog = RejectDialog("glioma", window)
     dialog.select_finding("meningioma")
     dialog.reason_edit.setPlainText("Extra-axial lesion with a dural tail: meningioma.")
     dialog.show()

@@ -50,14 +50,27 @@ def _analyse(engine, path: Path, frame: int | None):
         return path, None, None, exc.user_message
 
 
+def json_result(path: Path, prediction) -> dict:
+    """The JSON line for one analysed file. For a picture that is not a brain MRI the tumour
+    probabilities are left out: a script must not be able to read a tumour result off a photo."""
+    result = prediction.to_json(str(path))
+    if not prediction.is_brain_mri:
+        result.pop("probabilities", None)
+        result["message"] = prediction.message
+    return result
+
+
 def _line(path: Path, prediction, error: str | None, as_json: bool) -> str:
+    from desktop_app.core.wording import finding_text, model_percent
+
     if as_json:
-        return json.dumps({"file": str(path), "error": error} if error else prediction.to_json(str(path)))
+        return json.dumps({"file": str(path), "error": error} if error else json_result(path, prediction))
     if error:
         return f"{path}: {error}"
     if not prediction.is_brain_mri:
         return f"{path}: {prediction.message} (no result given)"
-    return f"{path}: {prediction.label} ({prediction.confidence * 100:.1f}%)  [model {prediction.model_version}]"
+    return (f"{path}: {finding_text(prediction.label)} ({model_percent(prediction.confidence, 1)})  "
+            f"[model {prediction.model_version}]")
 
 
 @service_command

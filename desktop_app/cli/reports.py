@@ -61,6 +61,8 @@ def resolve_report_id(app, text: str) -> str:
 
 @service_command
 def _list(ctx: CliContext, args) -> int:
+    from desktop_app.core.wording import finding_text, model_percent
+
     app = ctx.services()
     rows = [r for r in _visible_reports(app) if args.status is None or r.get("status") == args.status]
     if args.json:
@@ -71,9 +73,9 @@ def _list(ctx: CliContext, args) -> int:
         return 0
     print(f"{'ID':<32}  {'DATE':<16}  {'PATIENT':<16}  {'RESULT':<16}  {'CONF':>5}  STATUS")
     for r in rows:
-        confidence = "" if r.get("confidence") is None else f"{r['confidence'] * 100:.0f}%"
+        confidence = "" if r.get("confidence") is None else model_percent(r["confidence"])
         print(f"{r['id']:<32}  {_date(r.get('timestamp')):<16}  {r.get('username') or '':<16}  "
-              f"{r.get('label') or '':<16}  {confidence:>5}  {r.get('status')}")
+              f"{finding_text(r.get('label'), ''):<16}  {confidence:>5}  {r.get('status')}")
     return 0
 
 

@@ -25,8 +25,8 @@ FINDINGS = {
     "glioma": "Glioma",
     "meningioma": "Meningioma",
     "pituitary": "Pituitary tumor",
-    "notumor": "No Tumor",
-    NOT_ASSESSABLE: "Not assessable",
+    "notumor": "No tumor",
+    NOT_ASSESSABLE: "Not assessable — needs another scan",
 }
 MAX_NOTES_LENGTH = 20_000
 _HEATMAP_MAX_SIDE = 512
@@ -45,7 +45,7 @@ def finding_key(value: str | None) -> str | None:
     for key, display in FINDINGS.items():
         if text in (key, display.lower(), key.replace("_", " ")):
             return key
-    aliases = {"no tumour": "notumor", "no_tumor": "notumor", "pituitary tumour": "pituitary", "pituitary_tumor": "pituitary"}
+    aliases = {"not assessable": NOT_ASSESSABLE, "no tumour": "notumor", "no_tumor": "notumor", "pituitary tumour": "pituitary", "pituitary_tumor": "pituitary"}
     return aliases.get(text)
 
 
@@ -295,6 +295,10 @@ class Reports:
             key = finding_key(label)
             if key is None:
                 raise ReportError(f"Unknown finding “{label}”: choose one of {', '.join(FINDINGS.values())}.")
+            if key == predicted:
+                raise ReportError(f"Rejecting means the model's finding ({FINDINGS[key]}) is not right: "
+                                  "choose a different finding, or “Not assessable — needs another "
+                                  "scan”. To confirm the model's finding, approve the report.")
             return key
         return doc.get("confirmed_label")
 
@@ -305,9 +309,16 @@ class Reports:
             report["username"],
             "report_reviewed",
             "Your scan has been reviewed",
-            f"{doctor_name} reviewed your scan and {verdict}. Open the report to read your doctor's notes.",
+            f"{doctor_name} reviewed your scan and {verdict}. {self._what_to_read(report)}",
             ref=report["id"],
         )
+
+    @staticmethod
+    def _what_to_read(report: dict[str, Any]) -> str:
+        """Points to the notes only when there are some (a bare approval has none)."""
+        if (report.get("doctor_notes") or "").strip() or report.get("reject_reason"):
+            return "Open the report to read your doctor's notes."
+        return "Open the report to see the review."
 
     def requeue_unsent(self) -> int:
         """Queues reports saved here but never queued (a crash between the two writes); returns how many."""

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.image_view import array_to_qimage, heatmap_to_rgba
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, r
     if status != "pending":
         rows.append(("Reviewed by", f"{reviewer_name or '—'} on {_date(report.get('reviewed_at'))}"))
         if report.get("confirmed_label"):
-            rows.append(("Doctor's finding", _finding_text(report["confirmed_label"])))
+            rows.append(("Doctor's finding", finding_text(report["confirmed_label"])))
         if report.get("reject_reason"):
             rows.append(("Reason", report["reject_reason"]))
     details = "".join(f"<tr><td style='color:#555;padding-right:12px'>{e(k)}</td><td>{e(str(v))}</td></tr>" for k, v in rows)
@@ -137,7 +138,7 @@ def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, r
         f"<tr><td style='padding-right:8px'>{e(label)}</td><td width='{_BAR_WIDTH}'>"
         f"<table cellspacing='0' cellpadding='0'><tr><td width='{max(1, round(p * _BAR_WIDTH))}' height='10' "
         f"style='background:#2f6db5'></td></tr></table></td>"
-        f"<td align='right' style='padding-left:8px;white-space:nowrap'>{p * 100:.1f}%</td></tr>"
+        f"<td align='right' style='padding-left:8px;white-space:nowrap'>{model_percent(p, 1)}</td></tr>"
         for label, p in probabilities
     )
     confidence = report.get("confidence")
@@ -152,7 +153,7 @@ def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, r
 <table>{details}</table>
 <table width="100%"><tr>{figure}</tr></table>
 <h3>Software result</h3>
-<p><b>{e(report.get("label") or "—")}</b>{"" if confidence is None else f" — confidence {confidence * 100:.0f}%"}. {e(mri_text)}</p>
+<p><b>{e(finding_text(report.get("label")))}</b>{"" if confidence is None else f" — confidence {model_percent(confidence)}"}. {e(mri_text)}</p>
 <table>{bars}</table>
 <h3>Doctor's notes</h3>
 <p>{notes}</p>
@@ -189,12 +190,6 @@ def _overlay_image(services, report_id: str) -> QImage | None:
     alpha = rgba[..., 3:4] / 255.0 * 0.6
     blended = base[..., None] * (1 - alpha) + rgba[..., :3] * alpha
     return array_to_qimage(np.clip(blended, 0, 255).astype(np.uint8))
-
-
-def _finding_text(key: str) -> str:
-    from desktop_app.core.reports import FINDINGS
-
-    return FINDINGS.get(key, key)
 
 
 def _date(ms: Any) -> str:

@@ -81,3 +81,17 @@ def test_save_stores_a_report_for_the_signed_in_patient(cli, data_dir):
 def test_save_needs_a_signed_in_patient(cli):
     code, _, err = cli("predict", "--save", str(SAMPLES / "glioma_2.jpg"))
     assert code == 1 and "sign in" in err.lower()
+
+
+def test_json_for_a_picture_that_is_not_a_brain_mri_has_no_tumour_probabilities(cli, tmp_path: Path):
+    import skimage.data
+
+    photo = _png(skimage.data.coffee(), tmp_path / "coffee.png")
+    code, out, _ = cli("predict", "--json", str(photo), str(SAMPLES / "glioma_1.jpg"))
+    assert code == 0
+    photo_row, scan_row = (json.loads(line) for line in out.splitlines())
+    assert photo_row["is_brain_mri"] is False
+    assert "probabilities" not in photo_row
+    assert "does not look like a brain MRI" in photo_row["message"]
+    assert scan_row["is_brain_mri"] is True and len(scan_row["probabilities"]) == 4
+

@@ -173,3 +173,26 @@ def test_a_report_saved_but_not_queued_before_a_crash_is_queued_at_the_next_star
     assert queued.count(("create_report", {"report_id": report["id"]})) == 1  # never twice
     assert queued.count(("send_message", {"message_id": "stranded-message"})) == 1
     assert queued.count(("send_message", {"message_id": message["id"]})) == 1
+
+
+def test_the_review_notification_mentions_notes_only_when_there_are_some(app):
+    setup_clinic(app)
+    bare = app.reports.create("alice", scan_bytes(1), "a.png", make_prediction())
+    noted = app.reports.create("alice", scan_bytes(2), "b.png", make_prediction())
+    sign_in(app, "dr_bob")
+    app.reports.review(bare["id"], "dr_bob", "approve")
+    app.reports.review(noted["id"], "dr_bob", "approve", notes="Agree.")
+    sign_in(app, "alice")
+    bodies = {n["ref"]: n["body"] for n in app.notifications.for_user("alice")}
+    assert "notes" not in bodies[bare["id"]] and bodies[bare["id"]].endswith("Open the report to see the review.")
+    assert bodies[noted["id"]].endswith("Open the report to read your doctor's notes.")
+
+
+def test_rejecting_cannot_name_the_models_own_finding(app):
+    setup_clinic(app)
+    report = app.reports.create("alice", scan_bytes(), "a.png", make_prediction())  # Glioma
+    sign_in(app, "dr_bob")
+    with pytest.raises(ReportError, match="choose a different finding"):
+        app.reports.review(report["id"], "dr_bob", "reject", label="Glioma", reason="x")
+    assert app.reports.review(report["id"], "dr_bob", "reject", label="not assessable",
+                              reason="Motion")["confirmed_label"] == "not_assessable"

@@ -6,6 +6,7 @@ import time
 from datetime import datetime
 
 from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE, finding_key
+from desktop_app.core.wording import finding_text, model_percent
 
 # The model's four findings (FINDINGS adds the doctor-only "not assessable").
 LABELS: dict[str, str] = {key: text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE}
@@ -16,9 +17,7 @@ DAY_MS = 24 * 60 * 60 * 1000
 
 def label_text(key: str | None, fallback: str | None = None) -> str:
     """Display text for a label key (falls back to the stored display label)."""
-    if key and key in FINDINGS:
-        return FINDINGS[key]
-    return fallback or (key or "—")
+    return finding_text(key or fallback, fallback or "—")
 
 
 def label_key_of(report: dict) -> str:
@@ -31,7 +30,7 @@ def status_text(status: str | None) -> str:
 
 
 def confidence_text(confidence: float | None) -> str:
-    return "—" if confidence is None else f"{confidence * 100:.0f}%"
+    return model_percent(confidence)
 
 
 def date_text(ms: int | float | None) -> str:

@@ -14,33 +14,43 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.wording import finding_text
 from desktop_app.ui.doctor.formatting import FINDINGS
 
 
 class RejectDialog(QDialog):
-    """Reason (required) and the confirmed finding: one of the four classes or 'not assessable'.
+    """Reason (required) and the confirmed finding: one of the other classes or 'not assessable'.
 
+    The model's own finding is shown but cannot be chosen: rejecting it and "confirming" it at once
+    told the patient "not confirmed … Doctor's finding: <the same thing>".
     Keys: Alt+letter picks a finding, Ctrl+Enter confirms, Esc cancels.
     """
 
-    def __init__(self, model_label: str, parent: QWidget | None = None) -> None:
+    def __init__(self, model_key: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Reject the model's finding")
         self.setAccessibleName("Reject the model's finding")
         self.setMinimumWidth(440)
         layout = QVBoxLayout(self)
         layout.setSpacing(10)
-        intro = QLabel(f"The model suggested <b>{model_label}</b>. What is the correct finding?", self)
+        self.model_key = model_key
+        model_label = finding_text(model_key)
+        intro = QLabel(f"The model suggested <b>{model_label}</b>. Rejecting means that is not right: "
+                       "what is the correct finding?", self)
         intro.setWordWrap(True)
         layout.addWidget(intro)
 
         self.findings = QButtonGroup(self)
         self.finding_buttons: dict[str, QRadioButton] = {}
         mnemonics = {"glioma": "&Glioma", "meningioma": "&Meningioma", "pituitary": "&Pituitary tumor",
-                     "notumor": "No &tumor", "not_assessable": "Not &assessable (image unusable)"}
+                     "notumor": "No &tumor", "not_assessable": "Not &assessable — needs another scan"}
         for key, text in FINDINGS.items():
             radio = QRadioButton(mnemonics.get(key, text), self)
             radio.setAccessibleName(f"Correct finding: {text}")
+            if key == model_key:
+                radio.setText(f"{text} (the model's finding: approve instead)")
+                radio.setAccessibleName(f"{text}: the model's finding, approve the report instead")
+                radio.setEnabled(False)
             self.findings.addButton(radio)
             self.finding_buttons[key] = radio
             layout.addWidget(radio)
@@ -73,7 +83,7 @@ class RejectDialog(QDialog):
     def showEvent(self, event) -> None:  # noqa: N802
         super().showEvent(event)
         self.activateWindow()
-        self.finding_buttons["glioma"].setFocus()  # arrow keys then move between findings
+        self._first_choice().setFocus()  # arrow keys then move between findings
 
     def keyPressEvent(self, event) -> None:  # noqa: N802
         ctrl_enter = (event.modifiers() & Qt.KeyboardModifier.ControlModifier
@@ -82,6 +92,9 @@ class RejectDialog(QDialog):
             self._confirm()
             return
         super().keyPressEvent(event)
+
+    def _first_choice(self) -> QRadioButton:
+        return next(radio for radio in self.finding_buttons.values() if radio.isEnabled())
 
     def select_finding(self, key: str) -> None:
         self.finding_buttons[key].setChecked(True)
@@ -98,7 +111,7 @@ class RejectDialog(QDialog):
     def _confirm(self) -> None:
         if self.finding() is None:
             self._show_problem("Choose the correct finding.")
-            self.finding_buttons["glioma"].setFocus()
+            self._first_choice().setFocus()
             return
         if not self.reason():
             self._show_problem("Write a short reason; it is kept with the report.")

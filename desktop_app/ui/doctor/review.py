@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
 from desktop_app.ui.doctor.background import write_lane
 from desktop_app.ui.doctor.drafts import DraftSaver
 from desktop_app.ui.doctor.formatting import (
-    FINDINGS,
     confidence_text,
     date_text,
+    finding_text,
     label_key_of,
     label_text,
     patient_key,
@@ -392,7 +392,7 @@ class ReviewPanel(QWidget):
                     f"{status_text(other.get('status'))}")
             confirmed = other.get("confirmed_label")
             if confirmed and confirmed != label_key_of(other):
-                text += f" → {FINDINGS.get(confirmed, confirmed)}"
+                text += f" → {finding_text(confirmed)}"
             item = QListWidgetItem(text)
             item.setData(Qt.ItemDataRole.UserRole, other)
             self.history_list.addItem(item)
@@ -546,7 +546,7 @@ class ReviewPanel(QWidget):
     def reject(self) -> None:
         if self.report is None or self._busy:
             return
-        dialog = RejectDialog(label_text(label_key_of(self.report), self.report.get("label")), self)
+        dialog = RejectDialog(label_key_of(self.report), self)
         self._busy = True  # the panel's own keys must not act behind the dialog
         self._set_shortcuts_enabled(False)
         try:

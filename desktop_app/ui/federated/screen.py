@@ -23,17 +23,13 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
+from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
-CLASS_NAMES = {
-    "glioma": "Glioma",
-    "meningioma": "Meningioma",
-    "pituitary": "Pituitary tumor",
-    "notumor": "No Tumor",
-}
+CLASS_NAMES = {key: text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE}
 
 
 class _Progress(QObject):

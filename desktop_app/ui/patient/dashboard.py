@@ -7,6 +7,7 @@ import datetime as dt
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout
 
+from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import Card, Screen, StatusPill, button, format_time, label
@@ -100,11 +101,11 @@ class DashboardScreen(Screen):
             self.latest_notes.setVisible(False)
             self.latest_open.setText("Upload a scan")
         else:
-            self.latest_label.setText(latest.get("label") or "—")
+            self.latest_label.setText(finding_text(latest.get("label")))
             self.latest_status.setVisible(True)
             self.latest_status.set_status(latest.get("status") or "pending")
             confidence = latest.get("confidence")
-            share = f" · {confidence:.0%} confidence" if confidence is not None else ""
+            share = f" · {model_percent(confidence)} confidence" if confidence is not None else ""
             self.latest_meta.setText(f"{format_time(latest.get('timestamp'))}{share} · "
                                      f"{total} scan{'s' if total != 1 else ''} in total")
             notes = (latest.get("doctor_notes") or "").strip()

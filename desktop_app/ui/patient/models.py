@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
 from PySide6.QtGui import QColor, QFont
 
+from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.common import STATUS_TEXT, format_time
 
 ReportRole = Qt.ItemDataRole.UserRole + 1
@@ -84,8 +85,8 @@ def _report_texts(report: dict) -> tuple[str, ...]:
     notes = " ".join((report.get("doctor_notes") or "").split())
     return (
         format_time(report.get("timestamp")),
-        report.get("label") or "—",
-        "—" if confidence is None else f"{confidence:.0%}",
+        finding_text(report.get("label")),
+        model_percent(confidence),
         STATUS_TEXT.get(status, status),
         notes if len(notes) < 80 else notes[:77] + "…",
     )

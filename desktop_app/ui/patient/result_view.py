@@ -13,6 +13,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.reports import FINDINGS as CORE_FINDINGS
+from desktop_app.core.reports import NOT_ASSESSABLE, finding_key
+from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.common import (
     Banner,
     Card,
@@ -28,14 +31,15 @@ PRELIMINARY_TEXT = (
     "A computer model on this device produced this result; it is not a diagnosis. Your doctor "
     "will look at your scan and may change it. You will be notified when the review is done."
 )
-FINDINGS = {"glioma": "Glioma", "meningioma": "Meningioma", "pituitary": "Pituitary tumor",
-            "notumor": "No Tumor", "not_assessable": "Not assessable from this image"}
+# The patient reads what happens next rather than the doctors' short form.
+FINDINGS = {**CORE_FINDINGS, NOT_ASSESSABLE: "Not assessable from this image — your doctor will arrange another scan"}
 
 
 def plain_summary(label_text: str, confidence: float | None) -> str:
     """One sentence a patient can read without medical training."""
-    share = f"{confidence:.0%}" if confidence is not None else "an unknown"
-    if label_text == "No Tumor":
+    share = model_percent(confidence) if confidence is not None else "an unknown"
+    label_text = finding_text(label_text)
+    if finding_key(label_text) == "notumor":
         return (f"The model did not find a pattern of the three tumour types it knows "
                 f"({share} confidence). Only your doctor can confirm what the scan shows.")
     return (f"The model's closest match is “{label_text}” ({share} confidence). This does not "
@@ -167,8 +171,8 @@ class FindingCard(Card):
                     timings_ms: dict | None = None, report: dict | None = None) -> None:
         if (report or {}).get("id") != self._report.get("id"):
             self._reviewer_name = ""  # another report: its reviewer is looked up afresh
-        self.finding.setText(label_text or "—")
-        self.confidence.setText(f"{confidence:.0%} confidence" if confidence is not None else "")
+        self.finding.setText(finding_text(label_text))
+        self.confidence.setText(f"{model_percent(confidence)} confidence" if confidence is not None else "")
         self.summary.setText(plain_summary(label_text, confidence))
         self.bars.set_probabilities(probabilities or {})
         took = ""

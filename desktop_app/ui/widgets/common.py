@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
+from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.theme import set_role, svg_pixmap
 from desktop_app.ui.workers import run_in_background
 
@@ -26,7 +28,7 @@ STATUS_TEXT = {
     "approved": "Reviewed — approved",
     "rejected": "Reviewed — not confirmed",
 }
-CLASS_ORDER = ("Glioma", "Meningioma", "Pituitary tumor", "No Tumor")
+CLASS_ORDER = tuple(text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE)
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False,
@@ -157,6 +159,7 @@ class ProbabilityBars(QWidget):
             if item.widget():
                 item.widget().deleteLater()
         self.bars = {}
+        probabilities = {finding_text(name): value for name, value in probabilities.items()}
         names = [n for n in CLASS_ORDER if n in probabilities]
         names += [n for n in probabilities if n not in names]
         top = max(probabilities, key=probabilities.get) if probabilities else None
@@ -167,10 +170,10 @@ class ProbabilityBars(QWidget):
             bar.setValue(round(value * 1000))
             bar.setTextVisible(False)
             bar.setFixedHeight(10)
-            bar.setAccessibleName(f"{name}: {value:.0%}")
+            bar.setAccessibleName(f"{name}: {model_percent(value)}")
             set_role(bar, "true" if name == top else "false", "top")
             name_label = QLabel(name, self)
-            percent = QLabel(f"{value:.1%}", self)
+            percent = QLabel(model_percent(value, 1), self)
             percent.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             percent.setMinimumWidth(56)
             if name == top:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.reports import ReportError
 from desktop_app.ui.doctor.data import show_screen
+from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from tests.ui.doctor.conftest import store_report
 from tests.ui.doctor.factories import report_doc
@@ -239,3 +242,29 @@ def test_a_missing_or_broken_scan_is_explained_and_the_review_still_works(qtbot,
     qtbot.keyClicks(review.notes, "Scan unreadable; please upload it again.")
     review.save_notes()
     qtbot.waitUntil(lambda: stored(services, broken["id"])["doctor_notes"] != "", timeout=5000)
+
+
+def test_rejecting_cannot_confirm_the_models_own_finding(qtbot, services, clinic, desk):
+    _host, screens = desk
+    reports = screens["Reports"]
+    review = reports.review
+    opened = open_from_list(qtbot, reports)
+    model_key = opened["label_key"]
+    offered: dict = {}
+
+    def look_then_cancel() -> None:
+        dialog = QApplication.activeModalWidget()
+        offered.update({key: radio.isEnabled() for key, radio in dialog.finding_buttons.items()})
+        offered["focus"] = dialog.focusWidget() is not dialog.finding_buttons[model_key]
+        offered["text"] = dialog.finding_buttons[model_key].text()
+        dialog.reject()
+
+    QTimer.singleShot(0, look_then_cancel)
+    review.reject()
+    assert offered[model_key] is False and "approve instead" in offered["text"]
+    assert offered["focus"]
+    assert all(offered[key] for key in ("not_assessable", *(k for k in LABELS if k != model_key)))
+    # the service refuses it too (the command line, another client)
+    with pytest.raises(ReportError, match="choose a different finding"):
+        services.reports.review(opened["id"], "dr.lee", "reject", label=model_key, reason="Same.")
+    assert stored(services, opened["id"])["status"] == "pending"
