@@ -41,6 +41,7 @@ from desktop_app.ui.widgets.common import EmptyState, label
 log = logging.getLogger(__name__)
 
 TABS = (("pending", "Pending"), (None, "All"), ("approved", "Approved"), ("rejected", "Rejected"))
+QUEUE_KEY = "Alt"  # Alt+1..4 switch queues; Ctrl+1..9 belong to the main window (screens)
 
 
 def _day_start_ms(date: QDate) -> int:
@@ -93,7 +94,11 @@ class ReportsTable(QTableView):
 
 
 class ReportsScreen(QWidget):
-    """List ↔ review. Ctrl+F search, Ctrl+1..4 tabs, Enter opens, Esc returns from a review."""
+    """List ↔ review. Ctrl+F search, Alt+1..4 queues, Enter opens, Esc returns from a review.
+
+    Queues use Alt+digit because the main window owns Ctrl+1..9 (screens): two shortcuts on one key
+    cancel each other out in Qt, and neither worked.
+    """
 
     counts_changed = Signal()
 
@@ -142,8 +147,9 @@ class ReportsScreen(QWidget):
         self.tabs.setAccessibleName("Report queues")
         self.tabs.setExpanding(False)
         self.tabs.setDrawBase(False)
-        for _status, title in TABS:
+        for number, (_status, title) in enumerate(TABS, start=1):
             self.tabs.addTab(title)
+            self.tabs.setTabToolTip(number - 1, f"{title} ({QUEUE_KEY}+{number})")
         self.tabs.currentChanged.connect(self._on_tab_changed)
         layout.addWidget(self.tabs)
 
@@ -195,7 +201,7 @@ class ReportsScreen(QWidget):
         self.table_stack.addWidget(self.table)
         self.table_stack.addWidget(self.empty)
         layout.addWidget(self.table_stack, 1)
-        layout.addWidget(label("Enter opens the selected report · Ctrl+1–4 switch queues · "
+        layout.addWidget(label("Enter opens the selected report · Alt+1–4 switch queues · "
                                "Ctrl+F search", "muted"))
         for signal in (self.proxy.rowsInserted, self.proxy.rowsRemoved, self.proxy.modelReset,
                        self.proxy.layoutChanged):
@@ -205,7 +211,7 @@ class ReportsScreen(QWidget):
     def _install_shortcuts(self) -> None:
         bind_keys(self.list_page, [
             (("Ctrl+F",), self._focus_search),
-            *[((f"Ctrl+{number}",), lambda status=status: self.set_tab(status))
+            *[((f"{QUEUE_KEY}+{number}",), lambda status=status: self.set_tab(status))
               for number, (status, _title) in enumerate(TABS, start=1)],
         ])
 

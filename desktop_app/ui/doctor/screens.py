@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QWidget
 
@@ -75,7 +75,10 @@ class DoctorWorkspace(QObject):
         self.chat.unread_changed.connect(self.dashboard.show_unread)
         self.chat.unread_changed.connect(lambda count: self._badge("chat", count))
         self.sync_status.changed.connect(self.dashboard.show_sync)
-        bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)])
+        # Window-wide while the dashboard shows: right after sign-in focus is on the navigation,
+        # not inside the dashboard, and the advertised key must work without a click first.
+        bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)],
+                  context=Qt.ShortcutContext.WindowShortcut)
         sync_worker = getattr(parent, "sync_worker", None)
         if sync_worker is not None and hasattr(sync_worker, "sync_finished"):
             sync_worker.sync_finished.connect(self.data.on_sync_finished)
