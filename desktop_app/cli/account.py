@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import sys
+
 from desktop_app.cli.context import CliContext, CliError, read_password, service_command
+
+ASK = object()  # `--enrollment-code` given with no value: ask for it (or read standard input)
 
 
 def register(commands) -> None:
@@ -15,7 +19,10 @@ def register(commands) -> None:
     reg.add_argument("--role", required=True, choices=("patient", "doctor"))
     reg.add_argument("--doctor", help="a patient's doctor (their username)")
     reg.add_argument("--full-name", default="")
-    reg.add_argument("--enrollment-code", help="the clinic's code that a doctor account needs")
+    reg.add_argument("--enrollment-code", nargs="?", const=ASK,
+                     help="the clinic's code that a doctor account needs; give the option alone to "
+                          "be asked for it (or to read it from standard input), so it stays out "
+                          "of the shell history")
     reg.set_defaults(func=_register)
 
     login = actions.add_parser("login", help="sign in (password from $TUMORPREDICT_PASSWORD or a prompt)")
@@ -25,7 +32,8 @@ def register(commands) -> None:
     actions.add_parser("logout", help="sign out").set_defaults(func=_logout)
     actions.add_parser("whoami", help="show who is signed in").set_defaults(func=_whoami)
 
-    code = actions.add_parser("enrollment-code", help="set the code new doctors need here (administrator only)")
+    code = actions.add_parser("enrollment-code", help="set the code new doctors need here (administrator "
+                              "only; asked at a prompt, or read from standard input)")
     code.add_argument("--clear", action="store_true", help="remove the code")
     code.set_defaults(func=_enrollment_code)
 
@@ -34,11 +42,18 @@ def register(commands) -> None:
 def _register(ctx: CliContext, args) -> int:
     app = ctx.services()
     password = read_password("Choose a password: ", confirm=True)
+    code = args.enrollment_code
+    if code == ASK:
+        code = read_password("Doctor enrollment code: ", env=None)
+    elif code:
+        print("Note: a code typed on the command line stays in the shell history; next time give "
+              "--enrollment-code alone to be asked for it.", file=sys.stderr)
     user = app.accounts.register(
         args.username, args.email, password, args.role,
-        full_name=args.full_name, doctor=args.doctor, enrollment_code=args.enrollment_code,
+        full_name=args.full_name, doctor=args.doctor, enrollment_code=code,
     )
-    extra = " You are this computer's administrator." if user.is_admin else ""
+    extra = (" You are this computer's administrator: other doctors need an enrollment code, which "
+             "you set with: tumorpredict account enrollment-code") if user.is_admin else ""
     print(f"Registered and signed in as {user.username} ({user.role}).{extra}")
     _keyring_note(app)
     return 0
@@ -91,7 +106,5 @@ def _enrollment_code(ctx: CliContext, args) -> int:
 
 
 def _keyring_note(app) -> None:
-    import sys
-
     if app.settings.server_url and app.credentials.user_message:
         print(f"Note: {app.credentials.user_message}", file=sys.stderr)

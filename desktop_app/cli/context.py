@@ -57,17 +57,35 @@ class CliContext:
 
 
 def read_password(prompt: str = "Password: ", *, confirm: bool = False, env: str | None = PASSWORD_ENV) -> str:
-    """$TUMORPREDICT_PASSWORD (or `env`) when set, else a no-echo prompt (asked twice with `confirm`)."""
+    """$TUMORPREDICT_PASSWORD (or `env`) when set, else a no-echo prompt (asked twice with `confirm`).
+
+    With `env=None` (a secret with no environment variable, such as the enrollment code) and no
+    terminal, the first line of standard input is read instead: a script can pipe it in without
+    putting it on the command line, where the shell history would keep it.
+    """
+    what = prompt.rstrip(": ").lower()
     from_env = os.environ.get(env) if env else None
     if from_env:
         return from_env
-    if not sys.stdin.isatty():
-        hint = f"set {env} or run the command in a terminal" if env else "run the command in a terminal"
-        raise CliError(f"no {prompt.rstrip(': ').lower()} given: {hint}")
-    secret = getpass.getpass(prompt)
-    if confirm and getpass.getpass("Repeat it: ") != secret:
-        raise CliError("the two entries are not the same")
+    if sys.stdin is None or not sys.stdin.isatty():
+        if env is None:
+            return _first_line_of_stdin(what)
+        raise CliError(f"no {what} given: set {env} or run the command in a terminal")
+    try:
+        secret = getpass.getpass(prompt)
+        if confirm and getpass.getpass("Repeat it: ") != secret:
+            raise CliError("the two entries are not the same")
+    except EOFError:  # Ctrl+D at the prompt
+        raise CliError(f"no {what} given") from None
     return secret
+
+
+def _first_line_of_stdin(what: str) -> str:
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line.strip():
+        raise CliError(f"no {what} given: type it at the prompt in a terminal, or pass it on "
+                       "standard input (for example: … < code.txt)")
+    return line.rstrip("\r\n")
 
 
 def service_command(func: Callable) -> Callable:

@@ -221,6 +221,11 @@ class Accounts:
             )
         return True, False
 
+    def next_doctor_becomes_admin(self) -> bool:
+        """True on a fresh offline install: the first doctor account becomes the administrator."""
+        return (not self._settings.enrollment_code_configured and self.remote is None
+                and not any(u.is_doctor for u in self._all_users()))
+
     def _check_assigned_doctor(self, doctor: str) -> None:
         known = self._users.get(doctor)
         if known and known.get("role") != "doctor":

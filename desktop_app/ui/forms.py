@@ -81,8 +81,20 @@ class CardPage(QWidget):
         self.body.addWidget(self.subtitle)
         self.error = label("", "error", wrap=True)
         self.error.setAccessibleName("Problem")
+        # The message's two lines are reserved while it is hidden, so the card keeps its size and
+        # the buttons do not move under the mouse when a message comes or goes.
+        self.error.setMinimumHeight(2 * self.error.fontMetrics().lineSpacing())
+        policy = self.error.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.error.setSizePolicy(policy)
         self.error.setVisible(False)
 
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.setVisible(bool(text))
+
+    def watch_fields(self, fields: list[QLineEdit], submit) -> None:
+        """Enter in any field submits the form, and typing clears a message about the last try."""
+        for field in fields:
+            field.returnPressed.connect(submit)
+            field.textEdited.connect(lambda _text: self.show_error(""))

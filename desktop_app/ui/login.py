@@ -123,6 +123,8 @@ class LoginPage(CardPage):
         self.sign_in.clicked.connect(self._submit)
         self.password.returnPressed.connect(self._submit)
         self.username.returnPressed.connect(self.password.setFocus)
+        for field in (self.username, self.password):
+            field.textEdited.connect(lambda _text: self.show_error(""))
         self.body.addWidget(self.sign_in)
         links = QHBoxLayout()
         self.back = button("← Back", "link", accessible="Back to role choice")
@@ -192,14 +194,16 @@ class RegisterPage(CardPage):
         self.body.addWidget(self.error)
         self.create = button("Create account", "primary")
         self.create.clicked.connect(self._submit)
-        self.confirm.returnPressed.connect(self._submit)
+        self.watch_fields([self.full_name, self.username, self.email, self.password, self.confirm,
+                           self.specialty, self.enrollment], self._submit)
         self.body.addWidget(self.create)
         back = button("← Back to sign in", "link")
         back.clicked.connect(self.back_requested.emit)
         self.body.addWidget(back, 0, Qt.AlignmentFlag.AlignLeft)
         self.role = "patient"
 
-    def configure(self, role: str, doctors: list, enrollment_needed: bool) -> None:
+    def configure(self, role: str, doctors: list, enrollment_needed: bool,
+                  becomes_admin: bool = False) -> None:
         self.role = role
         self.title.setText(f"Create a {ROLE_TEXT[role].lower()} account")
         self.doctor.clear()
@@ -214,6 +218,10 @@ class RegisterPage(CardPage):
         if patient and not doctors:
             self.doctor_hint.setText("No doctor has an account on this computer yet. You can still "
                                      "register; your clinic will assign a doctor later.")
+        elif becomes_admin:
+            self.doctor_hint.setText("You are the first doctor on this computer, so you become its "
+                                     "administrator: other doctors will need an enrollment code "
+                                     "that you set in Profile → Doctor enrollment code.")
         else:
             self.doctor_hint.setText("")
         self.doctor_hint.setVisible(bool(self.doctor_hint.text()))
@@ -354,11 +362,13 @@ class AuthWindow(QWidget):
 
     # ----- register --------------------------------------------------------------------
     def _open_register(self) -> None:
-        def load() -> tuple[list, bool]:
-            doctors = self.services.accounts.doctors() if self.role == "patient" else []
-            return doctors, bool(self.services.settings.enrollment_code_configured)
+        def load() -> tuple[list, bool, bool]:
+            accounts = self.services.accounts
+            doctors = accounts.doctors() if self.role == "patient" else []
+            return (doctors, bool(self.services.settings.enrollment_code_configured),
+                    self.role == "doctor" and accounts.next_doctor_becomes_admin())
 
-        def show(result: tuple[list, bool]) -> None:
+        def show(result: tuple[list, bool, bool]) -> None:
             self.register_page.configure(self.role, *result)
             self.pages.setCurrentWidget(self.register_page)
             self.register_page.full_name.setFocus()

@@ -62,3 +62,36 @@ def test_separate_processes_share_the_data_dir_and_a_second_copy_is_told_it_is_l
     finally:
         holder.communicate("", timeout=60)
     assert run_process(data_dir, "account", "whoami").returncode == 0  # released again
+
+
+def _with_stdin(data_dir, text: str | None, *args: str) -> subprocess.CompletedProcess:
+    """A separate process with `text` on standard input (None: no input at all)."""
+    import os
+
+    from tests.cli.conftest import PASSWORD
+
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_PASSWORD": PASSWORD}
+    env.pop("TUMORPREDICT_SERVER", None)
+    return subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), *args],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          input=text, stdin=None if text is not None else subprocess.DEVNULL)
+
+
+def test_enrollment_codes_come_from_standard_input_never_the_command_line(data_dir):
+    first = _with_stdin(data_dir, None, "account", "register", "--username", "dr_bob",
+                        "--email", "bob@clinic.org", "--role", "doctor")
+    assert first.returncode == 0 and "enrollment-code" in first.stdout  # told they are the administrator
+    missing = _with_stdin(data_dir, None, "account", "enrollment-code")
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert missing.stderr.count("\n") == 1 and "standard input" in missing.stderr
+    set_code = _with_stdin(data_dir, "clinic-code-42\n", "account", "enrollment-code")
+    assert set_code.returncode == 0, set_code.stderr
+    assert _with_stdin(data_dir, None, "account", "logout").returncode == 0
+    wrong = _with_stdin(data_dir, "guess-guess\n", "account", "register", "--username", "dr_eve",
+                        "--email", "eve@clinic.org", "--role", "doctor", "--enrollment-code")
+    assert wrong.returncode == 1 and "not correct" in wrong.stderr
+    joined = _with_stdin(data_dir, "clinic-code-42\n", "account", "register", "--username", "dr_eve",
+                         "--email", "eve@clinic.org", "--role", "doctor", "--enrollment-code")
+    assert joined.returncode == 0, joined.stderr
+    assert "signed in as dr_eve (doctor)" in joined.stdout.lower()
+    assert "administrator" not in joined.stdout

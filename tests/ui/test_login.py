@@ -120,3 +120,46 @@ def test_register_mismatched_passwords_is_caught_before_saving(qtbot, services, 
     qtbot.mouseClick(page.create, Qt.MouseButton.LeftButton)
     assert "not the same" in page.error.text()
     assert services.accounts.get("bob") is None
+
+
+def _open_register(qtbot, auth: AuthWindow, role: str):
+    auth.choose_role(role)
+    qtbot.mouseClick(auth.login_page.create, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: auth.pages.currentWidget() is auth.register_page, timeout=5000)
+    settle(qtbot)
+    return auth.register_page
+
+
+def test_create_account_enter_from_any_field_fresh_messages_and_a_steady_card(qtbot, services, doctor,
+                                                                             make_controller):
+    controller = make_controller()
+    page = _open_register(qtbot, controller.window, "patient")
+    card_height, create_y = page.card.height(), page.create.mapTo(page, page.create.rect().topLeft()).y()
+    qtbot.keyClick(page.full_name, Qt.Key.Key_Return)  # the first field, not the last
+    assert page.error.isVisible() and page.error.text() == "Please enter a username."
+    settle(qtbot)
+    assert page.card.height() == card_height  # the card did not grow …
+    assert page.create.mapTo(page, page.create.rect().topLeft()).y() == create_y  # … nor the button move
+    qtbot.keyClicks(page.username, "bob")
+    assert not page.error.isVisible()  # the message about the empty name went with it
+    qtbot.keyClick(page.username, Qt.Key.Key_Return)
+    assert page.error.text() == "Please enter your email."
+    assert services.accounts.get("bob") is None
+
+
+def test_the_first_doctor_is_told_before_registering_that_they_become_administrator(qtbot, services,
+                                                                                    make_controller):
+    controller = make_controller()
+    page = _open_register(qtbot, controller.window, "doctor")
+    assert page.doctor_hint.isVisible() and "administrator" in page.doctor_hint.text()
+    assert "Profile → Doctor enrollment code" in page.doctor_hint.text()
+
+
+def test_a_later_doctor_is_not_told_so(qtbot, services, doctor, make_controller):
+    services.accounts.login(doctor.username, PASSWORD)
+    services.accounts.set_enrollment_code("clinic-code-42")
+    services.accounts.logout()
+    controller = make_controller()
+    page = _open_register(qtbot, controller.window, "doctor")
+    assert not page.doctor_hint.isVisible()
+    assert page.form.isRowVisible(page.enrollment)

@@ -14,7 +14,7 @@ from desktop_app.ui.doctor.formatting import (
     short_date_text,
     start_of_today_ms,
 )
-from desktop_app.ui.widgets.common import Card, Screen, button, format_time, label
+from desktop_app.ui.widgets.common import Banner, Card, Screen, button, format_time, label
 
 OLDEST_SHOWN = 8
 
@@ -45,6 +45,7 @@ class DoctorDashboard(Screen):
     open_report = Signal(str)  # report id
     open_chat = Signal()
     start_triage = Signal()
+    open_enrollment = Signal()
 
     def __init__(self, doctor_name: str, parent: QWidget | None = None) -> None:
         super().__init__("Dashboard", f"Good to see you, {doctor_name}.", parent)
@@ -52,6 +53,16 @@ class DoctorDashboard(Screen):
                                    accessible="Start reviewing the oldest pending scan")
         self.start_button.clicked.connect(self.start_triage.emit)
         self.header_actions.addWidget(self.start_button)
+
+        self.admin_banner = Banner(
+            "Other doctors can create an account on this computer only with a doctor enrollment "
+            "code, which you set.", "info", title="You are this computer's administrator")
+        self.set_code_button = button("Set the enrollment code", "link",
+                                      accessible="Open Profile to set the doctor enrollment code")
+        self.set_code_button.clicked.connect(self.open_enrollment.emit)
+        self.admin_banner.layout().addWidget(self.set_code_button, 0, Qt.AlignmentFlag.AlignLeft)
+        self.admin_banner.setVisible(False)
+        self.content.addWidget(self.admin_banner)
 
         grid = QGridLayout()
         grid.setSpacing(16)
@@ -125,6 +136,10 @@ class DoctorDashboard(Screen):
             self.oldest_list.addItem("No scans are waiting. All caught up.")
         elif self.oldest_list.currentRow() < 0:
             self.oldest_list.setCurrentRow(0)
+
+    def show_admin_notice(self, visible: bool) -> None:
+        """The first doctor on a fresh install learns they are the administrator, and what to do."""
+        self.admin_banner.setVisible(visible)
 
     def show_unread(self, count: int) -> None:
         self.unread_card.set_value(count)

@@ -1,10 +1,12 @@
-"""The doctor's profile: name, specialty, clinic, contact details, password and sign-out."""
+"""The doctor's profile: name, specialty, clinic, contact details, password, sign-out and, for
+this computer's administrator, the doctor enrollment code."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
+from desktop_app.ui.doctor.enrollment_card import EnrollmentCodeCard
 from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
 
@@ -76,6 +78,11 @@ class DoctorProfileScreen(Screen):
         cards.addWidget(details, 3)
         cards.addWidget(password, 2)
         self.content.addLayout(cards)
+        user = services.accounts.current_user
+        self.enrollment: EnrollmentCodeCard | None = None
+        if user is not None and user.is_admin:
+            self.enrollment = EnrollmentCodeCard(services, self)
+            self.content.addWidget(self.enrollment)
         self.content.addStretch(1)
         self.refresh()
 

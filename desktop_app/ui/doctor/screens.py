@@ -75,6 +75,7 @@ class DoctorWorkspace(QObject):
         self.chat.unread_changed.connect(self.dashboard.show_unread)
         self.chat.unread_changed.connect(lambda count: self._badge("chat", count))
         self.sync_status.changed.connect(self.dashboard.show_sync)
+        self._wire_administrator(user)
         # Window-wide while the dashboard shows: right after sign-in focus is on the navigation,
         # not inside the dashboard, and the advertised key must work without a click first.
         bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)],
@@ -85,6 +86,22 @@ class DoctorWorkspace(QObject):
             self.chat.panel.follow_sync(sync_worker)  # the open conversation polls the server
         self.data.reload()
         self.sync_status.refresh()
+
+    def _wire_administrator(self, user) -> None:
+        """This computer's administrator sees, until a code is set, that only they can let other
+        doctors register, and a way to the Profile section where the code is set."""
+        card = self.profile.enrollment
+        if user is None or card is None:
+            return
+        self.dashboard.show_admin_notice(not self.services.settings.enrollment_code_configured)
+        card.changed.connect(lambda configured: self.dashboard.show_admin_notice(not configured))
+        self.dashboard.open_enrollment.connect(self.open_enrollment)
+
+    def open_enrollment(self) -> None:
+        show_screen(self.profile)
+        if self.profile.enrollment is not None:
+            self.profile.ensureWidgetVisible(self.profile.enrollment)
+            self.profile.enrollment.focus_code()
 
     # ----- data ---------------------------------------------------------------------------
     def _on_loaded(self, snapshot: DoctorSnapshot) -> None:

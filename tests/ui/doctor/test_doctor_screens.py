@@ -171,3 +171,48 @@ def test_a_sync_pass_shows_pulled_decisions(qtbot, services, clinic, desk):
     qtbot.waitUntil(lambda: reports.model.report(pulled["id"])["status"] == "approved",
                     timeout=5000)
     assert pulled["id"] not in reports.pending_ids()
+
+
+def test_the_first_doctor_is_told_they_are_the_administrator_and_sets_the_code(qtbot, services, clinic):
+    from desktop_app.ui.app import build_main_window
+
+    assert services.accounts.current_user.is_admin  # dr.lee was the first doctor here
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    dashboard = window.screens["dashboard"].widget
+    profile = window.screens["profile"].widget
+    assert dashboard.admin_banner.isVisible()
+    assert "administrator" in dashboard.admin_banner.title_label.text()
+    qtbot.mouseClick(dashboard.set_code_button, Qt.MouseButton.LeftButton)
+    assert window.current_key() == "profile"
+    card = profile.enrollment
+    assert card is not None and card.isVisible() and "No code is set" in card.state.text()
+    qtbot.waitUntil(lambda: card.code.hasFocus(), timeout=2000)
+    qtbot.keyClicks(card.code, "short")
+    qtbot.mouseClick(card.set_button, Qt.MouseButton.LeftButton)
+    assert "at least 6" in card.message.text()
+    card.code.clear()
+    qtbot.keyClicks(card.code, "clinic-code-42")
+    qtbot.keyClicks(card.repeat, "clinic-code-42")
+    qtbot.keyClick(card.repeat, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: "was set" in card.message.text(), timeout=5000)
+    assert services.settings.check_enrollment_code("clinic-code-42")
+    assert "A code is set" in card.state.text() and not dashboard.admin_banner.isVisible()
+    window.shutdown()
+
+
+def test_a_doctor_who_is_not_the_administrator_has_no_code_section(qtbot, services, clinic):
+    from desktop_app.ui.app import build_main_window
+
+    services.accounts.set_enrollment_code("clinic-code-42")
+    services.accounts.logout()
+    services.accounts.register("dr.kim", "kim@clinic.example", PASSWORD, "doctor",
+                               enrollment_code="clinic-code-42")
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.show()
+    assert window.screens["profile"].widget.enrollment is None
+    assert not window.screens["dashboard"].widget.admin_banner.isVisible()
+    window.shutdown()
