@@ -232,7 +232,8 @@ class ReportsScreen(QWidget):
 
     # ----- ReviewNavigator ----------------------------------------------------------------
     def pending_ids(self) -> list[str]:
-        """Pending reports in the table's current order (the Pending tab's order)."""
+        """Pending reports in the table's current order (the Pending tab's order: oldest first
+        unless the doctor sorts it otherwise)."""
         return self.model.pending_ids()
 
     def next_pending(self, after_report_id: str | None) -> dict | None:
@@ -285,6 +286,10 @@ class ReportsScreen(QWidget):
 
     def _on_tab_changed(self, index: int) -> None:
         status = TABS[index][0]
+        # Pending is a queue: the scan waiting longest on top, where "Start reviewing" begins and
+        # "Next pending" goes on from; the other tabs are records, newest first.
+        self.table.sortByColumn(DATE, Qt.SortOrder.AscendingOrder if status == "pending"
+                                else Qt.SortOrder.DescendingOrder)
         self.proxy.set_filters(status=status)
         self.table.setColumnHidden(REVIEWER, status == "pending")
         self._update_summary()
@@ -377,6 +382,7 @@ class ReportsScreen(QWidget):
         pending = [row.report for row in self.model.rows() if row.status == "pending"]
         if not pending:
             return False
+        self.set_tab("pending")  # "Next pending" then goes on in the queue's order, oldest first
         self.open_report(min(pending, key=lambda report: report.get("timestamp") or 0))
         return True
 

@@ -85,6 +85,9 @@ def conflict_text(conflict, name_of) -> str:
             "Check both decisions and confirm the right one.")
 
 
+COMPARE_MIN_SIDE = 360  # px each scan needs to be compared side by side
+
+
 class ReviewPanel(QWidget):
     """Everything needed to decide one report, operable from the keyboard alone.
 
@@ -109,6 +112,7 @@ class ReviewPanel(QWidget):
         self._busy = False
         self._compare_id: str | None = None
         self._showing_slice: str | None = None  # a non-key slice of the series is on screen
+        self._run_done = 0  # decisions made since the doctor last opened a report from a list
 
         self.loader = ScanLoader(services, self)
         self.loader.scan_ready.connect(self._on_scan)
@@ -129,6 +133,10 @@ class ReviewPanel(QWidget):
         self.error_banner = Banner("", "error", parent=self)
         self.error_banner.setVisible(False)
         root.addWidget(self.error_banner)
+        self.done_banner = Banner("", "done", parent=self)
+        self.done_banner.setAccessibleName("Decision saved")
+        self.done_banner.setVisible(False)
+        root.addWidget(self.done_banner)
 
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.setChildrenCollapsible(False)
@@ -214,6 +222,7 @@ class ReviewPanel(QWidget):
 
     def _build_side(self) -> QWidget:
         scroll = QScrollArea(self)
+        self.side_scroll = scroll
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
@@ -317,9 +326,15 @@ class ReviewPanel(QWidget):
             shortcut.setEnabled(enabled)
 
     # ----- opening ------------------------------------------------------------------------
-    def open_report(self, report: dict) -> None:
-        """Show one report; texts appear at once, the scan and heatmap as they load."""
+    def open_report(self, report: dict, *, continuing: bool = False) -> None:
+        """Show one report; texts appear at once, the scan and heatmap as they load.
+
+        `continuing`: opened by "next" after a decision, so the run's progress and its
+        confirmation stay; opened from a list, both start afresh."""
         self.drafts.flush()  # the previous report's last words go to the store first
+        if not continuing:
+            self._run_done = 0
+            self.done_banner.setVisible(False)
         self.report = report
         self._hide_error()
         self.title.setText(patient_text(report, self.navigator.name_of))
@@ -345,11 +360,18 @@ class ReviewPanel(QWidget):
         self.slice_strip.show_report(report)
         self._set_enabled(True)
         self.loader.load_scan(report["id"])
+        self.side_scroll.verticalScrollBar().setValue(0)  # the finding first, not where the last one was left
         self.opened.emit(report["id"])
 
     def _show_position(self) -> None:
+        """'Pending 2 of 4': this run's progress, counting the scans decided since it started, so
+        the number goes up as the queue goes down (it read '4 of 4' then '1 of 3')."""
         position = self.navigator.pending_position(self.report["id"]) if self.report else None
-        self.position_label.setText(f"Pending {position[0]} of {position[1]}" if position else "")
+        if position is None:
+            self.position_label.setText("")
+            return
+        done = self._run_done
+        self.position_label.setText(f"Pending {done + position[0]} of {done + position[1]}")
 
     def _show_model(self, report: dict) -> None:
         key = label_key_of(report)
@@ -517,9 +539,26 @@ class ReviewPanel(QWidget):
         self.compare_view.set_placeholder_text("Loading earlier scan…")
         if self.compare_box.isHidden():
             self.compare_box.setVisible(True)
-            half = max(1, self.images.width() // 2)
-            self.images.setSizes([half, half])  # the splitter keeps the viewer's controls whole
+            self._arrange_comparison(even=True)
         self.loader.load_scan(other["id"])
+
+    def _arrange_comparison(self, even: bool = False) -> None:
+        """Two scans side by side where there is room for both, else one above the other: at the
+        default 1100×760 window side by side left the earlier scan a strip beside the viewer."""
+        if self.compare_box.isHidden():
+            return
+        side_by_side = self.images.width() >= 2 * COMPARE_MIN_SIDE
+        orientation = Qt.Orientation.Horizontal if side_by_side else Qt.Orientation.Vertical
+        if self.images.orientation() != orientation:
+            self.images.setOrientation(orientation)
+            even = True
+        if even:  # a resize otherwise keeps the split the doctor chose
+            length = self.images.width() if side_by_side else self.images.height()
+            self.images.setSizes([max(1, length // 2)] * 2)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._arrange_comparison()
 
     # ----- notes --------------------------------------------------------------------------
     def _on_notes_changed(self) -> None:
@@ -583,7 +622,18 @@ class ReviewPanel(QWidget):
             self._show_audit(updated)
             self.draft_label.setText("Notes saved.")
             return
+        self._run_done += 1
+        self._confirm_decision(action, updated)
         self.open_next_pending(after=updated["id"], finished=updated)
+
+    def _confirm_decision(self, action: str, updated: dict) -> None:
+        verb = "Approved" if action == "approve" else "Rejected"
+        who = self.navigator.name_of(updated.get("username", ""))
+        what = f"✓ {verb}: {who}, scan of {date_text(updated.get('timestamp'))}."
+        upcoming = self.navigator.next_pending(updated["id"])
+        then = " Here is the next pending scan." if upcoming is not None else " No more scans are waiting."
+        self.done_banner.set_text(what + then)
+        self.done_banner.setVisible(True)
 
     def _on_decision_failed(self, exc: Exception) -> None:
         self._busy = False
@@ -602,10 +652,10 @@ class ReviewPanel(QWidget):
         upcoming = self.navigator.next_pending(after)
         if upcoming is None:
             if finished is not None:
-                self.open_report(finished)  # show the decision just made and its audit trail
+                self.open_report(finished, continuing=True)  # the decision just made, its audit trail
             self.position_label.setText("No more pending reports")
             return
-        self.open_report(upcoming)
+        self.open_report(upcoming, continuing=True)
 
     def go_back(self) -> None:
         if self._busy:

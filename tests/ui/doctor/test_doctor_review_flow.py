@@ -10,9 +10,11 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.core.reports import ReportError
+from desktop_app.core.wording import finding_text
 from desktop_app.ui.doctor.data import show_screen
 from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
+from tests.ui.conftest import settle
 from tests.ui.doctor.conftest import store_report
 from tests.ui.doctor.factories import report_doc
 
@@ -37,13 +39,13 @@ def test_triage_the_pending_queue_without_the_mouse(qtbot, services, clinic, des
     _host, screens = desk
     reports = screens["Reports"]
     review = reports.review
-    newest_pending = clinic["pending"][-1]
+    oldest_pending = clinic["pending"][0]
 
     opened = open_from_list(qtbot, reports)
-    assert opened["id"] == newest_pending["id"]  # the table lists newest first
+    assert opened["id"] == oldest_pending["id"]  # the Pending tab lists the longest waiting first
     assert review.title.text() == "Anna Kowalska"
     assert review.position_label.text() == "Pending 1 of 3"
-    assert review.finding_label.text().startswith(newest_pending["label"])
+    assert review.finding_label.text().startswith(finding_text(oldest_pending["label"]))
     assert "brain MRI" in review.mri_verdict.text()
 
     # zoom in with the keyboard on the image, then fit again
@@ -71,6 +73,8 @@ def test_triage_the_pending_queue_without_the_mouse(qtbot, services, clinic, des
     assert review.report["status"] == "pending"
     assert review.notes.toPlainText() == ""
     assert len(reports.pending_ids()) == 2
+    assert review.position_label.text() == "Pending 2 of 3"  # progress goes up as the queue goes down
+    assert review.done_banner.isVisible() and review.done_banner.text_label.text().startswith("✓ Approved")
 
     # Ctrl+N (or J outside the editor) skips to the following pending report
     current = review.report["id"]
@@ -177,7 +181,8 @@ def test_earlier_scans_of_the_patient_are_shown_side_by_side(qtbot, services, cl
     assert not review.compare_box.isVisibleTo(review)
     qtbot.keyClick(review.notes, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
     assert review.compare_box.isVisibleTo(review)
-    latest_earlier = max(earlier, key=lambda r: r["timestamp"])
+    before = [r for r in earlier if r["timestamp"] < opened["timestamp"]]
+    latest_earlier = max(before, key=lambda r: r["timestamp"])  # the scan just before this one
     assert review._compare_id == latest_earlier["id"]
     qtbot.waitUntil(review.compare_view.has_image, timeout=10_000)
     review.history_list.setFocus()
@@ -268,3 +273,44 @@ def test_rejecting_cannot_confirm_the_models_own_finding(qtbot, services, clinic
     with pytest.raises(ReportError, match="choose a different finding"):
         services.reports.review(opened["id"], "dr.lee", "reject", label=model_key, reason="Same.")
     assert stored(services, opened["id"])["status"] == "pending"
+
+
+def _main_window(qtbot, services, clinic, size):
+    from desktop_app.ui.app import build_main_window
+
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    reports = window.screens["reports"].widget
+    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    return window, reports
+
+
+@pytest.mark.parametrize("size", [(1100, 760), (1920, 1080)])
+def test_comparison_gives_the_earlier_scan_real_room(qtbot, services, clinic, size):
+    window, reports = _main_window(qtbot, services, clinic, size)
+    reports.open_oldest_pending()
+    window.open_screen("reports")
+    review = reports.review
+    qtbot.waitUntil(review.image_view.has_image, timeout=10_000)
+    qtbot.keyClick(review.notes, Qt.Key.Key_P, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, 50)
+    for view in (review.image_view, review.compare_view):
+        assert min(view.width(), view.height()) >= 200, (size, view.size())
+    window.shutdown()
+
+
+def test_the_next_report_opens_at_its_finding_not_where_the_last_was_scrolled(qtbot, services, clinic):
+    window, reports = _main_window(qtbot, services, clinic, (1100, 760))
+    reports.open_oldest_pending()
+    window.open_screen("reports")
+    review = reports.review
+    settle(qtbot, 50)
+    bar = review.side_scroll.verticalScrollBar()
+    assert bar.maximum() > 0  # at this size the side panel scrolls
+    bar.setValue(bar.maximum())
+    qtbot.keyClick(review.notes, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, 50)
+    assert bar.value() == 0
+    window.shutdown()
