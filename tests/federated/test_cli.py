@@ -43,4 +43,4 @@ def test_status_and_train_on_a_new_computer(tmp_path, capsys):
     assert status["using_shipped_head"] and status["active_version"] == status["base_version"]
     assert sum(status["dataset"].values()) == 0
     assert main(["--data-dir", data_dir, "fl", "train"]) == 1
-    assert "Only 0 confirmed case(s) are available" in capsys.readouterr().err
+    assert "Only 0 confirmed cases are available" in capsys.readouterr().err

@@ -38,9 +38,9 @@ def test_sync_command_prints_what_moved(devices, legacy_url):
     first = _tumorpredict("--data-dir", str(data_dir), "sync")
     assert first.returncode == 0, first.stderr
     assert "sent 2 create report" in first.stdout and "sent 1 send message" in first.stdout
-    assert "(legacy)" in first.stdout and "0 change(s) still waiting" in first.stdout
+    assert "(legacy)" in first.stdout and "0 changes still waiting" in first.stdout
     again = _tumorpredict("--data-dir", str(data_dir), "sync")
-    assert "sent" not in again.stdout.replace("still", "") and "received 0 report update(s), 0 message(s)" in again.stdout
+    assert "sent" not in again.stdout.replace("still", "") and "received 0 report updates, 0 messages" in again.stdout
 
 
 def test_sync_command_when_the_server_is_down(devices, tmp_path):

@@ -137,7 +137,7 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
 
     again = subprocess.run(command, env=env, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "0 change(s) still waiting" in again.stdout
+    assert "0 changes still waiting" in again.stdout
     reopened = Device(data_dir, project_server)
     try:
         _assert_exactly_once(reopened, project_server, 3, messages)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from desktop_app.core.counting import count_text
 from desktop_app.core.federated.errors import FederatedError
 from desktop_app.core.federated.head import HeadWeights, softmax
 
@@ -85,7 +86,8 @@ def check_enough(
     present = int(np.count_nonzero(counts))
     if len(labels) < config.min_examples:
         raise NotEnoughData(
-            f"Only {len(labels)} confirmed case(s) are available; local training needs at least "
+            f"Only {count_text(len(labels), 'confirmed case')} "
+            f"{'is' if len(labels) == 1 else 'are'} available; local training needs at least "
             f"{config.min_examples} reviewed reports with a confirmed finding."
         )
     if present < config.min_classes:

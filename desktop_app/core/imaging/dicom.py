@@ -7,6 +7,7 @@ import logging
 
 import numpy as np
 
+from desktop_app.core.counting import count_text
 from desktop_app.core.imaging.errors import ImageError
 from desktop_app.core.imaging.limits import MAX_PIXELS, check_pixel_count
 from desktop_app.core.imaging.pil_decode import to_uint8
@@ -51,7 +52,8 @@ def decode_dicom(data: bytes, frame: int | None = None, max_pixels: int = MAX_PI
     check_pixel_count(cols, rows, frames, max_pixels)  # before the pixel data is decoded
     if frame is not None and not 0 <= frame < frames:
         raise ImageError(
-            f"This DICOM file has {frames} frame(s); frame {frame + 1} does not exist.", reason="frame"
+            f"This DICOM file has {count_text(frames, 'frame')}; frame {frame + 1} does not exist.",
+            reason="frame",
         )
     try:
         pixels = ds.pixel_array

@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field, replace
 
+from desktop_app.core.counting import count_text
+
 
 @dataclass(frozen=True)
 class SyncStatus:
@@ -63,14 +65,15 @@ class SyncReport:
         """Human-readable summary, one fact per line."""
         out = [f"sent {n} {kind.replace('_', ' ')}" for kind, n in sorted(self.sent.items())]
         if self.adopted:
-            out.append(f"found {self.adopted} record(s) already on the server (not sent twice)")
-        out.append(f"received {self.reports_pulled} report update(s), {self.messages_pulled} message(s)")
+            out.append(f"found {count_text(self.adopted, 'record')} already on the server (not sent twice)")
+        out.append(f"received {count_text(self.reports_pulled, 'report update')}, "
+                   f"{count_text(self.messages_pulled, 'message')}")
         out += [f"conflict kept on report {rid}" for rid in self.conflicts]
         out += [f"problem: {why}" for why in self.failed]
         out += [f"sign-in expired for {user}: their changes wait" for user in self.needs_login]
         if self.error:
             out.append(f"stopped: {self.error}")
-        out.append(f"{self.waiting} change(s) still waiting")
+        out.append(f"{count_text(self.waiting, 'change')} still waiting")
         return out
 
 

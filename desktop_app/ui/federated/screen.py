@@ -7,24 +7,22 @@ import logging
 import threading
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
-    QFrame,
     QGridLayout,
-    QGroupBox,
     QHBoxLayout,
     QLabel,
     QProgressBar,
-    QPushButton,
-    QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.core.counting import count_text
 from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
+from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -38,6 +36,13 @@ class _Progress(QObject):
     changed = Signal(str, int, int)
 
 
+NO_SERVER_MESSAGE = (
+    "This computer is not connected to a clinic server, so weights cannot be shared yet. Ask "
+    "your IT contact to connect it (tumorpredict config set server-url …); local training works "
+    "without one."
+)
+
+
 def plain_error(exc: BaseException) -> str:
     message = getattr(exc, "user_message", None)
     if message:
@@ -46,11 +51,16 @@ def plain_error(exc: BaseException) -> str:
     return "Something went wrong; nothing was changed. Details are in the log."
 
 
-class FederatedScreen(QWidget):
+class FederatedScreen(Screen):
     """Every action runs in a background worker; the buttons wait while one is busy."""
 
     def __init__(self, services, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
+        super().__init__(
+            "Federated learning",
+            "Improve the shared model with this clinic's confirmed cases. Only model weights "
+            "leave this computer — never images or patient details.",
+            parent,
+        )
         self.setObjectName("federatedScreen")
         self._services = services
         self.client: FederatedClient = getattr(
@@ -66,61 +76,63 @@ class FederatedScreen(QWidget):
     # ---- layout ---------------------------------------------------------------------------
 
     def _build(self) -> None:
-        root = QVBoxLayout(self)
-        title = QLabel("Federated learning", self)
-        title.setProperty("role", "title")
-        root.addWidget(title)
-        intro = QLabel(
-            "Improve the shared model with this clinic's confirmed cases. Only model weights leave "
-            "this computer — never images or patient details.",
-            self,
-        )
-        intro.setWordWrap(True)
-        root.addWidget(intro)
-
         top = QHBoxLayout()
-        versions = QGroupBox("Model weights", self)
-        form = QFormLayout(versions)
-        self.active_label = QLabel("…", versions)
-        self.server_label = QLabel("…", versions)
-        self.server_detail = QLabel("", versions)
-        self.server_detail.setWordWrap(True)
+        top.setSpacing(16)
+        versions = Card("Model weights", self)
+        form = QFormLayout()
+        form.setSpacing(8)
+        self.active_label = label("…")
+        self.server_label = label("…")
+        self.server_detail = label("", "muted", wrap=True)
         form.addRow("In use on this computer:", self.active_label)
         form.addRow("Latest on the server:", self.server_label)
         form.addRow("", self.server_detail)
+        versions.body.addLayout(form)
+        versions.body.addStretch(1)
         top.addWidget(versions, 1)
 
-        dataset = QGroupBox("Confirmed cases on this computer", self)
-        self.dataset_grid = QGridLayout(dataset)
+        dataset = Card("Confirmed cases on this computer", self)
+        self.dataset_grid = QGridLayout()
+        self.dataset_grid.setHorizontalSpacing(24)
+        self.dataset_grid.setVerticalSpacing(4)
+        self.dataset_grid.setColumnStretch(2, 1)
+        dataset.body.addLayout(self.dataset_grid)
+        dataset.body.addStretch(1)
         self.dataset_labels: dict[str, QLabel] = {}
-        self.dataset_total = QLabel("…", dataset)
+        self._total_caption: QLabel | None = None
+        self.dataset_total = label("…")
+        self.dataset_total.setStyleSheet("font-weight: 600;")
         top.addWidget(dataset, 1)
-        root.addLayout(top)
+        self.content.addLayout(top)
 
-        training = QGroupBox("Train locally", self)
-        train_layout = QVBoxLayout(training)
+        training = Card("Train locally", self)
         row = QHBoxLayout()
-        self.train_button = QPushButton("Train on local cases", training)
-        self.cancel_button = QPushButton("Cancel", training)
+        row.setSpacing(8)
+        self.train_button = button("Train on local cases", "primary")
+        self.cancel_button = button("Cancel")
         self.cancel_button.setEnabled(False)
         self.progress_bar = QProgressBar(training)
         self.progress_bar.setRange(0, 100)
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat("%p%")
+        self.progress_bar.setAccessibleName("Training progress")
+        self.progress_bar.setVisible(False)  # only while training: a stale half-full bar misleads
         row.addWidget(self.train_button)
         row.addWidget(self.cancel_button)
         row.addWidget(self.progress_bar, 1)
-        train_layout.addLayout(row)
-        self.train_result = QLabel("", training)
-        self.train_result.setWordWrap(True)
-        train_layout.addWidget(self.train_result)
-        root.addWidget(training)
+        row.addStretch(0)
+        training.body.addLayout(row)
+        self.train_result = label("", wrap=True)
+        training.body.addWidget(self.train_result)
+        self.content.addWidget(training)
 
+        sharing = Card("Share with other clinics", self)
         actions = QHBoxLayout()
-        self.upload_button = QPushButton("Share update with the server", self)
-        self.pull_button = QPushButton("Get latest shared weights", self)
-        self.rollback_button = QPushButton("Roll back to previous weights", self)
-        self.aggregate_button = QPushButton("Combine clinic updates now", self)
+        actions.setSpacing(8)
+        self.upload_button = button("Share update with the server")
+        self.pull_button = button("Get latest shared weights")
+        self.rollback_button = button("Roll back to previous weights")
+        self.aggregate_button = button("Combine clinic updates now")
         self.aggregate_button.setToolTip(
             "Administrators: aggregate this round's updates on the server"
         )
@@ -133,18 +145,17 @@ class FederatedScreen(QWidget):
         ):
             actions.addWidget(widget)
         actions.addStretch(1)
-        root.addLayout(actions)
+        sharing.body.addLayout(actions)
+        self.message = label("", "muted", wrap=True)
+        self.message.setAccessibleName("What happened")
+        sharing.body.addWidget(self.message)
+        self.content.addWidget(sharing)
 
-        self.message = QLabel("", self)
-        self.message.setWordWrap(True)
-        self.message.setFrameShape(QFrame.Shape.NoFrame)
-        root.addWidget(self.message)
-
-        chart_box = QGroupBox("Versions and their accuracy on this clinic's confirmed cases", self)
-        chart_layout = QVBoxLayout(chart_box)
+        chart_box = Card("Versions and their accuracy on this clinic's confirmed cases", self)
         self.chart = VersionChart(chart_box)
-        chart_layout.addWidget(self.chart)
-        root.addWidget(chart_box, 1)
+        self.chart.setMinimumHeight(220)
+        chart_box.body.addWidget(self.chart, 1)
+        self.content.addWidget(chart_box, 1)
 
         self.train_button.clicked.connect(self.start_training)
         self.cancel_button.clicked.connect(self.cancel_training)
@@ -170,9 +181,7 @@ class FederatedScreen(QWidget):
     def _remote(self) -> SyncRemote:
         sync = getattr(self._services, "sync", None)
         if sync is None:
-            raise FederatedError(
-                "No server is set up. Connect to your clinic's server in Settings first."
-            )
+            raise FederatedError(NO_SERVER_MESSAGE)
         return SyncRemote(sync, self._username())
 
     # ---- running things in the background -------------------------------------------------
@@ -223,11 +232,11 @@ class FederatedScreen(QWidget):
         if server.get("contributors") is not None:
             contributors = server["contributors"]
             count = len(contributors) if isinstance(contributors, list) else contributors
-            details.append(f"{count} clinic(s)")
+            details.append(count_text(count, "clinic"))
         if server.get("total_examples") is not None:
             details.append(f"{server['total_examples']} cases")
         if server.get("pending_updates"):
-            details.append(f"{server['pending_updates']} update(s) waiting to be combined")
+            details.append(f"{count_text(server['pending_updates'], 'update')} waiting to be combined")
         if server.get("updated"):
             details.append(
                 "updated "
@@ -248,11 +257,16 @@ class FederatedScreen(QWidget):
     def _show_dataset(self, counts: dict[str, int]) -> None:
         for row, (key, count) in enumerate(counts.items()):
             if key not in self.dataset_labels:
-                self.dataset_grid.addWidget(QLabel(CLASS_NAMES.get(key, key)), row, 0)
-                self.dataset_labels[key] = QLabel()
+                self.dataset_grid.addWidget(label(CLASS_NAMES.get(key, key)), row, 0)
+                self.dataset_labels[key] = label()
+                self.dataset_labels[key].setAlignment(Qt.AlignmentFlag.AlignRight)
                 self.dataset_grid.addWidget(self.dataset_labels[key], row, 1)
             self.dataset_labels[key].setText(str(count))
-        self.dataset_grid.addWidget(QLabel("Total"), len(counts), 0)
+        if self._total_caption is None:
+            self._total_caption = label("Total")
+            self._total_caption.setStyleSheet("font-weight: 600;")
+            self.dataset_total.setAlignment(Qt.AlignmentFlag.AlignRight)
+        self.dataset_grid.addWidget(self._total_caption, len(counts), 0)
         self.dataset_grid.addWidget(self.dataset_total, len(counts), 1)
         self.dataset_total.setText(str(sum(counts.values())))
 
@@ -263,6 +277,8 @@ class FederatedScreen(QWidget):
             return
         self._cancel.clear()
         self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("Starting…")
+        self.progress_bar.setVisible(True)
         self.train_result.setText("")
         self._run(
             "Training on this clinic's confirmed cases…",
@@ -290,6 +306,7 @@ class FederatedScreen(QWidget):
     def _on_trained(self, outcome) -> None:
         result = outcome.result
         self.progress_bar.setValue(100)
+        self.progress_bar.setFormat("Done")
         self.train_result.setText(
             f"Trained on {result.num_train} cases and checked on {result.num_val} held-back cases: "
             f"accuracy {result.accuracy_before:.0%} before, {result.accuracy_after:.0%} after. "
@@ -299,8 +316,10 @@ class FederatedScreen(QWidget):
         self.refresh()
 
     def _on_error(self, exc: Exception) -> None:
+        # Whatever stopped it, the bar must not stay half full as if work were still going on.
+        self.progress_bar.setValue(0)
+        self.progress_bar.setVisible(False)
         if isinstance(exc, TrainingCancelled):
-            self.progress_bar.setValue(0)
             self.message.setText("Training cancelled; nothing was changed.")
         else:
             self.message.setText(plain_error(exc))

@@ -79,4 +79,27 @@ def test_cancel_stops_training_and_changes_nothing(qtbot, services, reviewed):
 def test_pull_without_a_server_says_what_to_do(qtbot, services, reviewed):
     screen = _screen(qtbot, services)
     qtbot.mouseClick(screen.pull_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: "No server is set up" in screen.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "not connected to a clinic server" in screen.message.text(), timeout=10000)
+    assert "Settings" not in screen.message.text()  # no such screen: IT connects the server
+    assert "config set server-url" in screen.message.text()
+
+
+def test_too_few_cases_leaves_no_half_full_bar_and_counts_in_words(qtbot, services, doctor, engine_ready):
+    from desktop_app.paths import resources_dir
+    from desktop_app.ui.widgets.common import Screen
+
+    services.accounts.register("anna", "anna@example.org", PASSWORD, "patient", doctor=doctor.username)
+    services.accounts.logout()
+    services.accounts.login(doctor.username, PASSWORD)
+    for name in ("glioma_1.jpg", "meningioma_1.jpg"):
+        data = (resources_dir() / "samples" / name).read_bytes()
+        report = services.reports.create("anna", data, name, engine_ready.predict_bytes(data, name=name))
+        services.reports.review(report["id"], doctor.username, "approve")
+    screen = _screen(qtbot, services)
+    assert isinstance(screen, Screen)  # the same page frame, cards and buttons as the other screens
+    qtbot.mouseClick(screen.train_button, Qt.MouseButton.LeftButton)
+    assert screen.progress_bar.isVisible()
+    qtbot.waitUntil(lambda: not screen.is_busy(), timeout=60000)
+    assert "Only 2 confirmed cases are available" in screen.message.text()
+    assert "(s)" not in screen.message.text()
+    assert not screen.progress_bar.isVisible() and screen.progress_bar.value() == 0
