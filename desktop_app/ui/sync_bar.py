@@ -52,7 +52,7 @@ class SyncStatusWidgets(QWidget):
         self.pending.setText(view.pending)
         self.problem.setText(view.problem)
         self.problem.setVisible(bool(view.problem))
-        for widget in (self.pill, self.problem):
+        for widget in (self.pill, self.problem, self.last_sync, self.pending):
             widget.setToolTip(view.problem_detail)
         self._show_button(view)
 

@@ -9,6 +9,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 NO_SERVER_TEXT = "No server configured — working offline"
+# Without a server nothing is "waiting": nothing will be sent until the clinic connects one.
+KEPT_HERE = "Everything is kept on this computer"
+KEPT_HERE_DETAIL = ("This computer is not connected to a clinic server, so everything you do is kept "
+                    "here and nothing is sent anywhere. If your clinic connects a server later, your "
+                    "changes and messages are sent then.")
 KEPT = "Your changes are kept on this computer and will be sent automatically."
 
 # The API client words its network failures itself (core/api_client.py); the status bar has room
@@ -75,8 +80,8 @@ def pending_text(pending: int, *, online: bool) -> str:
 def describe(status, pending: int, now_ms: int, username: str = "") -> SyncView:
     """The status bar for `status` (a core SyncStatus, or None when no server is configured)."""
     if status is None or not getattr(status, "server_url", None):
-        return SyncView("no_server", "Offline mode", "info", NO_SERVER_TEXT,
-                        pending_text(pending, online=False), "", "", False)
+        return SyncView("no_server", "Offline mode", "info", NO_SERVER_TEXT, KEPT_HERE, "",
+                        KEPT_HERE_DETAIL, False)
     synced = (f"Synced {relative_time(status.last_sync_at, now_ms)}" if status.last_sync_at
               else "Not synced yet")
     waiting = pending_text(pending, online=status.online)

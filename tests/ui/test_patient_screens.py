@@ -76,6 +76,10 @@ def test_chat_send_saves_and_queues_the_message(qtbot, services, window):
     kinds = [entry.kind for entry in services.store.outbox.pending()]
     assert "send_message" in kinds
     assert services.chat.conversation("anna", "dr.lee")[0]["receiver"] == "dr.lee"
+    # no clinic server here: the message is kept, not "waiting to send" for ever
+    spoken = view.model.index(0).data(Qt.ItemDataRole.AccessibleTextRole)
+    assert "Kept on this computer" in spoken and "Waiting to send" not in spoken
+    assert view.notice.isVisible() and "not connected to your clinic's server" in view.notice.text()
 
 
 def test_chat_shows_the_doctors_reply_and_clears_the_unread_badge(qtbot, services, window):
@@ -153,7 +157,13 @@ def test_notifications_read_and_unread(qtbot, services, window):
 def test_status_bar_shows_offline_pending_and_user(qtbot, services, window):
     services.chat.send("anna", "dr.lee", "one")
     window.sync_status.refresh()
-    qtbot.waitUntil(lambda: "waiting to sync" in window.status_pending.text(), timeout=5000)
+    qtbot.waitUntil(lambda: window.status_pending.text() == "Everything is kept on this computer",
+                    timeout=5000)
+    services.chat.send("anna", "dr.lee", "two")
+    window.sync_status.refresh()
+    settle(qtbot, 100)
+    assert window.status_pending.text() == "Everything is kept on this computer"  # no count growing
+    assert "nothing is sent" in window.status_pending.toolTip()
     assert window.status_last_sync.text() == "No server configured — working offline"
     assert window.status_connection.text() == "Offline mode"
     assert not window.sync_button.isEnabled() and not window.sync_button.isVisible()

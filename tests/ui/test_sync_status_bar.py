@@ -126,7 +126,9 @@ def test_status_words_for_each_state():
     now = int(dt.datetime(2026, 3, 12, 15, 0).timestamp() * 1000)
     server = "http://clinic.example"
     assert describe(None, 0, now).synced == "No server configured — working offline"
-    assert not describe(None, 3, now).can_sync and describe(None, 3, now).pending == "3 changes waiting to sync"
+    no_server = describe(None, 3, now)  # nothing "waits": nothing is sent until a server is connected
+    assert not no_server.can_sync and no_server.pending == "Everything is kept on this computer"
+    assert "nothing is sent" in no_server.problem_detail and "waiting" not in no_server.pending
     online = describe(SyncStatus(server_url=server, online=True, last_sync_at=now - 2 * MINUTE), 0, now)
     assert (online.pill, online.synced, online.pending) == ("Online", "Synced 2 min ago", "All changes synced")
     down = describe(SyncStatus(server_url=server, last_error="The server at x did not answer in time. "

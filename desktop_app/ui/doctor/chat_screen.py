@@ -33,7 +33,7 @@ class DoctorChatScreen(Screen):
     unread_changed = Signal(int)
 
     def __init__(self, services, doctor: str, name_of, parent: QWidget | None = None) -> None:
-        super().__init__("Messages", "Conversations with your patients.", parent)
+        super().__init__("Chat", "Conversations with your patients.", parent)
         self.services = services
         self.doctor = doctor
         self.name_of = name_of
@@ -54,6 +54,7 @@ class DoctorChatScreen(Screen):
         self.peer_title = label("", "section")
         right.addWidget(self.peer_title)
         self.panel = ConversationPanel(services.chat, doctor, None, parent=self)
+        self.panel.view.set_no_server(getattr(services, "sync", None) is None)
         self.panel.changed.connect(self.refresh)
         right.addWidget(self.panel, 1)
         row.addLayout(right, 5)

@@ -14,6 +14,7 @@ from desktop_app.ui.doctor.formatting import (
     short_date_text,
     start_of_today_ms,
 )
+from desktop_app.ui.sync_view import KEPT_HERE, KEPT_HERE_DETAIL, NO_SERVER_TEXT
 from desktop_app.ui.widgets.common import Banner, Card, Screen, button, format_time, label
 
 OLDEST_SHOWN = 8
@@ -86,7 +87,7 @@ class DoctorDashboard(Screen):
             link = button(text, "link", accessible=f"Open {text.lower()} reports")
             link.clicked.connect(lambda _checked=False, status=status: self.open_queue.emit(status))
             links.addWidget(link)
-        chat_link = button("Messages", "link", accessible="Open messages")
+        chat_link = button("Chat", "link", accessible="Open chat")
         chat_link.clicked.connect(self.open_chat.emit)
         links.addWidget(chat_link)
         links.addStretch(1)
@@ -147,6 +148,10 @@ class DoctorDashboard(Screen):
     def show_sync(self, online: bool, summary: str, pending: int, last_sync_ms) -> None:
         state = "Online" if online else "Offline"
         self.sync_card.set_value(state)
+        if summary == NO_SERVER_TEXT:  # nothing is waiting: nothing will be sent without a server
+            self.sync_card.caption.setText(f"{KEPT_HERE}.\nNo clinic server is connected.")
+            self.sync_card.setAccessibleName(f"Sync: {state}. {KEPT_HERE_DETAIL}")
+            return
         detail = f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
         if last_sync_ms:
             detail += f" · last sync {format_time(last_sync_ms)}"

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout
 
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.patient.context import PatientContext
+from desktop_app.ui.sync_view import KEPT_HERE_DETAIL
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import Card, Screen, StatusPill, button, format_time, label
 
@@ -44,7 +45,7 @@ class DashboardScreen(Screen):
         self.latest.body.addWidget(self.latest_open, 0, Qt.AlignmentFlag.AlignLeft)
         grid.addWidget(self.latest, 0, 0, 2, 1)
 
-        self.messages = Card("Messages")
+        self.messages = Card("Chat with your doctor")
         self.messages_text = label("", None, wrap=True)
         self.messages.body.addWidget(self.messages_text)
         self.messages.body.addStretch(1)
@@ -124,6 +125,9 @@ class DashboardScreen(Screen):
             self.messages_text.setText(f"You have {unread} unread message{'s' if unread != 1 else ''}.")
         else:
             self.messages_text.setText("No unread messages.")
+        if getattr(self.ctx.services, "sync", None) is None:
+            self.sync_text.setText(KEPT_HERE_DETAIL)  # no server: nothing is "waiting" to go
+            return
         self.sync_text.setText(
             "Everything is saved on this computer." + (
                 f" {pending} change{'s' if pending != 1 else ''} will be sent to the clinic when "

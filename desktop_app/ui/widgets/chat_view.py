@@ -42,6 +42,10 @@ BACKGROUND_POLL_S = 15  # window in the background: poll slower
 MAX_MESSAGE_CHARS = 4000
 INPUT_HINT = "Write a message…  (Enter sends, Shift+Enter for a new line)"
 STATE_TEXT = {"sending": "Waiting to send", "sent": "Sent", "failed": "Not sent — click to retry"}
+# With no clinic server "waiting" would never end: say where the message is instead.
+NO_SERVER_STATE_TEXT = {**STATE_TEXT, "sending": "Kept on this computer"}
+NO_SERVER_NOTICE = ("This computer is not connected to your clinic's server, so messages are kept "
+                    "here and nothing is sent yet. They are sent once the clinic connects it.")
 
 
 class ChatMessageModel(QAbstractListModel):
@@ -51,6 +55,7 @@ class ChatMessageModel(QAbstractListModel):
         super().__init__(parent)
         self.me = me
         self._messages: list[dict] = []
+        self.state_text = STATE_TEXT
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self._messages)
@@ -63,7 +68,7 @@ class ChatMessageModel(QAbstractListModel):
             return message.get("message", "")
         if role == Qt.ItemDataRole.AccessibleTextRole:
             who = "You" if message.get("sender") == self.me else message.get("sender", "")
-            state = STATE_TEXT.get(message.get("state", ""), "") if who == "You" else ""
+            state = self.state_text.get(message.get("state", ""), "") if who == "You" else ""
             return f"{who}, {format_time(message.get('timestamp'))}: {message.get('message', '')}. {state}"
         if role == MessageRole:
             return message
@@ -145,7 +150,7 @@ class BubbleDelegate(QStyledItemDelegate):
         meta = format_time(message.get("timestamp"))
         state = message.get("state", "sent")
         if mine:
-            meta = f"{meta} · {STATE_TEXT.get(state, state)}"
+            meta = f"{meta} · {index.model().state_text.get(state, state)}"
         meta_font = self._meta_font(option.font)
         painter.setFont(meta_font)
         painter.setPen(self.FAILED if mine and state == "failed" else self.META)
@@ -211,6 +216,7 @@ class ChatView(QWidget):
         self.notice.setObjectName("chatNotice")
         self.notice.setWordWrap(True)
         self.notice.setVisible(False)
+        self._standing_notice = ""
 
         composer = QHBoxLayout()
         composer.setSpacing(8)
@@ -248,8 +254,17 @@ class ChatView(QWidget):
             self.list.scrollToBottom()
 
     def set_notice(self, text: str) -> None:
+        """A message about the last action; with none, the standing no-server notice (if any)."""
+        text = text or self._standing_notice
         self.notice.setText(text)
         self.notice.setVisible(bool(text))
+
+    def set_no_server(self, no_server: bool) -> None:
+        """No clinic server on this computer: messages are kept here, not "waiting to send"."""
+        self.model.state_text = NO_SERVER_STATE_TEXT if no_server else STATE_TEXT
+        self._standing_notice = NO_SERVER_NOTICE if no_server else ""
+        self.set_notice("")
+        self.list.viewport().update()
 
     def set_enabled_for_sending(self, enabled: bool, reason: str = "") -> None:
         self.input.setEnabled(enabled)
