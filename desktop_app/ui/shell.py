@@ -265,6 +265,9 @@ class MainWindow(QMainWindow):
             return
         widget = self.stack.widget(row)
         self.stack.setCurrentIndex(row)
+        entered = getattr(widget, "entered", None)  # a screen's own "start from the top"
+        if callable(entered):
+            entered()
         refresh = getattr(widget, "refresh", None)
         if callable(refresh):
             refresh()

@@ -9,6 +9,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QTimer, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.wording import finding_text
 from desktop_app.ui.app import build_main_window
 from desktop_app.ui.patient.window import PatientWindow
 
@@ -57,10 +58,10 @@ def test_dropped_mri_gives_a_saved_preliminary_result(qtbot, services, window, m
     assert ticks, "the UI thread kept running while the model worked"
     report = saved.args[0]
 
-    assert scan.finding.finding.text() == expected.label
+    assert scan.finding.finding.text() == finding_text(expected.label)
     assert scan.finding.banner.isVisible()
     assert "awaiting review by your doctor" in scan.finding.banner.title_label.text()
-    assert set(scan.finding.bars.bars) == set(expected.probabilities)
+    assert set(scan.finding.bars.bars) == {finding_text(name) for name in expected.probabilities}
     assert expected.model_version in scan.finding.meta.text()
     assert scan.image_panel.view.has_image() and scan.image_panel.view.has_heatmap()
 

@@ -49,8 +49,10 @@ def test_dashboard_greets_by_name_and_says_no_scans_yet(qtbot, window):
     settle(qtbot)
     assert "Anna" in dashboard.title_label.text()
     assert dashboard.latest_label.text() == "No scans yet"
+    seen: list = []
+    _answer_file_dialog(seen)
     qtbot.mouseClick(dashboard.latest_open, Qt.MouseButton.LeftButton)
-    assert window.current_key() == "new_scan"
+    assert window.current_key() == "new_scan" and len(seen) == 1
 
 
 def test_my_doctor_shows_the_assigned_doctor_and_starts_a_chat(qtbot, window):
@@ -177,3 +179,85 @@ def test_window_fits_the_minimum_size(qtbot, window):
         window.navigate(key)
         settle(qtbot, 10)
         assert window.stack.currentWidget().width() > 600
+
+
+def _answer_file_dialog(seen: list) -> None:
+    """Closes the next file dialog once it is open, noting the folder it started in."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication, QFileDialog
+
+    def close() -> None:
+        dialog = QApplication.activeModalWidget()
+        if not isinstance(dialog, QFileDialog):
+            QTimer.singleShot(20, close)
+            return
+        seen.append((dialog.directory().absolutePath(), dialog.selectedFiles()))
+        dialog.reject()
+
+    QTimer.singleShot(0, close)
+
+
+def test_every_upload_button_opens_the_file_dialog_in_the_users_folder(qtbot, window, monkeypatch):
+    import os
+
+    from desktop_app.ui.patient.files import user_folder
+
+    monkeypatch.chdir(os.path.dirname(os.path.dirname(os.path.dirname(__file__))))  # the source tree
+    dashboard = window.navigate("dashboard")
+    settle(qtbot)
+    quick = next(b for b in dashboard.findChildren(type(dashboard.latest_open))
+                 if b.text() == "Upload a new scan")
+    seen: list = []
+    _answer_file_dialog(seen)
+    qtbot.mouseClick(quick, Qt.MouseButton.LeftButton)
+    assert window.current_key() == "new_scan" and len(seen) == 1
+    assert seen[0][0] == str(user_folder("pictures")) != os.getcwd()
+    window.navigate("dashboard")
+    settle(qtbot)
+    _answer_file_dialog(seen)
+    qtbot.mouseClick(dashboard.latest_open, Qt.MouseButton.LeftButton)  # "Upload a scan" with no scans
+    assert window.current_key() == "new_scan" and len(seen) == 2
+
+
+def test_history_from_the_side_menu_shows_the_list_not_the_last_report(qtbot, services, window,
+                                                                        mri_scan):
+    prediction = services.engine.predict_bytes(mri_scan.read_bytes(), name=mri_scan.name)
+    services.reports.create("anna", mri_scan.read_bytes(), mri_scan.name, prediction)
+    history = window.navigate("history")
+    qtbot.waitUntil(lambda: history.model.rowCount() == 1, timeout=5000)
+    history._open_selected()
+    assert history.pages.currentWidget() is history.detail
+    assert history.detail.heading.text().startswith("Scan of ")
+    assert "Today" not in history.detail.heading.text()  # "Scan of Today 10:04" read oddly
+    window.navigate("dashboard")
+    settle(qtbot)
+    window.navigate("history")
+    settle(qtbot)
+    assert history.pages.currentWidget() is history.list_page
+
+
+def test_pdf_export_suggests_a_dated_name_in_documents():
+    import datetime as dt
+
+    from desktop_app.ui.patient.files import pdf_file_name
+
+    moment = dt.datetime(2026, 12, 6, 10, 4)
+    assert pdf_file_name(moment.timestamp() * 1000) == "TumorPredict report 2026-12-06 10-04.pdf"
+
+
+def test_a_near_certain_output_is_never_shown_as_100_percent(qtbot):
+    from PySide6.QtWidgets import QLabel
+
+    from desktop_app.ui.patient.result_view import FindingCard
+
+    card = FindingCard()
+    qtbot.addWidget(card)
+    card.show_result(label_text="No Tumor", confidence=0.9996,
+                     probabilities={"No Tumor": 0.9996, "Glioma": 0.0003, "Meningioma": 0.0001,
+                                    "Pituitary tumor": 0.0},
+                     model_version="tumornet-1.2", when_ms=None)
+    assert card.finding.text() == "No tumor"
+    assert card.confidence.text() == ">99% confidence"
+    assert ">99%" in card.summary.text() and "100" not in card.summary.text()
+    shown = {w.text() for w in card.bars.findChildren(QLabel)}
+    assert ">99.9%" in shown and "<0.1%" in shown and not any(t.startswith(("100", "0.0")) for t in shown)

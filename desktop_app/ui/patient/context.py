@@ -21,6 +21,14 @@ class PatientContext:
     def username(self) -> str:
         return self.user.username
 
+    def upload_scan(self) -> None:
+        """Every "Upload a scan" button: the New scan screen with the file dialog already open,
+        as "Analyse another scan" does (one button must not only switch screens)."""
+        screen = self.navigate("new_scan")
+        choose = getattr(screen, "choose_file", None)
+        if callable(choose):
+            choose()
+
     def changed(self) -> None:
         """Something of this patient's was saved: let badges and other screens refresh."""
         for callback in list(self.on_changed):

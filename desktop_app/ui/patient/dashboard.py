@@ -73,7 +73,10 @@ class DashboardScreen(Screen):
                                            ("emergency", "Emergency help", "emergency", None)):
             action = button(text, kind)
             action.setIcon(icon(icon_name, "#FFFFFF" if kind == "primary" else None))
-            action.clicked.connect(lambda _=False, k=key: self.ctx.navigate(k))
+            if key == "new_scan":
+                action.clicked.connect(self.ctx.upload_scan)
+            else:
+                action.clicked.connect(lambda _=False, k=key: self.ctx.navigate(k))
             row.addWidget(action)
         row.addStretch(1)
         actions.body.addLayout(row)
@@ -135,7 +138,7 @@ class DashboardScreen(Screen):
 
     def _open_latest(self) -> None:
         if self._latest_report is None:
-            self.ctx.navigate("new_scan")
+            self.ctx.upload_scan()
             return
         history = self.ctx.navigate("history")
         if history is not None:

@@ -64,8 +64,36 @@ def is_allowed(path: Path, roots: list[Path] | None) -> bool:
     return any(resolved.is_relative_to(root.resolve()) for root in roots)
 
 
+_last_scan_folder: Path | None = None  # where the patient last found a scan, this session
+
+
+def user_folder(kind: str) -> Path:
+    """The user's Pictures or Documents folder (else their home), never the current working folder:
+    started from a terminal that was the program's own source tree."""
+    from PySide6.QtCore import QStandardPaths
+
+    location = {"pictures": QStandardPaths.StandardLocation.PicturesLocation,
+                "documents": QStandardPaths.StandardLocation.DocumentsLocation}[kind]
+    for candidate in (QStandardPaths.writableLocation(location),
+                      QStandardPaths.writableLocation(QStandardPaths.StandardLocation.HomeLocation)):
+        if candidate and Path(candidate).is_dir():
+            return Path(candidate)
+    return Path.home()
+
+
+def pdf_file_name(timestamp_ms: float | None) -> str:
+    """'TumorPredict report 2026-12-06 10-04.pdf': a real date ("Today" is wrong by tomorrow) and
+    no characters a file system refuses."""
+    from datetime import datetime
+
+    when = datetime.fromtimestamp(timestamp_ms / 1000) if timestamp_ms else datetime.now()
+    return f"TumorPredict report {when:%Y-%m-%d %H-%M}.pdf"
+
+
 def choose_scan_file(parent: QWidget, roots: list[Path] | None) -> Path | None:
-    """The open-file dialog; in a kiosk it starts in, and only shows, the allowed folders."""
+    """The open-file dialog; in a kiosk it starts in, and only shows, the allowed folders.
+    Elsewhere it starts where the last scan came from, else in the user's Pictures folder."""
+    global _last_scan_folder
     dialog = QFileDialog(parent, "Choose your MRI scan")
     dialog.setFileMode(QFileDialog.FileMode.ExistingFile)
     dialog.setNameFilter(SCAN_FILTER)
@@ -78,10 +106,17 @@ def choose_scan_file(parent: QWidget, roots: list[Path] | None) -> Path | None:
         dialog.setSidebarUrls([QUrl.fromLocalFile(str(root)) for root in roots])
         if roots:
             dialog.setDirectory(str(roots[0]))
+    else:
+        start = _last_scan_folder if _last_scan_folder and _last_scan_folder.is_dir() else None
+        dialog.setDirectory(str(start or user_folder("pictures")))
     if not dialog.exec():
         return None
     files = dialog.selectedFiles()
-    return Path(files[0]) if files else None
+    if not files:
+        return None
+    if roots is None:
+        _last_scan_folder = Path(files[0]).parent
+    return Path(files[0])
 
 
 def read_scan(path: Path) -> bytes:

@@ -20,7 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.patient.context import PatientContext
-from desktop_app.ui.patient.files import free_name, is_allowed, kiosk_export_dir
+from desktop_app.ui.patient.files import (
+    free_name,
+    is_allowed,
+    kiosk_export_dir,
+    pdf_file_name,
+    user_folder,
+)
 from desktop_app.ui.patient.models import ReportTableModel, StatusRole
 from desktop_app.ui.patient.result_view import FindingCard, ScanImagePanel
 from desktop_app.ui.widgets.common import Banner, EmptyState, Screen, button, format_time, label
@@ -95,7 +101,7 @@ class ReportDetail(QWidget):
     def show_report(self, report: dict) -> None:
         self.report = report
         self.notice.setVisible(False)
-        self.heading.setText(f"Scan of {format_time(report.get('timestamp'))} · "
+        self.heading.setText(f"Scan of {format_time(report.get('timestamp'), relative=False)} · "
                              f"{report.get('image_name') or 'scan'}")
         self.finding.show_result(
             label_text=report.get("label") or "—", confidence=report.get("confidence"),
@@ -130,13 +136,13 @@ class ReportDetail(QWidget):
     def export_pdf(self) -> None:
         if self.report is None:
             return
-        suggested = f"TumorPredict report {format_time(self.report.get('timestamp'))}.pdf"
-        suggested = suggested.replace(":", "-").replace(",", "")
+        suggested = pdf_file_name(self.report.get("timestamp"))
         if self.ctx.kiosk:
             if self.export_dir is not None:
                 self.export_to(free_name(self.export_dir, suggested))
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF", suggested, "PDF (*.pdf)")
+        path, _ = QFileDialog.getSaveFileName(self, "Save report as PDF",
+                                              str(user_folder("documents") / suggested), "PDF (*.pdf)")
         if path:
             self.export_to(Path(path if path.lower().endswith(".pdf") else path + ".pdf"))
 
@@ -235,7 +241,7 @@ class HistoryScreen(Screen):
         self.empty = EmptyState("history", "No results yet",
                                 "Your scans and their review status will appear here.")
         start = button("Upload a scan", "primary")
-        start.clicked.connect(lambda: self.ctx.navigate("new_scan"))
+        start.clicked.connect(self.ctx.upload_scan)
         self.empty.add_action(start)
         self.filtered_empty = EmptyState("history", "Nothing here",
                                          "No results have this review status.")
@@ -249,6 +255,12 @@ class HistoryScreen(Screen):
         self.detail.back_requested.connect(self.show_list)
         self.pages.addWidget(self.detail)
         self.list_page = list_page
+
+    def entered(self) -> None:
+        """Opened from the side menu: the list, not whichever report was open last time."""
+        if self.pages.currentWidget() is not self.list_page:
+            self.detail.clear()
+            self.pages.setCurrentWidget(self.list_page)  # focus stays in the side menu
 
     def refresh(self) -> None:
         self.run(self.ctx.services.reports.for_patient, self.ctx.username,

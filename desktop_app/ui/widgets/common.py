@@ -222,8 +222,9 @@ class Screen(QScrollArea):
                                  on_finished=on_finished, owner=self, **kwargs)
 
 
-def format_time(ms: int | float | None, *, with_date: bool = True) -> str:
-    """Unix milliseconds → local time in words a patient reads easily."""
+def format_time(ms: int | float | None, *, with_date: bool = True, relative: bool = True) -> str:
+    """Unix milliseconds → local time in words a patient reads easily ("Today 10:04"); with
+    `relative=False` always the date ("6 Dec 2026, 10:04"), for text that follows "of" or "from"."""
     if not ms:
         return "—"
     moment = dt.datetime.fromtimestamp(ms / 1000)
@@ -231,6 +232,8 @@ def format_time(ms: int | float | None, *, with_date: bool = True) -> str:
     clock = moment.strftime("%H:%M")
     if not with_date:
         return clock
+    if not relative:
+        return f"{moment.day} {moment:%b %Y}, {clock}"
     if moment.date() == today:
         return f"Today {clock}"
     if moment.date() == today - dt.timedelta(days=1):
