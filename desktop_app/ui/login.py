@@ -266,7 +266,7 @@ class AuthWindow(QWidget):
         super().__init__()
         self.services, self.kiosk = services, kiosk
         self.setObjectName("loginBackdrop")
-        self.setWindowTitle("TumorPredict — Sign in")
+        self.setWindowTitle("Sign in — TumorPredict")  # Qt appends the app name unless it ends the title
         self.setMinimumSize(MIN_WINDOW)
         self.resize(1100, 760)
         self.role = "patient"

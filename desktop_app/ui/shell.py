@@ -63,7 +63,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.services, self.user, self.kiosk = services, user, kiosk
         self.username: str = user_field(user, "username", "")
-        self.setWindowTitle(f"TumorPredict — {role_title}")
+        self.setWindowTitle(f"{role_title} — TumorPredict")  # ends with the app name: Qt adds none
         self.setMinimumSize(MIN_WINDOW)
         self.resize(1200, 800)
         self.screens: dict[str, ScreenEntry] = {}

@@ -68,3 +68,18 @@ def test_sign_in_controls_have_accessible_names(qtbot, services):
     for page in (auth.role_page, auth.login_page):
         auth.pages.setCurrentWidget(page)
         assert _unnamed_controls(page) == []
+
+
+def test_window_titles_name_the_app_once(qtbot, services, patient):
+    """Qt appends the application's display name to a title that does not end with it: a title
+    starting with it read "TumorPredict — Sign in — TumorPredict"."""
+    from desktop_app.ui.login import AuthWindow
+
+    name = "TumorPredict"  # run_app's display name (the test runner's QApplication has its own)
+    auth = AuthWindow(services)
+    qtbot.addWidget(auth)
+    window = build_main_window(services, patient)
+    qtbot.addWidget(window)
+    for title in (auth.windowTitle(), window.windowTitle()):
+        assert title.endswith(name) and title.count(name) == 1, title
+    window.shutdown()
