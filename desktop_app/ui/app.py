@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen,
 
 from desktop_app.ui.doctor_window import DoctorWindow
 from desktop_app.ui.idle import IdleWatcher
+from desktop_app.ui.idle_warning import IdleWarning
 from desktop_app.ui.kiosk import KioskBar, SetPinDialog, UnlockDialog, lock_down
 from desktop_app.ui.login import AuthWindow
 from desktop_app.ui.patient.files import kiosk_import_roots
@@ -78,6 +79,9 @@ class AppController(QObject):
         minutes = settings.kiosk_idle_minutes if kiosk else settings.idle_logout_minutes
         self.idle = IdleWatcher(minutes * MINUTE_MS, self)
         self.idle.idle.connect(self._on_idle)
+        self.idle.warning.connect(self._warn_idle)
+        self.idle.resumed.connect(self._dismiss_idle_warning)
+        self.idle_warning: IdleWarning | None = None
         self.import_roots = kiosk_import_roots(settings) if kiosk else None
         self.clinic_name = settings.clinic_name
 
@@ -141,6 +145,21 @@ class AppController(QObject):
         """Signs out (store write off the UI thread) and shows a fresh sign-in window at once."""
         run_in_background(self.services.accounts.logout)
         return self.show_auth(notice)
+
+    def _warn_idle(self, ms_left: int) -> None:
+        """Shortly before an idle sign-out: a countdown any touch or key cancels."""
+        if not isinstance(self.window, MainWindow) or self.idle_warning is not None:
+            return  # the sign-in page has nobody to warn
+        self.idle_warning = IdleWarning(ms_left, self.window)
+        self.idle_warning.finished.connect(self._forget_idle_warning)
+        self.idle_warning.show()
+
+    def _dismiss_idle_warning(self) -> None:
+        if self.idle_warning is not None:
+            self.idle_warning.accept()
+
+    def _forget_idle_warning(self) -> None:
+        self.idle_warning = None
 
     def _on_idle(self) -> None:
         _close_dialogs()  # an open file or message dialog must not outlive its patient

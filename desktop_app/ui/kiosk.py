@@ -21,6 +21,8 @@ from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
 
 MIN_PIN_LENGTH = 4
+PIN_RULES = (f"The PIN needs at least {MIN_PIN_LENGTH} characters (digits or letters); type it "
+             "twice. Write it down somewhere safe for clinic staff.")
 
 
 def _pin_field(name: str) -> QLineEdit:
@@ -42,8 +44,11 @@ class SetPinDialog(QDialog):
         layout.addWidget(label(
             "This computer will run as a patient kiosk. Choose a PIN for clinic staff: it is "
             "needed to leave kiosk mode. Patients must not know it.", None, wrap=True))
+        self.rules = label(PIN_RULES, "muted", wrap=True)  # said before, not after, a refusal
+        layout.addWidget(self.rules)
         form = make_form()
         self.pin = _pin_field("Operator PIN")
+        self.pin.setPlaceholderText(f"At least {MIN_PIN_LENGTH} characters")
         self.repeat = _pin_field("Repeat operator PIN")
         add_row(form, "PIN", self.pin)
         add_row(form, "Repeat PIN", self.repeat)

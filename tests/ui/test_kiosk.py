@@ -160,3 +160,36 @@ def test_kiosk_takes_files_only_from_the_import_folder(qtbot, kiosk_services, ma
     assert not scan.busy
     settle(qtbot)
     assert kiosk_services.reports.for_patient("anna") == []
+
+
+def test_the_pin_rules_are_shown_before_any_refusal(qtbot):
+    from desktop_app.ui.kiosk import MIN_PIN_LENGTH, SetPinDialog
+
+    dialog = SetPinDialog()
+    qtbot.addWidget(dialog)
+    dialog.show()
+    assert dialog.rules.isVisible() and f"at least {MIN_PIN_LENGTH} characters" in dialog.rules.text()
+    assert dialog.error.text() == ""
+    assert str(MIN_PIN_LENGTH) in dialog.pin.placeholderText()
+
+
+def test_a_countdown_warns_before_idle_sign_out_and_any_key_cancels_it(qtbot, kiosk_services,
+                                                                       make_controller):
+    from desktop_app.ui.idle_warning import IdleWarning
+
+    controller = make_controller(kiosk=True)
+    window = _sign_in(qtbot, controller, "anna")
+    controller.idle.set_timeout_ms(1600)  # the warning comes half-way, 800 ms before
+    controller.idle.start()
+    qtbot.waitUntil(lambda: controller.idle_warning is not None, timeout=3000)
+    warning = controller.idle_warning
+    assert isinstance(warning, IdleWarning) and warning.isVisible()
+    assert "signed out in" in warning.message.text() and 0 < warning.seconds_left() <= 1
+    qtbot.keyClick(window, Qt.Key.Key_Shift)  # the patient is still there
+    qtbot.waitUntil(lambda: controller.idle_warning is None, timeout=1000)
+    qtbot.wait(1000)
+    assert controller.window is window  # the countdown started over instead of signing out
+    qtbot.waitUntil(lambda: controller.idle_warning is not None, timeout=3000)
+    qtbot.mouseClick(controller.idle_warning.stay, Qt.MouseButton.LeftButton)
+    assert controller.idle_warning is None and controller.window is window
+    controller.idle.set_timeout_ms(120_000)
