@@ -9,7 +9,9 @@ from PySide6.QtCore import QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QImage, QKeySequence, QPainter, QPixmap, QShortcut, QTransform
 from PySide6.QtWidgets import (
     QCheckBox,
+    QGraphicsItem,
     QGraphicsPixmapItem,
+    QGraphicsRectItem,
     QGraphicsScene,
     QGraphicsView,
     QHBoxLayout,
@@ -226,9 +228,15 @@ class ImageView(QWidget):
         self._heat_item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
         self._heat_item.setOpacity(self._heat_opacity)
         self._heat_item.setVisible(False)
-        self._heat_item.setZValue(1)
+        # The heatmap may cover the padded square the model saw, wider or taller than a
+        # non-square image: a frame the size of the image clips it to the image's edges.
+        self._heat_frame = QGraphicsRectItem()
+        self._heat_frame.setFlag(QGraphicsItem.GraphicsItemFlag.ItemClipsChildrenToShape, True)
+        self._heat_frame.setPen(Qt.PenStyle.NoPen)
+        self._heat_frame.setZValue(1)
+        self._heat_item.setParentItem(self._heat_frame)
         self.canvas.scene().addItem(self._image_item)
-        self.canvas.scene().addItem(self._heat_item)
+        self.canvas.scene().addItem(self._heat_frame)
         self.canvas.zoom_changed.connect(self._on_zoom_changed)
         self.canvas.window_drag.connect(self._on_window_drag)
 
@@ -400,6 +408,7 @@ class ImageView(QWidget):
         if heat.isNull() or self._pixels is None:
             return
         height, width = self._pixels.shape[:2]
+        self._heat_frame.setRect(QRectF(0, 0, width, height))
         x, y, region_width, region_height = self._heat_region or (0, 0, width, height)
         self._heat_item.setPos(x, y)
         self._heat_item.setTransform(QTransform.fromScale(region_width / heat.width(),

@@ -162,3 +162,28 @@ def test_right_drag_adjusts_window_and_level(view, qtbot):
     window, level = view.window_level()
     assert window == 255 - 40 and level == 128 - 30  # left narrows the window (more contrast), down lowers the level (brighter)
     assert view.contrast_slider.value() == 256 - window
+
+
+def test_the_heatmap_stays_inside_a_non_square_image(view):
+    from PySide6.QtCore import QRectF
+    from PySide6.QtGui import QColor, QImage, QPainter
+
+    wide = np.full((200, 320), 60, np.uint8)  # 320 × 200: the model saw a 320 × 320 padded square
+    view.set_image(wide)
+    view.set_heatmap(np.ones((64, 64), np.float32) * np.linspace(0, 1, 64)[None, :],
+                     region=(0, -60, 320, 320))
+    view.set_heatmap_visible(True)
+    source = QRectF(-20, -80, 360, 360)  # the image plus a margin all round
+    out = QImage(360, 360, QImage.Format.Format_ARGB32)
+    out.fill(QColor(0, 0, 0, 0))
+    painter = QPainter(out)
+    view.canvas.scene().render(painter, QRectF(0, 0, 360, 360), source)
+    painter.end()
+    rgba = out.convertToFormat(QImage.Format.Format_RGBA8888)
+    pixels = np.frombuffer(rgba.constBits(), np.uint8).reshape(360, rgba.bytesPerLine() // 4, 4)[:, :360]
+    image_rows, image_cols = slice(80, 280), slice(20, 340)
+    outside = pixels.copy()
+    outside[image_rows, image_cols] = 0
+    assert outside[..., 3].max() == 0  # nothing drawn above, below or beside the image
+    assert pixels[image_rows, image_cols][..., 3].min() == 255  # the image (and its heat) inside
+    assert pixels[image_rows, image_cols][..., 0].max() > 120  # the hot end of the heatmap shows (the scan alone is 60)
