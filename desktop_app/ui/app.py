@@ -227,7 +227,7 @@ def _splash() -> QSplashScreen:
     body = QFont()
     body.setPointSize(11)
     painter.setFont(body)
-    painter.setPen(QColor("#64748B"))
+    painter.setPen(QColor("#56657A"))
     painter.drawText(QRect(40, 150, 440, 80), int(Qt.TextFlag.TextWordWrap),
                      "Brain MRI triage for clinics. Results are preliminary until your doctor "
                      "has reviewed them.")

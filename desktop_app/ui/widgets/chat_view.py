@@ -97,7 +97,7 @@ class BubbleDelegate(QStyledItemDelegate):
     PAD_X, PAD_Y, GAP, MARGIN = 14, 9, 4, 10
     MINE, MINE_TEXT = QColor("#1F6FD1"), QColor("#FFFFFF")
     THEIRS, THEIRS_TEXT, BORDER = QColor("#FFFFFF"), QColor("#1E293B"), QColor("#E2E8F0")
-    META, FAILED = QColor("#64748B"), QColor("#B91C1C")
+    META, FAILED = QColor("#56657A"), QColor("#B91C1C")
 
     def __init__(self, view: QListView) -> None:
         super().__init__(view)
