@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QListWidget, QListWidgetItem, QWidget
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QListWidget,
+    QListWidgetItem,
+    QSizePolicy,
+    QWidget,
+)
 
 from desktop_app.ui.doctor.formatting import (
     age_text,
@@ -98,7 +105,11 @@ class DoctorDashboard(Screen):
         oldest.body.addWidget(self.oldest_hint)
         self.oldest_list = QListWidget(oldest)
         self.oldest_list.setAccessibleName("Oldest pending reports")
-        self.oldest_list.setMinimumHeight(8 * (self.fontMetrics().height() + 14))
+        # Room for four rows; it grows with the window (eight forced a scroll bar at 1100×760).
+        self.oldest_list.setMinimumHeight(4 * (self.fontMetrics().height() + 14))
+        # Its preferred height must not count either: the scroll area sizes a page with wrapped
+        # text by its preferred height, and the list's default one forced a scroll bar.
+        self.oldest_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         self.oldest_list.itemActivated.connect(self._on_activated)
         oldest.body.addWidget(self.oldest_list, 1)
         self.content.addWidget(oldest, 1)

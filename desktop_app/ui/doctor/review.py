@@ -344,8 +344,11 @@ class ReviewPanel(QWidget):
                                   f"{study_date_text(series.get('study_date'))} · received "
                                   f"{date_text(report.get('timestamp'))} from the scanner/PACS")
         else:
-            self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · "
-                                  f"{report.get('image_name') or 'MRI'}")
+            name = report.get("image_name") or "MRI"
+            # A scanner's export name can be very long: the middle gives way, the tooltip keeps it all.
+            short = self.subtitle.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, 260)
+            self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · {short}")
+            self.subtitle.setToolTip(name)
         self.status_pill.set_status(report.get("status") or "pending")
         self._show_position()
         self._show_model(report)

@@ -129,10 +129,13 @@ class FederatedScreen(Screen):
         sharing = Card("Share with other clinics", self)
         actions = QHBoxLayout()
         actions.setSpacing(8)
-        self.upload_button = button("Share update with the server")
-        self.pull_button = button("Get latest shared weights")
-        self.rollback_button = button("Roll back to previous weights")
-        self.aggregate_button = button("Combine clinic updates now")
+        self.upload_button = button("Share update", accessible="Share the update with the server")
+        self.pull_button = button("Get latest weights", accessible="Get the latest shared weights")
+        self.rollback_button = button("Roll back", accessible="Roll back to the previous weights")
+        self.aggregate_button = button("Combine updates", accessible="Combine clinic updates now")
+        self.upload_button.setToolTip("Send this clinic's training result (weights only) to the server")
+        self.pull_button.setToolTip("Use the newest weights the clinics built together")
+        self.rollback_button.setToolTip("Go back to the weights used before the last change")
         self.aggregate_button.setToolTip(
             "Administrators: aggregate this round's updates on the server"
         )

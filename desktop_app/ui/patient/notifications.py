@@ -35,7 +35,10 @@ class NotificationsScreen(Screen):
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
         header.resizeSection(1, 260)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        # "Yesterday 23:59" plus the cells' padding: ResizeToContents ignores the stylesheet's
+        # padding and cut the time off.
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(3, self.table.fontMetrics().horizontalAdvance("Yesterday 23:59") + 36)
         self.table.activated.connect(self._open)
         self.table.clicked.connect(self._open)
         self.empty = EmptyState("notifications", "You're all caught up",
@@ -54,6 +57,10 @@ class NotificationsScreen(Screen):
         self.table.resizeRowsToContents()
         self.stack.setCurrentWidget(self.table if items else self.empty)
         self.mark_all.setEnabled(any(not n.get("read") for n in items))
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self.table.resizeRowsToContents()  # wrapped details need taller rows when narrower
 
     def _mark_all(self) -> None:
         self.run(self.ctx.services.notifications.mark_all_read, self.ctx.username,

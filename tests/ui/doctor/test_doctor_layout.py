@@ -1,0 +1,33 @@
+"""The doctor's screens at 1100×760 and 1920×1080: nothing cut off, no sideways scrolling, and
+the dashboard needs no scrolling at the default size."""
+
+from __future__ import annotations
+
+import pytest
+
+from desktop_app.ui.app import build_main_window
+from tests.ui.conftest import settle
+from tests.ui.test_layout_sizes import SIZES, _visit_all
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_doctor_screens_fit(qtbot, services, clinic, size):
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    reports = window.screens["reports"].widget
+    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    problems = _visit_all(qtbot, window)
+    reports.open_oldest_pending()
+    window.open_screen("reports")
+    settle(qtbot, 100)
+    from tests.ui.test_layout_sizes import cut_off_texts, sideways_scrollbars
+
+    review_problems = cut_off_texts(window) + sideways_scrollbars(window)
+    assert (problems, review_problems) == ({}, [])
+    window.open_screen("dashboard")
+    settle(qtbot, 60)
+    dashboard = window.screens["dashboard"].widget
+    assert not dashboard.verticalScrollBar().isVisible()
+    window.shutdown()
