@@ -4,7 +4,6 @@ no text cut off, no sideways scrolling, and the doctor's dashboard fits without 
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QAbstractScrollArea, QLabel, QListView, QPushButton, QTableView
 
 from desktop_app.ui.app import build_main_window
