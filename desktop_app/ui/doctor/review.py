@@ -38,7 +38,15 @@ from desktop_app.ui.doctor.heatmaps import ScanLoader, ScanPixels
 from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from desktop_app.ui.doctor.slice_strip import SliceStrip, slice_note
-from desktop_app.ui.widgets.common import Banner, Card, ProbabilityBars, StatusPill, button, label
+from desktop_app.ui.widgets.common import (
+    Banner,
+    Card,
+    ElidedLabel,
+    ProbabilityBars,
+    StatusPill,
+    button,
+    label,
+)
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 from desktop_app.ui.workers import run_in_background
 
@@ -160,7 +168,7 @@ class ReviewPanel(QWidget):
         titles = QVBoxLayout()
         titles.setSpacing(0)
         self.title = label("", "title")
-        self.subtitle = label("", "subtitle")
+        self.subtitle = ElidedLabel("", "subtitle")
         titles.addWidget(self.title)
         titles.addWidget(self.subtitle)
         row.addLayout(titles, 1)
@@ -339,16 +347,16 @@ class ReviewPanel(QWidget):
         self._hide_error()
         self.title.setText(patient_text(report, self.navigator.name_of))
         series = report.get("series")
+        # A long series description or scanner export name gives way in the middle; the
+        # tooltip keeps it all.
         if series:
-            self.subtitle.setText(f"{series.get('series_description') or 'MR series'} · study of "
-                                  f"{study_date_text(series.get('study_date'))} · received "
-                                  f"{date_text(report.get('timestamp'))} from the scanner/PACS")
+            self.subtitle.set_full_text(
+                f"{series.get('series_description') or 'MR series'} · study of "
+                f"{study_date_text(series.get('study_date'))} · received "
+                f"{date_text(report.get('timestamp'))} from the scanner/PACS")
         else:
-            name = report.get("image_name") or "MRI"
-            # A scanner's export name can be very long: the middle gives way, the tooltip keeps it all.
-            short = self.subtitle.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, 260)
-            self.subtitle.setText(f"Scan of {date_text(report.get('timestamp'))} · {short}")
-            self.subtitle.setToolTip(name)
+            self.subtitle.set_full_text(f"Scan of {date_text(report.get('timestamp'))} · "
+                                        f"{report.get('image_name') or 'MRI'}")
         self.status_pill.set_status(report.get("status") or "pending")
         self._show_position()
         self._show_model(report)

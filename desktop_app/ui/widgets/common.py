@@ -53,6 +53,41 @@ def button(text: str, kind: str | None = None, *, accessible: str | None = None,
     return widget
 
 
+class ElidedLabel(QLabel):
+    """One line that gives way in the middle ("Scan of 6 Dec · Tr-gl…0001.jpg") when its space is
+    short, instead of being cut at the edge; the whole text stays in the tooltip."""
+
+    def __init__(self, text: str = "", role: str | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        if role:
+            set_role(self, role)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.setMinimumWidth(80)
+        self._full = ""
+        self.set_full_text(text)
+
+    def set_full_text(self, text: str) -> None:
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(80)
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(10, self.contentsRect().width())
+        super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+
+
 class Card(QFrame):
     """A white rounded panel; `body` is its vertical layout."""
 

@@ -31,3 +31,23 @@ def test_doctor_screens_fit(qtbot, services, clinic, size):
     dashboard = window.screens["dashboard"].widget
     assert not dashboard.verticalScrollBar().isVisible()
     window.shutdown()
+
+
+def test_a_long_file_name_gives_way_in_the_middle_of_the_review_header(qtbot, services, clinic):
+    report = dict(clinic["pending"][0], image_name="Tr-glTr_0001_" + "x" * 60 + "_axial_t1.jpg")
+    services.store.collection("reports").put(report["id"], report)
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.resize(1100, 760)
+    window.show()
+    reports = window.screens["reports"].widget
+    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    reports.open_report_id(report["id"])
+    window.open_screen("reports")
+    settle(qtbot, 100)
+    subtitle = reports.review.subtitle
+    shown = subtitle.text()
+    assert "…" in shown and shown.startswith("Scan of ") and shown.endswith("_axial_t1.jpg")
+    assert subtitle.fontMetrics().horizontalAdvance(shown) <= subtitle.width()
+    assert subtitle.toolTip().endswith(report["image_name"])
+    window.shutdown()
