@@ -12,6 +12,18 @@ from tests.ui.conftest import PASSWORD, settle
 SIZES = [(1100, 760), (1920, 1080)]
 
 
+@pytest.fixture
+def themed(qapp):
+    """The app's real look (stylesheet, Fusion): paddings and font sizes decide what fits."""
+    from desktop_app.ui.theme import apply_theme
+
+    style, sheet = qapp.style().name(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)
+
+
 def cut_off_texts(window) -> list[str]:
     """Visible one-line labels and buttons narrower than their text, and table cells whose text
     does not fit their column."""
@@ -85,7 +97,7 @@ def patient_with_history(services, patient, mri_scan):
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_patient_screens_fit(qtbot, services, patient_with_history, size):
+def test_patient_screens_fit(qtbot, themed, services, patient_with_history, size):
     window = build_main_window(services, patient_with_history)
     qtbot.addWidget(window)
     window.resize(*size)

@@ -65,10 +65,17 @@ class DoctorDashboard(Screen):
         self.admin_banner = Banner(
             "Other doctors can create an account on this computer only with a doctor enrollment "
             "code, which you set.", "info", title="You are this computer's administrator")
-        self.set_code_button = button("Set the enrollment code", "link",
+        self.set_code_button = button("Set the code…", "link",
                                       accessible="Open Profile to set the doctor enrollment code")
         self.set_code_button.clicked.connect(self.open_enrollment.emit)
-        self.admin_banner.layout().addWidget(self.set_code_button, 0, Qt.AlignmentFlag.AlignLeft)
+        # The link beside the sentence, not under it: the dashboard must fit 1100×760 unscrolled.
+        banner_layout = self.admin_banner.layout()
+        banner_layout.setContentsMargins(16, 8, 12, 8)
+        banner_layout.removeWidget(self.admin_banner.text_label)
+        line = QHBoxLayout()
+        line.addWidget(self.admin_banner.text_label, 1)
+        line.addWidget(self.set_code_button, 0, Qt.AlignmentFlag.AlignVCenter)
+        banner_layout.addLayout(line)
         self.admin_banner.setVisible(False)
         self.content.addWidget(self.admin_banner)
 

@@ -306,6 +306,7 @@ class ReviewPanel(QWidget):
         self.audit_list.setAccessibleName("Who did what on this report, and when")
         self.audit_list.setMaximumHeight(130)
         self.audit_list.setWordWrap(True)
+        self.audit_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         audit_card.body.addWidget(self.audit_list)
         layout.addWidget(audit_card)
         layout.addStretch(1)

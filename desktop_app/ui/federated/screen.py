@@ -22,7 +22,7 @@ from desktop_app.core.federated import FederatedClient, FederatedError, Training
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
-from desktop_app.ui.widgets.common import Card, Screen, button, label
+from desktop_app.ui.widgets.common import ButtonRow, Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
@@ -81,8 +81,8 @@ class FederatedScreen(Screen):
         versions = Card("Model weights", self)
         form = QFormLayout()
         form.setSpacing(8)
-        self.active_label = label("…")
-        self.server_label = label("…")
+        self.active_label = label("…", wrap=True)  # "tumornet-1.2/base (shipped with the app)"
+        self.server_label = label("…", wrap=True)
         self.server_detail = label("", "muted", wrap=True)
         form.addRow("In use on this computer:", self.active_label)
         form.addRow("Latest on the server:", self.server_label)
@@ -127,8 +127,6 @@ class FederatedScreen(Screen):
         self.content.addWidget(training)
 
         sharing = Card("Share with other clinics", self)
-        actions = QHBoxLayout()
-        actions.setSpacing(8)
         self.upload_button = button("Share update", accessible="Share the update with the server")
         self.pull_button = button("Get latest weights", accessible="Get the latest shared weights")
         self.rollback_button = button("Roll back", accessible="Roll back to the previous weights")
@@ -140,15 +138,8 @@ class FederatedScreen(Screen):
             "Administrators: aggregate this round's updates on the server"
         )
         self.aggregate_button.setVisible(self._is_admin())
-        for widget in (
-            self.upload_button,
-            self.pull_button,
-            self.rollback_button,
-            self.aggregate_button,
-        ):
-            actions.addWidget(widget)
-        actions.addStretch(1)
-        sharing.body.addLayout(actions)
+        sharing.body.addWidget(ButtonRow([self.upload_button, self.pull_button,
+                                          self.rollback_button, self.aggregate_button], spacing=8))
         self.message = label("", "muted", wrap=True)
         self.message.setAccessibleName("What happened")
         sharing.body.addWidget(self.message)

@@ -11,7 +11,15 @@ from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.sync_view import KEPT_HERE_DETAIL
 from desktop_app.ui.theme import icon
-from desktop_app.ui.widgets.common import Card, Screen, StatusPill, button, format_time, label
+from desktop_app.ui.widgets.common import (
+    ButtonRow,
+    Card,
+    Screen,
+    StatusPill,
+    button,
+    format_time,
+    label,
+)
 
 
 def greeting(now: dt.datetime | None = None) -> str:
@@ -65,8 +73,7 @@ class DashboardScreen(Screen):
         self.content.addLayout(grid)
 
         actions = Card("Quick actions")
-        row = QHBoxLayout()
-        row.setSpacing(12)
+        quick = []
         for key, text, icon_name, kind in (("new_scan", "Upload a new scan", "scan", "primary"),
                                            ("chat", "Message my doctor", "chat", None),
                                            ("history", "See all results", "history", None),
@@ -77,9 +84,8 @@ class DashboardScreen(Screen):
                 action.clicked.connect(self.ctx.upload_scan)
             else:
                 action.clicked.connect(lambda _=False, k=key: self.ctx.navigate(k))
-            row.addWidget(action)
-        row.addStretch(1)
-        actions.body.addLayout(row)
+            quick.append(action)
+        actions.body.addWidget(ButtonRow(quick))
         self.content.addWidget(actions)
         self.content.addStretch(1)
         self._latest_report: dict | None = None

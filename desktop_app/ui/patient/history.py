@@ -29,7 +29,15 @@ from desktop_app.ui.patient.files import (
 )
 from desktop_app.ui.patient.models import ReportTableModel, StatusRole
 from desktop_app.ui.patient.result_view import FindingCard, ScanImagePanel
-from desktop_app.ui.widgets.common import Banner, EmptyState, Screen, button, format_time, label
+from desktop_app.ui.widgets.common import (
+    STATUS_TEXT,
+    Banner,
+    EmptyState,
+    Screen,
+    button,
+    format_time,
+    label,
+)
 from desktop_app.ui.widgets.image_view import qimage_to_array
 from desktop_app.ui.workers import run_in_background
 
@@ -266,7 +274,17 @@ class HistoryScreen(Screen):
         self.run(self.ctx.services.reports.for_patient, self.ctx.username,
                  on_result=self._show_reports)
 
+    def _fit_status_column(self) -> None:
+        """The status column fits its longest words ("Reviewed — not confirmed", cut off before);
+        measured once the stylesheet's font is in place, not at construction."""
+        metrics = self.table.fontMetrics()
+        needed = max(metrics.horizontalAdvance(text) for text in STATUS_TEXT.values()) + 40
+        header = self.table.horizontalHeader()
+        if header.sectionSize(3) < needed:
+            header.resizeSection(3, needed)
+
     def _show_reports(self, reports: list[dict]) -> None:
+        self._fit_status_column()
         self.model.set_reports(reports)
         self._update_empty()
         if self.detail.report is not None:  # keep an open detail current (e.g. a review arrived)

@@ -88,6 +88,46 @@ class ElidedLabel(QLabel):
         super().setText(self.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
 
 
+class ButtonRow(QWidget):
+    """Buttons side by side where they fit, else two per row: a fixed row forced sideways
+    scrolling at 1100 px."""
+
+    def __init__(self, buttons: list[QPushButton], parent: QWidget | None = None, spacing: int = 12) -> None:
+        super().__init__(parent)
+        self.buttons = list(buttons)
+        self._grid = QGridLayout(self)
+        self._grid.setContentsMargins(0, 0, 0, 0)
+        self._grid.setSpacing(spacing)
+        self._columns = 0
+        self._arrange(len(self.buttons))
+
+    def _needed(self, columns: int) -> int:
+        widths = [b.sizeHint().width() for b in self.buttons if not b.isHidden()]
+        rows = [widths[i:i + columns] for i in range(0, len(widths), columns)]
+        return max((sum(r) + self._grid.spacing() * (len(r) - 1) for r in rows), default=0)
+
+    def _arrange(self, columns: int) -> None:
+        if columns == self._columns:
+            return
+        self._columns = columns
+        for button in self.buttons:
+            self._grid.removeWidget(button)
+        for index, button in enumerate(self.buttons):
+            self._grid.addWidget(button, index // columns, index % columns)
+        for column in range(len(self.buttons) + 1):
+            self._grid.setColumnStretch(column, 0)
+        self._grid.setColumnStretch(columns, 1)  # leftover room goes to the right, not the buttons
+
+    def minimumSizeHint(self):  # noqa: N802
+        hint = super().minimumSizeHint()
+        hint.setWidth(self._needed(2))
+        return hint
+
+    def resizeEvent(self, event) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._arrange(len(self.buttons) if self._needed(len(self.buttons)) <= self.width() else 2)
+
+
 class Card(QFrame):
     """A white rounded panel; `body` is its vertical layout."""
 

@@ -7,11 +7,11 @@ import pytest
 
 from desktop_app.ui.app import build_main_window
 from tests.ui.conftest import settle
-from tests.ui.test_layout_sizes import SIZES, _visit_all
+from tests.ui.test_layout_sizes import SIZES, _visit_all, themed  # noqa: F401 (fixture)
 
 
 @pytest.mark.parametrize("size", SIZES)
-def test_doctor_screens_fit(qtbot, services, clinic, size):
+def test_doctor_screens_fit(qtbot, themed, services, clinic, size):
     window = build_main_window(services, services.accounts.current_user)
     qtbot.addWidget(window)
     window.resize(*size)
@@ -33,7 +33,7 @@ def test_doctor_screens_fit(qtbot, services, clinic, size):
     window.shutdown()
 
 
-def test_a_long_file_name_gives_way_in_the_middle_of_the_review_header(qtbot, services, clinic):
+def test_a_long_file_name_gives_way_in_the_middle_of_the_review_header(qtbot, themed, services, clinic):
     report = dict(clinic["pending"][0], image_name="Tr-glTr_0001_" + "x" * 60 + "_axial_t1.jpg")
     services.store.collection("reports").put(report["id"], report)
     window = build_main_window(services, services.accounts.current_user)
