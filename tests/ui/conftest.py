@@ -180,3 +180,15 @@ def online_device(qtbot, tmp_path, project_proxy):
     wait_for_background(30000)
     qtbot.wait(50)
     services.close()
+
+
+@pytest.fixture
+def themed(qapp):
+    """The app's real look (stylesheet, Fusion): paddings and font sizes decide what fits."""
+    from desktop_app.ui.theme import apply_theme
+
+    style, sheet = qapp.style().name(), qapp.styleSheet()
+    apply_theme(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setStyle(style)

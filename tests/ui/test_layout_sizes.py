@@ -12,17 +12,6 @@ from tests.ui.conftest import PASSWORD, settle
 SIZES = [(1100, 760), (1920, 1080)]
 
 
-@pytest.fixture
-def themed(qapp):
-    """The app's real look (stylesheet, Fusion): paddings and font sizes decide what fits."""
-    from desktop_app.ui.theme import apply_theme
-
-    style, sheet = qapp.style().name(), qapp.styleSheet()
-    apply_theme(qapp)
-    yield
-    qapp.setStyleSheet(sheet)
-    qapp.setStyle(style)
-
 
 def cut_off_texts(window) -> list[str]:
     """Visible one-line labels and buttons narrower than their text, and table cells whose text

@@ -7,7 +7,7 @@ import pytest
 
 from desktop_app.ui.app import build_main_window
 from tests.ui.conftest import settle
-from tests.ui.test_layout_sizes import SIZES, _visit_all, themed  # noqa: F401 (fixture)
+from tests.ui.test_layout_sizes import SIZES, _visit_all
 
 
 @pytest.mark.parametrize("size", SIZES)
