@@ -51,6 +51,21 @@ def plain_error(exc: BaseException) -> str:
     return "Something went wrong; nothing was changed. Details are in the log."
 
 
+class _Message(QLabel):
+    """A wrapped line that takes no room while it has nothing to say."""
+
+    def __init__(self, role: str | None = None) -> None:
+        super().__init__()
+        self.setWordWrap(True)
+        if role:
+            self.setProperty("role", role)
+        self.setVisible(False)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt's name)
+        super().setText(text)
+        self.setVisible(bool(text))
+
+
 class FederatedScreen(Screen):
     """Every action runs in a background worker; the buttons wait while one is busy."""
 
@@ -122,7 +137,7 @@ class FederatedScreen(Screen):
         row.addWidget(self.progress_bar, 1)
         row.addStretch(0)
         training.body.addLayout(row)
-        self.train_result = label("", wrap=True)
+        self.train_result = _Message()
         training.body.addWidget(self.train_result)
         self.content.addWidget(training)
 
@@ -140,7 +155,7 @@ class FederatedScreen(Screen):
         self.aggregate_button.setVisible(self._is_admin())
         sharing.body.addWidget(ButtonRow([self.upload_button, self.pull_button,
                                           self.rollback_button, self.aggregate_button], spacing=8))
-        self.message = label("", "muted", wrap=True)
+        self.message = _Message("muted")
         self.message.setAccessibleName("What happened")
         sharing.body.addWidget(self.message)
         self.content.addWidget(sharing)
