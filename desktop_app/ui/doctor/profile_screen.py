@@ -59,6 +59,8 @@ class DoctorProfileScreen(Screen):
         password = Card("Change password", self)
         password_form = QFormLayout()
         password_form.setSpacing(10)
+        # Labels above the fields: beside them, the narrow card left 100-pixel fields at 1100 px.
+        password_form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapAllRows)
         self.old_password = _line("Current password", password=True)
         self.new_password = _line("New password", password=True)
         self.confirm_password = _line("Repeat new password", password=True)
