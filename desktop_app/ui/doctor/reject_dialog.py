@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.wording import finding_text
 from desktop_app.ui.doctor.formatting import FINDINGS
+from desktop_app.ui.theme import set_role
 
 
 class RejectDialog(QDialog):
@@ -74,7 +75,7 @@ class RejectDialog(QDialog):
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self)
         self.reject_button = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
         self.reject_button.setText("Reject report")
-        self.reject_button.setProperty("kind", "danger")
+        set_role(self.reject_button, "danger", "kind")  # re-polished, so it is drawn red
         self.reject_button.setAccessibleName("Reject report")
         self.buttons.accepted.connect(self._confirm)
         self.buttons.rejected.connect(self.reject)
