@@ -3,7 +3,8 @@
     python3 bootstrap.py start [APP ARGS…]   create .venv, install the app, start it
     python3 bootstrap.py test  [PYTEST ARGS…] create .venv, install app + server + dev tools, run every test
 
-Works on Linux, macOS and Windows with only Python >= 3.11 installed.
+Works on Linux, macOS and Windows with Python >= 3.11 installed; on Linux the window also needs a
+desktop session and Qt's X11 libraries (`start` prints the exact install line if one is missing).
 """
 
 from __future__ import annotations
