@@ -10,13 +10,14 @@ desktop session and Qt's X11 libraries (`start` prints the exact install line if
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
+VENV = Path(os.environ.get("TUMORPREDICT_BOOTSTRAP_VENV") or ROOT / ".venv")  # tests use their own
 EXTRAS = {"start": "", "test": "[server,dev]"}
 
 
@@ -25,11 +26,33 @@ def venv_python() -> Path:
     return VENV / sub
 
 
+NO_VENV_MESSAGE = (
+    "bootstrap: Python cannot create a virtual environment here (its ensurepip part is missing); "
+    "on Debian/Ubuntu: sudo apt-get install python3-venv"
+)
+
+
+class SetupError(Exception):
+    """A missing system piece, said in one line."""
+
+
+def create_venv() -> None:
+    print(f"Creating a virtual environment in {VENV} …", flush=True)
+    try:
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    except (subprocess.CalledProcessError, OSError) as exc:
+        # A half-made .venv would make the next run skip this step, so it goes.
+        shutil.rmtree(VENV, ignore_errors=True)
+        if isinstance(exc, subprocess.CalledProcessError):
+            # Debian/Ubuntu ship venv's pip bootstrap separately (python3-venv).
+            raise SetupError(NO_VENV_MESSAGE) from exc
+        raise SetupError(f"bootstrap: could not create {VENV} ({exc.strerror or exc})") from exc
+
+
 def ensure_installed(extras: str) -> Path:
     python = venv_python()
     if not python.exists():
-        print(f"Creating a virtual environment in {VENV} …", flush=True)
-        venv.EnvBuilder(with_pip=True).create(VENV)
+        create_venv()
     stamp = VENV / f".installed{extras or '[app]'}"
     pyproject = ROOT / "pyproject.toml"
     if not stamp.exists() or stamp.stat().st_mtime < pyproject.stat().st_mtime:
@@ -46,7 +69,11 @@ def main(argv: list[str]) -> int:
         print(__doc__)
         return 2
     action, rest = argv[0], argv[1:]
-    python = ensure_installed(EXTRAS[action])
+    try:
+        python = ensure_installed(EXTRAS[action])
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return 3
     if action == "start":
         return subprocess.call([str(python), "-m", "desktop_app", *rest])
     env = dict(os.environ, QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
