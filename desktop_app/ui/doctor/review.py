@@ -181,10 +181,6 @@ class ReviewPanel(QWidget):
         self.next_button = button("Next pending →", accessible="Next pending report (Control+N)")
         self.next_button.setToolTip("Open the next pending report (Ctrl+N or J)")
         self.next_button.clicked.connect(self.open_next_pending)
-        self.pacs_button = button("Find in PACS…", accessible="Find this patient's other studies in the PACS")
-        self.pacs_button.setToolTip("Search the PACS for this patient's earlier studies and pull one here")
-        self.pacs_button.clicked.connect(self.find_in_pacs)
-        row.addWidget(self.pacs_button)
         row.addWidget(self.next_button)
         return row
 
@@ -299,6 +295,12 @@ class ReviewPanel(QWidget):
         history_card.body.addWidget(self.compare_hint)
         self.history_empty = label("No earlier reports for this patient.", "muted")
         history_card.body.addWidget(self.history_empty)
+        # Beside the patient's other reports, not in the header: there it pushed the patient's
+        # name and the status out of a 1100-pixel window.
+        self.pacs_button = button("Find in PACS…", accessible="Find this patient's other studies in the PACS")
+        self.pacs_button.setToolTip("Search the PACS for this patient's earlier studies and pull one here")
+        self.pacs_button.clicked.connect(self.find_in_pacs)
+        history_card.body.addWidget(self.pacs_button, 0, Qt.AlignmentFlag.AlignLeft)
         layout.addWidget(history_card)
 
         audit_card = Card("Audit trail", side)
