@@ -57,6 +57,9 @@ def _line(path: Path, prediction, error: str | None, as_json: bool) -> str:
         return f"{path}: {error}"
     if not prediction.is_brain_mri:
         return f"{path}: {prediction.message} (no result given)"
+    if prediction.abstained:
+        return (f"{path}: {prediction.message} (the model's best guess: {prediction.label}, "
+                f"{prediction.confidence * 100:.1f}%)  [model {prediction.model_version}]")
     return f"{path}: {prediction.label} ({prediction.confidence * 100:.1f}%)  [model {prediction.model_version}]"
 
 

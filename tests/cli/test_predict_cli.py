@@ -36,12 +36,13 @@ def test_json_lines_for_a_folder_and_bad_files(cli, tmp_path: Path):
     assert "damaged or incomplete" in by_name["zz_truncated.jpg"]["error"]
     assert "could not be opened" in by_name["missing.png"]["error"]
     good = by_name["glioma_1.jpg"]
-    assert set(good) == {"file", "label", "confidence", "probabilities", "model_version", "is_brain_mri"}
+    assert set(good) == {"file", "label", "confidence", "probabilities", "model_version", "is_brain_mri", "abstained"}
+    assert good["abstained"] is False
     assert good["is_brain_mri"] is True and good["label"] in good["probabilities"]
     assert [Path(r["file"]).name for r in rows[:-1]] == sorted(Path(r["file"]).name for r in rows[:-1])
 
 
-def test_human_readable_output_for_a_dicom_and_a_photo(cli, tmp_path: Path):
+def test_human_readable_output_for_a_dicom_and_a_grayscale_photo(cli, tmp_path: Path):
     import skimage.data
 
     from tests.core.test_imaging_dicom import make_dicom
@@ -49,12 +50,12 @@ def test_human_readable_output_for_a_dicom_and_a_photo(cli, tmp_path: Path):
     gray = np.asarray(Image.open(SAMPLES / "pituitary_1.jpg").convert("L"))
     dicom = tmp_path / "slice.dcm"
     dicom.write_bytes(make_dicom(gray))
-    photo = _png(skimage.data.coffee(), tmp_path / "coffee.png")
+    photo = _png(np.asarray(Image.fromarray(skimage.data.coffee()).convert("L")), tmp_path / "coffee.png")
     code, out, err = cli("predict", str(dicom), str(photo))
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(str(dicom)) and "%" in lines[0]
-    assert "does not look like a brain MRI" in lines[1]
+    assert "not a brain MRI" in lines[1] or "does not look like a brain MRI" in lines[1]
 
 
 def test_all_files_good_exits_zero_in_a_separate_process(data_dir):
@@ -81,3 +82,15 @@ def test_save_stores_a_report_for_the_signed_in_patient(cli, data_dir):
 def test_save_needs_a_signed_in_patient(cli):
     code, _, err = cli("predict", "--save", str(SAMPLES / "glioma_2.jpg"))
     assert code == 1 and "sign in" in err.lower()
+
+
+def test_an_abstention_is_said_in_words_and_in_json(cli, tmp_path: Path):
+    from tests.core.test_abstention import strict_models
+
+    models = strict_models(tmp_path)
+    code, out, err = cli("predict", "--model-dir", str(models), str(SAMPLES / "glioma_1.jpg"))
+    assert code == 0, err
+    assert "cannot judge this scan" in out and "best guess" in out
+    code, out, _ = cli("predict", "--json", "--model-dir", str(models), str(SAMPLES / "glioma_1.jpg"))
+    row = json.loads(out)
+    assert row["abstained"] is True and "doctor" in row["message"]

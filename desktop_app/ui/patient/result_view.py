@@ -32,6 +32,11 @@ FINDINGS = {"glioma": "Glioma", "meningioma": "Meningioma", "pituitary": "Pituit
             "notumor": "No Tumor", "not_assessable": "Not assessable from this image"}
 
 
+ABSTAINED_FINDING = "For your doctor to judge"
+ABSTAINED_SUMMARY = ("The model cannot judge this scan: it looks unlike the scans it learned from, or "
+                     "the model is unsure. It gives no finding; your doctor will look at the scan.")
+
+
 def plain_summary(label_text: str, confidence: float | None) -> str:
     """One sentence a patient can read without medical training."""
     share = f"{confidence:.0%}" if confidence is not None else "an unknown"
@@ -167,10 +172,13 @@ class FindingCard(Card):
                     timings_ms: dict | None = None, report: dict | None = None) -> None:
         if (report or {}).get("id") != self._report.get("id"):
             self._reviewer_name = ""  # another report: its reviewer is looked up afresh
-        self.finding.setText(label_text or "—")
-        self.confidence.setText(f"{confidence:.0%} confidence" if confidence is not None else "")
-        self.summary.setText(plain_summary(label_text, confidence))
+        abstained = bool((report or {}).get("abstained"))
+        self.finding.setText(ABSTAINED_FINDING if abstained else (label_text or "—"))
+        self.confidence.setText(
+            f"{confidence:.0%} confidence" if confidence is not None and not abstained else "")
+        self.summary.setText(ABSTAINED_SUMMARY if abstained else plain_summary(label_text, confidence))
         self.bars.set_probabilities(probabilities or {})
+        self.bars.setVisible(not abstained)  # no numbers that read like a finding
         took = ""
         total_ms = (timings_ms or {}).get("total")
         if total_ms:
