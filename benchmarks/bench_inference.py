@@ -127,7 +127,7 @@ def end_to_end_ours(data: bytes, repeats: int = 200) -> tuple[float, float, floa
 
 
 def mri_check_ms(data: bytes, repeats: int = 500) -> float:
-    """Median cost of the brain-MRI check (embedding distance, image features, logistic score)."""
+    """Median cost of the brain-MRI check (embedding distance, image features, the kind model)."""
     from desktop_app.core.imaging import load_scan
     from desktop_app.core.imaging.preprocess import prepare
     from desktop_app.core.inference import InferenceEngine
@@ -135,11 +135,11 @@ def mri_check_ms(data: bytes, repeats: int = 500) -> float:
     engine = InferenceEngine.load(num_threads=1)
     scan = load_scan(data, "scan.jpg")
     model_input, _ = prepare(scan.gray, engine.input_size, scan.histogram)
-    embedding = engine.run_model(model_input)[1]
+    outputs = engine.run_model(model_input)
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
-        engine.brain_mri_check(scan, model_input, embedding)
+        engine.brain_mri_check(scan, model_input, outputs)
         times.append(time.perf_counter() - started)
     return statistics.median(times) * 1000
 

@@ -15,6 +15,8 @@ from training.near_duplicates import image_hashes
 log = logging.getLogger(__name__)
 
 LABEL_KEYS = ("glioma", "meningioma", "notumor", "pituitary")
+# Label of a slice known to show a tumour of unrecorded type (`--extra`): only "notumor" is wrong.
+TUMOUR_UNKNOWN = -1
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".dcm"}
 
 
@@ -38,13 +40,26 @@ def list_files(data_dir: Path) -> list[tuple[Path, int]]:
     return files
 
 
+def list_flat_files(folder: Path, label: int) -> list[tuple[Path, int]]:
+    """Every image under `folder` (walked), all with one label."""
+    return [
+        (p, label) for p in sorted(folder.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES
+    ]
+
+
 def build_cache(data_dir: Path, cache_file: Path, size: int = MODEL_INPUT_SIZE) -> CachedDataset:
-    """Decodes every image once (through the app's own loader and preprocessing) into `cache_file`."""
+    """Decodes every image of the class folders once into `cache_file`."""
+    return cached_files(data_dir, list_files(data_dir), cache_file, size)
+
+
+def cached_files(
+    root: Path, files: list[tuple[Path, int]], cache_file: Path, size: int = MODEL_INPUT_SIZE
+) -> CachedDataset:
+    """Decodes `files` once (through the app's own loader and preprocessing) into `cache_file`."""
     if cache_file.exists():
         with np.load(cache_file, allow_pickle=False) as npz:
-            if npz["images"].shape[1] == size and npz["hashes"].shape[1] == 4:
+            if npz["images"].shape[1] == size and npz["hashes"].shape[1] == 4 and len(npz["paths"]) == len(files):
                 return CachedDataset(npz["images"], npz["labels"], npz["paths"], npz["hashes"])
-    files = list_files(data_dir)
     images = np.zeros((len(files), size, size), dtype=np.uint8)
     hashes = np.zeros((len(files), 4), dtype=np.uint64)
     for i, (path, _) in enumerate(files):
@@ -54,7 +69,7 @@ def build_cache(data_dir: Path, cache_file: Path, size: int = MODEL_INPUT_SIZE) 
         if i % 1000 == 0:
             log.info("decoded %d/%d", i, len(files))
     labels = np.array([label for _, label in files], dtype=np.int64)
-    paths = np.array([str(p.relative_to(data_dir)) for p, _ in files])
+    paths = np.array([str(p.relative_to(root)) for p, _ in files])
     cache_file.parent.mkdir(parents=True, exist_ok=True)
     np.savez(cache_file, images=images, labels=labels, paths=paths, hashes=hashes)
     return CachedDataset(images, labels, paths, hashes)

@@ -23,20 +23,22 @@ import numpy as np
 log = logging.getLogger("training")
 
 
-def join_members(members: list) -> "keras.Model":  # noqa: F821 - keras is imported lazily
-    """One model: [probabilities, concatenated feature maps, concatenated embeddings]."""
+def join_members(members: list) -> keras.Model:  # noqa: F821 - keras is imported lazily
+    """One model: [probabilities, concatenated feature maps, concatenated embeddings, concatenated
+    guard features]."""
     import keras
     from keras import layers
 
     from training.model import NUM_CLASSES
 
     inputs = keras.Input(members[0].input.shape[1:], name="image")
-    features, embeddings, weights, biases = [], [], [], []
+    features, embeddings, guards, weights, biases = [], [], [], [], []
     for i, member in enumerate(members):
-        trunk = keras.Model(member.input, member.outputs[1:], name=f"member{i}")
-        f, e = trunk(inputs)
+        trunk = keras.Model(member.input, member.outputs[1:4], name=f"member{i}")
+        f, e, g = trunk(inputs)
         features.append(f)
         embeddings.append(e)
+        guards.append(g)
         W, b = member.get_layer("head").get_weights()
         weights.append(W / len(members))
         biases.append(b / len(members))
@@ -45,7 +47,8 @@ def join_members(members: list) -> "keras.Model":  # noqa: F821 - keras is impor
     head = layers.Dense(NUM_CLASSES, name="head")
     probabilities = layers.Softmax(name="probabilities")(head(embedding))
     head.set_weights([np.concatenate(weights), np.sum(biases, axis=0)])
-    return keras.Model(inputs, [probabilities, feature_map, embedding], name="tumornet_ensemble")
+    guard = layers.Concatenate(name="guard_features")(guards)
+    return keras.Model(inputs, [probabilities, feature_map, embedding, guard], name="tumornet_ensemble")
 
 
 def member_summary(run_dir: Path) -> dict:

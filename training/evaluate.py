@@ -1,18 +1,23 @@
-"""Evaluates the shipped model end to end (files -> app engine) and writes the model card.
+"""Evaluates a model end to end (files -> the app's engine), fits its brain-MRI check, writes the card.
 
-    PYTHONPATH=. python -m training.evaluate --data ../shared/data/brain-mri/Training \
-        --run-dir training/runs/full --models models
+    PYTHONPATH=. .venv-train/bin/python -m training.evaluate --data ../shared/data/brain-mri/Training \
+        --extra ../shared/data/brain-mri-extra/br35h-yes --non-mri ../shared/data/non-mri \
+        --run-dir training/runs/v20 --models models
 
-Steps: fits the brain-MRI check on *training* images (clean and perturbed) against generated
-non-MRI pictures (training.mri_check_fit) and stores it in model.json; then measures, on the
-near-duplicate-free validation split, accuracy, per-class sensitivity/specificity, macro-F1, calibration, the robustness table, the MRI check's
-false-rejection rate and its verdict on the held-out non-MRI pictures (training.non_mri, never
-fitted on) and on generated ones from an unseen seed; writes metrics.json, model_card.md, PNGs.
+Steps: fits the brain-MRI check and the abstention thresholds (training.guard_fit) on training-split
+MRIs and the fitting groups of the non-MRI pictures, and stores them with the model; then measures
+on data never fitted on: the near-duplicate-free validation split (accuracy, per-class figures,
+calibration, robustness, false refusals), the extra slices' validation groups, any held-out
+source (`--held-out-tumours`: a folder of tumour slices the model never saw), the non-MRI test
+groups per kind, and each kind left out of the check's fitting entirely (leave-one-kind-out).
+Writes metrics.json, model_card.md and the plots.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import io
 import json
 import logging
 import time
@@ -20,12 +25,11 @@ from pathlib import Path
 
 import numpy as np
 
-from training.dataset import LABEL_KEYS
-from training.export import sha256_of
-from training.mri_check_fit import fit_mri_check
-from training.negatives import generated_negatives
+from training.dataset import LABEL_KEYS, TUMOUR_UNKNOWN, list_flat_files
+from training.export import MRI_CHECK_FILE, sha256_of
 from training.non_mri import all_non_mri
 from training.perturb import PERTURBATIONS, perturbed
+from training.triage_metrics import outcome_arrays, triage_metrics
 
 log = logging.getLogger("evaluate")
 CLEAN = "clean (grayscale PNG)"
@@ -42,30 +46,6 @@ def run_engine(engine, items: list[tuple[str, bytes]]) -> list:
             log.warning("%s: %s", name, exc.user_message)
             out.append(None)
     return out
-
-
-def tune_mri_check(engine, files: list[Path], models: Path, negatives_per_kind: int = 40) -> dict:
-    """Fits the brain-MRI check on training MRIs (clean and perturbed) vs generated non-MRI pictures.
-
-    Stores the fitted check in model.json (`mri_check`) and returns it; see training.mri_check_fit.
-    """
-    fitted, summary = fit_mri_check(engine, files, negatives_per_kind)
-    meta = json.loads((models / "model.json").read_text())
-    check = meta["mri_check"]
-    for stale in ("min_dark_fraction", "max_bright_fraction"):  # limits of the former threshold rule
-        check.pop(stale, None)
-    check.update(fitted, tuned_on=summary["tuned_on"])
-    (models / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
-    return check
-
-
-def generated_non_mri_acceptance(engine, per_kind: int = 15, seed: int = 2) -> dict[str, float]:
-    """Share of freshly generated non-MRI pictures (a seed never fitted on) accepted, per kind."""
-    accepted: dict[str, list[bool]] = {}
-    for name, data in generated_negatives(per_kind, seed).items():
-        p = run_engine(engine, [(name, data)])[0]
-        accepted.setdefault(name.split(":")[0], []).append(bool(p is not None and p.is_brain_mri))
-    return {kind: round(float(np.mean(flags)), 4) for kind, flags in accepted.items()}
 
 
 def ece(probabilities: np.ndarray, labels: np.ndarray, bins: int = 15) -> tuple[float, list[dict]]:
@@ -143,61 +123,157 @@ def plots(cm: np.ndarray, reliability: list[dict], out: Path) -> None:
     plt.close(fig)
 
 
+def store_check(models: Path, fields: dict, arrays: dict[str, np.ndarray]) -> None:
+    """Writes the fitted check's arrays next to the embedding statistics and its fields into model.json."""
+    check_file = models / MRI_CHECK_FILE
+    with np.load(check_file) as npz:
+        kept = {name: npz[name] for name in ("means", "precision")}
+    buffer = io.BytesIO()
+    np.savez(buffer, **kept, **arrays)
+    check_file.write_bytes(buffer.getvalue())
+    meta = json.loads((models / "model.json").read_text())
+    meta["mri_check"] = {
+        "file": MRI_CHECK_FILE,
+        "sha256": hashlib.sha256(buffer.getvalue()).hexdigest(),
+        **fields["check"],
+    }
+    meta["abstention"] = fields["abstention"]
+    (models / "model.json").write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def fit_guard(engine, args, split, extra_split, pictures_fit, pictures_test) -> tuple[dict, dict]:
+    """Fits and stores the check; returns (its summary, the leave-one-kind-out table)."""
+    from training import guard_fit as g
+
+    rng = np.random.default_rng(0)
+    train = rng.permutation(split["train"])
+    paths = [args.data / str(p) for p in split["paths"]]
+    fit_files = [paths[i] for i in train[: args.fit_mri]]
+    calibration_files = [paths[i] for i in train[args.fit_mri : args.fit_mri + args.fit_mri // 2]]
+    if extra_split is not None:
+        extra_train = rng.permutation(extra_split["train"])
+        extra_paths = [args.extra / str(p) for p in extra_split["paths"]]
+        cut = (2 * len(extra_train)) // 3
+        fit_files += [extra_paths[i] for i in extra_train[:cut]]
+        calibration_files += [extra_paths[i] for i in extra_train[cut:]]
+    started = time.time()
+    mri_fit = g.engine_rows(engine, g.mri_items(fit_files, seed=1))
+    calibration = g.engine_rows(engine, g.mri_items(calibration_files, seed=2))
+    non_mri_fit = g.engine_rows(engine, g.non_mri_items(pictures_fit, seed=3))
+    generated = g.engine_rows(engine, g.generated_items(40, seed=1))
+    non_mri_test = g.engine_rows(engine, g.non_mri_items(pictures_test, seed=4, perturb=False))
+    log.info("check rows computed in %.0f s", time.time() - started)
+    fit_rows = g.Rows.join([mri_fit, non_mri_fit, generated])
+    check = g.fit_check(fit_rows, calibration)
+    summary = (
+        f"{len(fit_files)} training-split MRIs x 4 variants (clean, one robustness perturbation, burned-in "
+        f"marks, another look) vs {len(pictures_fit)} non-MRI pictures (clean and perturbed, fitting groups of "
+        f"{len(set(non_mri_fit.kinds))} kinds) and {len(generated.kinds)} generated pictures; threshold from "
+        f"{len(calibration_files)} other training-split MRIs x 4 variants"
+    )
+    fields, arrays = g.check_fields(check, calibration, summary)
+    store_check(args.models, fields, arrays)
+    if not args.leave_one_kind_out:
+        return fields, {}
+    everything_of_kind = g.Rows.join([non_mri_fit, non_mri_test])
+    return fields, g.leave_one_kind_out(fit_rows, calibration, everything_of_kind)
+
+
+def non_mri_refusals(engine, pictures: list[dict]) -> tuple[dict, dict]:
+    """(per kind: pictures and share refused, per kind: what the refused ones were said to look like)."""
+    refused: dict[str, list[bool]] = {}
+    looks: dict[str, dict[str, int]] = {}
+    for p in pictures:
+        prediction = run_engine(engine, [(p["file"], p["path"].read_bytes())])[0]
+        is_refused = prediction is None or not prediction.is_brain_mri
+        refused.setdefault(p["kind"], []).append(is_refused)
+        if prediction is not None and is_refused:
+            said = prediction.looks_like or "(not named)"
+            looks.setdefault(p["kind"], {}).setdefault(said, 0)
+            looks[p["kind"]][said] += 1
+    table = {k: {"pictures": len(v), "refused": round(float(np.mean(v)), 4)} for k, v in sorted(refused.items())}
+    return table, looks
+
+
+def source_figures(engine, files: list[Path], labels: np.ndarray) -> dict:
+    predictions = run_engine(engine, [(str(f), f.read_bytes()) for f in files])
+    return triage_metrics(labels, outcome_arrays(predictions, engine.label_keys))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True)
+    parser.add_argument("--extra", type=Path, default=None, help="the partially labelled folder the run trained on")
+    parser.add_argument("--non-mri", type=Path, required=True, help="folder of non-MRI pictures with manifest.csv")
+    parser.add_argument("--held-out-tumours", type=Path, action="append", default=[],
+                        help="folder of tumour slices from a source the model never saw (repeatable)")
+    parser.add_argument("--experiment", action="append", default=[], metavar="LABEL=METRICS_JSON",
+                        help="another run's metrics.json whose held-out sources go into the card (repeatable)")
     parser.add_argument("--run-dir", type=Path, default=Path("training/runs/latest"))
     parser.add_argument("--models", type=Path, default=Path("models"))
-    parser.add_argument("--tune-images", type=int, default=1000, help="training images used to tune the MRI check")
+    parser.add_argument("--fit-mri", type=int, default=1600, help="training-split MRIs the check is fitted on")
+    parser.add_argument("--leave-one-kind-out", type=int, default=1,
+                        help="1: also refit the check without each kind in turn (about a minute per kind)")
     parser.add_argument("--val-limit", type=int, default=0, help="evaluate only this many validation images (quick checks)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from desktop_app.core.inference import InferenceEngine
+    from training.guard_fit import non_mri_pictures, split_by_group
 
     split = np.load(args.run_dir / "split.npz")
+    extra_split = np.load(args.run_dir / "extra_split.npz") if args.extra else None
     paths = [args.data / str(p) for p in split["paths"]]
     labels_all = np.array([LABEL_KEYS.index(str(p).split("/")[0]) for p in split["paths"]])
-    rng = np.random.default_rng(0)
-    tune_files = [paths[i] for i in rng.choice(split["train"], min(args.tune_images, len(split["train"])), replace=False)]
+    pictures_fit, pictures_test = split_by_group(non_mri_pictures(args.non_mri), 0.3, seed=0)
     engine = InferenceEngine.load(args.models, num_threads=2)
-    limits = tune_mri_check(engine, tune_files, args.models)
-    engine = InferenceEngine.load(args.models, num_threads=2)  # reload with the tuned limits
-    log.info("MRI check: %s", {k: v for k, v in limits.items() if not isinstance(v, list)})
+    check_fields, loko = fit_guard(engine, args, split, extra_split, pictures_fit, pictures_test)
+    engine = InferenceEngine.load(args.models, num_threads=2)  # reload with the fitted check
+    log.info("check: %s", {k: v for k, v in check_fields["check"].items() if k != "kinds"})
 
     val = split["val"][: args.val_limit] if args.val_limit else split["val"]
     labels = labels_all[val]
     raw = [paths[i].read_bytes() for i in val]
-    W, b, _ = engine.base_head()
-    robustness, rejected, clean_probs, clean_logits, latency = {}, {}, None, None, []
+    robustness, rejected, clean_preds, latency = {}, {}, None, []
     for name in PERTURBATIONS:
         started = time.time()
         preds = run_engine(engine, [(f"{i}.img", perturbed(d, name)) for i, d in enumerate(raw)])
-        ok = np.array([p is not None for p in preds])
         probs = np.array([[p.probabilities[n] for n in engine.display_names] if p else [0.25] * 4 for p in preds])
         acc = float(np.mean(probs.argmax(axis=1) == labels))
         robustness[name] = round(acc, 4)
         rejected[name] = round(float(np.mean([not (p and p.is_brain_mri) for p in preds])), 4)
         if name == CLEAN:
-            clean_probs = probs
-            clean_logits = np.array([p.embedding @ W + b for p in preds])
+            clean_preds = preds
             latency = [p.timings_ms["total"] for p in preds if p]
-        log.info("%s: accuracy %.4f, MRI-check rejects %.4f (%d unreadable) in %.0f s", name, acc, rejected[name], (~ok).sum(), time.time() - started)
+        log.info("%s: accuracy %.4f, refused %.4f in %.0f s", name, acc, rejected[name], time.time() - started)
 
+    clean_probs = np.array([[p.probabilities[n] for n in engine.display_names] for p in clean_preds])
+    W, b, _ = engine.base_head()
+    clean_logits = np.array([p.embedding @ W + b for p in clean_preds])
     metrics = classification_metrics(labels, clean_probs.argmax(axis=1))
     calibrated_ece, reliability = ece(clean_probs, labels)
     z = clean_logits - clean_logits.max(axis=1, keepdims=True)
-    raw_probs = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
-    uncalibrated_ece, _ = ece(raw_probs, labels)
-    non_mri = {}
+    uncalibrated_ece, _ = ece(np.exp(z) / np.exp(z).sum(axis=1, keepdims=True), labels)
+
+    sources = {"validation split (four classes)": triage_metrics(labels, outcome_arrays(clean_preds, engine.label_keys))}
+    if extra_split is not None:
+        files = [args.extra / str(p) for p in extra_split["paths"][extra_split["val"]]]
+        sources["extra slices, validation groups"] = source_figures(engine, files, np.full(len(files), TUMOUR_UNKNOWN))
+    for folder in args.held_out_tumours:
+        files = [p for p, _ in list_flat_files(folder, TUMOUR_UNKNOWN)]
+        sources[f"held-out source: {folder.name}"] = source_figures(engine, files, np.full(len(files), TUMOUR_UNKNOWN))
+    for name, figures in sources.items():
+        log.info("%s: %s", name, figures)
+    refusals, looks_like = non_mri_refusals(engine, pictures_test)
+    package = {}
     for name, data in all_non_mri().items():
         p = run_engine(engine, [(name, data)])[0]
-        non_mri[name] = "refused as unreadable" if p is None else (
-            "not a brain MRI" if not p.is_brain_mri else f"ACCEPTED as {p.label} ({p.confidence:.2f})")
-    generated = generated_non_mri_acceptance(engine)
-    log.info("non-MRI test pictures accepted: %d of %d; generated (unseen seed) accepted: %s",
-             sum(v.startswith("ACCEPTED") for v in non_mri.values()), len(non_mri), generated)
+        package[name] = "refused as unreadable" if p is None else (
+            f"refused: {p.message}" if not p.is_brain_mri else f"ACCEPTED as {p.label} ({p.confidence:.2f})")
+    all_test = [r["pictures"] * r["refused"] for r in refusals.values()]
+    log.info("non-MRI test groups refused: %.1f%%; leave-one-kind-out: %s",
+             100 * sum(all_test) / sum(r["pictures"] for r in refusals.values()), loko)
+
     meta = json.loads((args.models / "model.json").read_text())
-    all_perturbed_rejections = float(np.mean(list(rejected.values())))
     results = {
         "model_version": meta["version"],
         "validation_images": int(len(val)),
@@ -205,23 +281,32 @@ def main(argv: list[str] | None = None) -> int:
         "calibration": {"temperature": meta["temperature"], "ece_before": round(uncalibrated_ece, 4),
                         "ece_after": round(calibrated_ece, 4), "reliability_bins": reliability},
         "robustness_accuracy": robustness,
-        "mri_check": {"limits": {k: v for k, v in meta["mri_check"].items()
-                                 if k not in ("file", "sha256") and not isinstance(v, list)},
-                      "features": meta["mri_check"].get("features", []),
-                      "generated_non_mri_accepted": generated,
-                      "false_rejection_clean": rejected[CLEAN], "false_rejection_by_perturbation": rejected,
-                      "false_rejection_all_variants": round(all_perturbed_rejections, 4),
-                      "non_mri_verdicts": non_mri},
+        "sources": sources,
+        "abstention": meta["abstention"],
+        "mri_check": {
+            "limits": {k: v for k, v in meta["mri_check"].items() if k not in ("file", "sha256", "kinds")},
+            "kinds": meta["mri_check"]["kinds"],
+            "false_rejection_clean": rejected[CLEAN], "false_rejection_by_perturbation": rejected,
+            "false_rejection_all_variants": round(float(np.mean(list(rejected.values()))), 4),
+            "non_mri_test_groups": refusals,
+            "non_mri_test_groups_refused": round(sum(all_test) / sum(r["pictures"] for r in refusals.values()), 4),
+            "looks_like": looks_like,
+            "leave_one_kind_out": loko,
+            "package_pictures": package,
+        },
         "latency_ms_median_end_to_end": round(float(np.median(latency)), 2),
         "model_file_bytes": (args.models / meta["file"]).stat().st_size,
         "model_sha256": sha256_of(args.models / meta["file"]),
         "training": meta.get("training", {}),
+        "evaluation_command": " ".join(["PYTHONPATH=. .venv-train/bin/python -m training.evaluate", *(argv or [])]),
     }
     (args.models / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     plots(np.array(metrics["confusion_matrix"]), reliability, args.models)
     from training.model_card import write_model_card
 
-    write_model_card(results, args.models / "model_card.md")
+    experiments = {label: json.loads(Path(file).read_text()) for label, file in
+                   (item.split("=", 1) for item in args.experiment)}
+    write_model_card(results, args.models / "model_card.md", experiments)
     log.info("accuracy %.4f, macro-F1 %.4f, ECE %.4f", metrics["accuracy"], metrics["macro_f1"], calibrated_ece)
     return 0
 

@@ -132,6 +132,11 @@ def export_model_files(
             "probabilities": [1, len(LABEL_KEYS)],
             "features": list(model.outputs[1].shape[1:]),
             "embedding": [int(W.shape[0])],
+            **(
+                {"guard_features": list(model.outputs[3].shape[1:])}
+                if len(model.outputs) > 3
+                else {}
+            ),
         },
         "temperature": round(temperature, 4),
         "head": {

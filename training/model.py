@@ -47,7 +47,11 @@ def stage_channels(width: float = 1.0) -> list[int]:
 
 
 def build_model(size: int, dropout: float = 0.2, width: float = 1.0) -> keras.Model:
-    """Outputs [probabilities, last feature map, pooled embedding]; the head is the `head` Dense layer.
+    """Outputs [probabilities, last feature map, pooled embedding, guard features]; the head is the
+    `head` Dense layer.
+
+    The guard features (every stage's mean activation, coarse to fine) feed the "is this a brain
+    MRI?" check: early stages describe texture and contrast (CT, X-ray, photos), later ones anatomy.
 
     `width` scales the stages' channels; the stem and the embedding keep theirs, so the heatmap and
     the federated head see the same shapes whatever the width.
@@ -55,13 +59,16 @@ def build_model(size: int, dropout: float = 0.2, width: float = 1.0) -> keras.Mo
     inputs = keras.Input((size, size, 1), name="image")  # float32 intensities 0..255
     x = PerImageStandardize(name="standardize")(inputs)
     x = _conv_bn(x, STEM_CHANNELS, 3, 2, "stem")
+    pooled = [layers.GlobalAveragePooling2D(name="stem_pool")(x)]
     for i, filters in enumerate(stage_channels(width)):
         x = _conv_bn(x, filters, 3, 2, f"down{i}")
         x = _residual_block(x, filters, f"stage{i}")
+        pooled.append(layers.GlobalAveragePooling2D(name=f"stage{i}_pool")(x))
     features = _conv_bn(x, EMBEDDING_DIM, 1, 1, "features")
     embedding = layers.GlobalAveragePooling2D(name="embedding")(features)
+    guard = layers.Concatenate(name="guard_features")(pooled)
     logits = layers.Dense(NUM_CLASSES, name="head")(
         layers.Dropout(dropout, name="dropout")(embedding)
     )
     probabilities = layers.Softmax(name="probabilities")(logits)
-    return keras.Model(inputs, [probabilities, features, embedding], name="tumornet")
+    return keras.Model(inputs, [probabilities, features, embedding, guard], name="tumornet")

@@ -110,3 +110,31 @@ def capped_group_sample(groups: np.ndarray, cap: int, rng: np.random.Generator) 
     is_first = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
     rank = np.arange(n) - np.maximum.accumulate(np.where(is_first, np.arange(n), 0))
     return rng.permutation(order[by_group[rank < cap]])
+
+
+def dihedral_variants(gray: np.ndarray) -> list[np.ndarray]:
+    """The image under all eight flips and quarter turns."""
+    turns = [np.rot90(gray, k) for k in range(4)]
+    return [np.ascontiguousarray(v) for t in turns for v in (t, t[:, ::-1])]
+
+
+def group_dihedral_copies(images: np.ndarray) -> np.ndarray:
+    """Group id per image, linking copies under any flip or quarter turn (augmented collections).
+
+    Each image's plain hashes are compared with the hashes of all eight variants of every other
+    image, so a slice turned by 90 degrees and mirrored still lands in its original's group.
+    """
+    n = len(images)
+    variants = np.zeros((n, 8, 2), dtype=np.uint64)
+    for i, image in enumerate(images):
+        for t, variant in enumerate(dihedral_variants(image)):
+            variants[i, t] = dhash(variant), phash(variant)
+    uf = _UnionFind(n)
+    plain = variants[:, 0, :]
+    for i in range(n - 1):
+        rest = plain[i + 1 :]
+        d = np.min(_popcount(rest[:, None, 0] ^ variants[i, None, :, 0]), axis=1)
+        p = np.min(_popcount(rest[:, None, 1] ^ variants[i, None, :, 1]), axis=1)
+        for j in np.flatnonzero((d <= DHASH_THRESHOLD) | (p <= PHASH_THRESHOLD)):
+            uf.union(i, i + 1 + int(j))
+    return np.array([uf.find(i) for i in range(n)])

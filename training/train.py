@@ -26,6 +26,22 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="folder with glioma/ meningioma/ notumor/ pituitary/",
     )
     parser.add_argument(
+        "--extra",
+        type=Path,
+        default=None,
+        help="folder of slices known to show a tumour of unrecorded type (partial labels)",
+    )
+    parser.add_argument(
+        "--extra-weight", type=float, default=2.0, help="loss weight of a partially labelled slice"
+    )
+    parser.add_argument(
+        "--appearance",
+        type=float,
+        default=1.0,
+        help="how often the scan-appearance augmentation applies (intensity curves, bias field, ...): "
+        "1 full, 0 off",
+    )
+    parser.add_argument(
         "--out", type=Path, required=True, help="folder receiving the model files (e.g. models)"
     )
     parser.add_argument(
@@ -79,10 +95,17 @@ def main(argv: list[str] | None = None) -> int:
 
     from desktop_app.core.imaging import MODEL_INPUT_SIZE
     from training.augment import augment_batch, jpeg_and_flip
-    from training.dataset import LABEL_KEYS, build_cache
+    from training.dataset import build_cache
     from training.export import export_model_files
     from training.model import build_model, stage_channels
     from training.near_duplicates import group_near_duplicates, group_split
+    from training.partial_labels import (
+        TrainingPool,
+        allowed_accuracy,
+        allowed_classes,
+        load_extra,
+        partial_label_loss,
+    )
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
@@ -104,12 +127,17 @@ def main(argv: list[str] | None = None) -> int:
     np.savez(
         args.run_dir / "split.npz", train=train_idx, val=val_idx, groups=groups, paths=data.paths
     )
+    pool = TrainingPool.of(data, groups, train_idx, val_idx)
+    if args.extra:
+        extra = load_extra(args.extra, args.run_dir, size, args.val_fraction, args.split_seed)
+        split_stats["extra"] = extra.summary
+        pool = pool.joined(extra)
 
-    y_train = data.labels[train_idx]
-    x_val = data.images[val_idx][..., None].astype(np.float32)
-    y_val = data.labels[val_idx]
+    y_train = pool.labels[pool.train]
+    x_val = pool.images[pool.val][..., None].astype(np.float32)
+    y_val = pool.labels[pool.val]
     epoch_order, class_weight = epoch_schedule(
-        groups[train_idx], y_train, args.copies_per_group, args.epochs, args.seed
+        pool.groups[pool.train], y_train, args.copies_per_group, args.epochs, args.seed
     )
     steps_per_epoch = max(1, len(epoch_order) // args.epochs // args.batch)
     log.info(
@@ -119,9 +147,10 @@ def main(argv: list[str] | None = None) -> int:
         steps_per_epoch,
         np.round(class_weight, 3),
     )
-    images = tf.constant(data.images[train_idx][..., None])
-    one_hot = tf.one_hot(y_train, len(LABEL_KEYS))
-    weights = tf.constant(class_weight[y_train].astype(np.float32))
+    images = tf.constant(pool.images[pool.train][..., None])
+    one_hot = tf.constant(allowed_classes(y_train))
+    sample_weight = np.where(y_train >= 0, class_weight[np.maximum(y_train, 0)], args.extra_weight)
+    weights = tf.constant(sample_weight.astype(np.float32))
     train_ds = (
         tf.data.Dataset.from_tensor_slices(epoch_order)
         .repeat()  # only guards the last partial batch; the order already spans every epoch
@@ -134,7 +163,10 @@ def main(argv: list[str] | None = None) -> int:
             num_parallel_calls=args.threads,
         )
         .batch(args.batch, drop_remainder=True)
-        .map(lambda x, y, w: (augment_batch(x, size), y, w), num_parallel_calls=1)
+        .map(
+            lambda x, y, w: (augment_batch(x, size, args.appearance), y, w),
+            num_parallel_calls=1,
+        )
         .map(lambda x, y, w: (x, {"probabilities": y}, {"probabilities": w}))
         .prefetch(2)
     )
@@ -149,24 +181,21 @@ def main(argv: list[str] | None = None) -> int:
     )
     trainer.compile(
         optimizer=keras.optimizers.AdamW(schedule, weight_decay=args.weight_decay),
-        loss={
-            "probabilities": keras.losses.CategoricalCrossentropy(
-                label_smoothing=args.label_smoothing
-            )
-        },
-        metrics={"probabilities": ["categorical_accuracy"]},
+        loss={"probabilities": partial_label_loss(args.label_smoothing)},
+        metrics={"probabilities": [allowed_accuracy]},
     )
     checkpoint = args.run_dir / "best.weights.h5"
     callbacks = [
         keras.callbacks.CSVLogger(str(args.run_dir / "history.csv")),
         keras.callbacks.ModelCheckpoint(
             str(checkpoint),
-            monitor="val_categorical_accuracy",
+            monitor="val_allowed_accuracy",
+            mode="max",
             save_best_only=True,
             save_weights_only=True,
         ),
     ]
-    val_one_hot = np.eye(len(LABEL_KEYS), dtype=np.float32)[y_val]
+    val_one_hot = allowed_classes(y_val)
     val_data = (x_val, {"probabilities": val_one_hot}) if len(y_val) else None
     if val_data is None:
         callbacks = callbacks[:1]
@@ -186,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
         model,
         out_dir=args.out,
         train_images=data.images[train_idx],
-        train_labels=y_train,
+        train_labels=data.labels[train_idx],
         val_images=data.images[val_idx],
-        val_labels=y_val,
+        val_labels=data.labels[val_idx],
         version=args.version or time.strftime("tumornet-%Y.%m.%d"),
         extra={
             "training": {
@@ -203,6 +232,9 @@ def main(argv: list[str] | None = None) -> int:
                 "split_seed": args.split_seed,
                 "run_dir": str(args.run_dir),
                 "input_size": size,
+                "extra": str(args.extra.name) if args.extra else None,
+                "extra_weight": args.extra_weight if args.extra else None,
+                "appearance_augmentation": args.appearance,
                 "width": args.width,
                 "stage_channels": stage_channels(args.width),
                 "split": split_stats,
@@ -226,7 +258,8 @@ def inherited_split(split_file: Path, paths: np.ndarray) -> tuple[np.ndarray, np
 def init_summary(run_dir: Path) -> dict:
     """The run a fine-tuning run started from: its time counts towards the model's training time."""
     training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
-    return {key: training.get(key) for key in ("run_dir", "seconds", "epochs", "seed", "input_size")}
+    keys = ("run_dir", "seconds", "epochs", "seed", "input_size", "appearance_augmentation", "lr")
+    return {key: training.get(key) for key in keys}
 
 
 def epoch_schedule(
@@ -237,7 +270,8 @@ def epoch_schedule(
 
     rng = np.random.default_rng(seed)
     draws = [capped_group_sample(train_groups, cap, rng) for _ in range(epochs)]
-    counts = np.bincount(train_labels[draws[0]], minlength=4)
+    drawn = train_labels[draws[0]]
+    counts = np.bincount(drawn[drawn >= 0], minlength=4)  # partially labelled slices weigh apart
     class_weight = counts.sum() / (len(counts) * np.maximum(counts, 1))
     return np.concatenate(draws), class_weight
 

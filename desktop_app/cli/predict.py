@@ -69,6 +69,9 @@ def _line(path: Path, prediction, error: str | None, as_json: bool) -> str:
         return f"{path}: {error}"
     if not prediction.is_brain_mri:
         return f"{path}: {prediction.message} (no result given)"
+    if prediction.abstained:
+        return (f"{path}: {prediction.message} (the model's best guess: {finding_text(prediction.label)}, "
+                f"{model_percent(prediction.confidence, 1)})  [model {prediction.model_version}]")
     return (f"{path}: {finding_text(prediction.label)} ({model_percent(prediction.confidence, 1)})  "
             f"[model {prediction.model_version}]")
 

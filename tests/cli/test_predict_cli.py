@@ -36,12 +36,13 @@ def test_json_lines_for_a_folder_and_bad_files(cli, tmp_path: Path):
     assert "damaged or incomplete" in by_name["zz_truncated.jpg"]["error"]
     assert "could not be opened" in by_name["missing.png"]["error"]
     good = by_name["glioma_1.jpg"]
-    assert set(good) == {"file", "label", "confidence", "probabilities", "model_version", "is_brain_mri"}
+    assert set(good) == {"file", "label", "confidence", "probabilities", "model_version", "is_brain_mri", "abstained"}
+    assert good["abstained"] is False
     assert good["is_brain_mri"] is True and good["label"] in good["probabilities"]
     assert [Path(r["file"]).name for r in rows[:-1]] == sorted(Path(r["file"]).name for r in rows[:-1])
 
 
-def test_human_readable_output_for_a_dicom_and_a_photo(cli, tmp_path: Path):
+def test_human_readable_output_for_a_dicom_and_a_grayscale_photo(cli, tmp_path: Path):
     import skimage.data
 
     from tests.core.test_imaging_dicom import make_dicom
@@ -49,12 +50,12 @@ def test_human_readable_output_for_a_dicom_and_a_photo(cli, tmp_path: Path):
     gray = np.asarray(Image.open(SAMPLES / "pituitary_1.jpg").convert("L"))
     dicom = tmp_path / "slice.dcm"
     dicom.write_bytes(make_dicom(gray))
-    photo = _png(skimage.data.coffee(), tmp_path / "coffee.png")
+    photo = _png(np.asarray(Image.fromarray(skimage.data.coffee()).convert("L")), tmp_path / "coffee.png")
     code, out, err = cli("predict", str(dicom), str(photo))
     assert code == 0, err
     lines = out.splitlines()
     assert lines[0].startswith(str(dicom)) and "%" in lines[0]
-    assert "does not look like a brain MRI" in lines[1]
+    assert "not a brain MRI" in lines[1] or "does not look like a brain MRI" in lines[1]
 
 
 def test_all_files_good_exits_zero_in_a_separate_process(data_dir):
@@ -92,6 +93,18 @@ def test_json_for_a_picture_that_is_not_a_brain_mri_has_no_tumour_probabilities(
     photo_row, scan_row = (json.loads(line) for line in out.splitlines())
     assert photo_row["is_brain_mri"] is False
     assert "probabilities" not in photo_row
-    assert "does not look like a brain MRI" in photo_row["message"]
+    assert "not a brain MRI" in photo_row["message"] or "does not look like" in photo_row["message"]
     assert scan_row["is_brain_mri"] is True and len(scan_row["probabilities"]) == 4
 
+
+
+def test_an_abstention_is_said_in_words_and_in_json(cli, tmp_path: Path):
+    from tests.core.test_abstention import strict_models
+
+    models = strict_models(tmp_path)
+    code, out, err = cli("predict", "--model-dir", str(models), str(SAMPLES / "glioma_1.jpg"))
+    assert code == 0, err
+    assert "cannot judge this scan" in out and "best guess" in out
+    code, out, _ = cli("predict", "--json", "--model-dir", str(models), str(SAMPLES / "glioma_1.jpg"))
+    row = json.loads(out)
+    assert row["abstained"] is True and "doctor" in row["message"]

@@ -28,7 +28,7 @@ def _invoke(interpreter) -> list[tuple[int, ...]]:
 def test_ai_edge_litert_is_preferred():
     cls, module = litert_runtime.interpreter_class()
     assert module == "ai_edge_litert.interpreter"
-    assert len(_invoke(litert_runtime.make_interpreter(MODEL.read_bytes(), 2))) == 3
+    assert len(_invoke(litert_runtime.make_interpreter(MODEL.read_bytes(), 2))) == 4  # probabilities, feature map, embedding, guard features
 
 
 def test_falls_back_to_tflite_runtime(monkeypatch):
@@ -47,7 +47,7 @@ def test_falls_back_to_tflite_runtime(monkeypatch):
     monkeypatch.setitem(sys.modules, "ai_edge_litert.interpreter", None)
     _, module = litert_runtime.interpreter_class()
     assert module == "tflite_runtime.interpreter"
-    assert len(_invoke(litert_runtime.make_interpreter(MODEL.read_bytes(), 1))) == 3
+    assert len(_invoke(litert_runtime.make_interpreter(MODEL.read_bytes(), 1))) == 4
 
 
 def test_no_runtime_gives_a_clear_message(monkeypatch):

@@ -14,9 +14,15 @@ from PIL import Image
 from desktop_app.core.imaging import load_scan
 from desktop_app.core.imaging.preprocess import prepare
 from desktop_app.core.inference import InferenceEngine
-from desktop_app.core.inference.mri_check import FEATURES, MriCheck, check_features
+from desktop_app.core.inference.mri_check import (
+    FEATURES,
+    MRI_KIND,
+    MriCheck,
+    check_features,
+    refusal_message,
+)
 from desktop_app.paths import models_dir, resources_dir
-from training.mri_check_fit import MRI_QUANTILE, fit_check, logistic_regression
+from training.guard_fit import MRI_REFUSAL, Rows, check_fields, fit_check, softmax_regression
 
 SAMPLES = sorted((resources_dir() / "samples").glob("*.jpg"))
 
@@ -44,58 +50,70 @@ def test_features_tell_a_head_slice_from_noise():
     assert mri["colour_saturation"] == noise["colour_saturation"] == 0.0
 
 
-def test_logistic_regression_separates_two_clouds():
+def test_softmax_regression_separates_three_clouds():
     rng = np.random.default_rng(1)
-    X = np.vstack([rng.normal(2, 1, (300, 2)), rng.normal(-2, 1, (300, 2))])
-    y = np.concatenate([np.ones(300), np.zeros(300)])
-    w, b = logistic_regression(X, y)
-    assert np.mean(((X @ w + b) > 0) == (y == 1)) > 0.97
-    assert w[0] > 0 and w[1] > 0
+    X = np.vstack([rng.normal(c, 1, (200, 2)) for c in ((3, 0), (-3, 0), (0, 3))])
+    y = np.repeat([0, 1, 2], 200)
+    W, b = softmax_regression(X, y, np.ones(len(y)), 3)
+    assert np.mean(np.argmax(X @ W + b, axis=1) == y) > 0.95
 
 
-def test_fitted_threshold_accepts_the_mri_rows_it_was_fitted_on():
+def rows(vectors: np.ndarray, kind: str) -> Rows:
+    n = len(vectors)
+    return Rows(vectors, np.array([kind] * n), np.array([f"{kind}{i}" for i in range(n)]),
+                np.array(["clean"] * n), np.full(n, 5.0), np.zeros((n, len(FEATURES))))
+
+
+def test_fitted_threshold_refuses_few_calibration_mris_and_names_the_kind():
     rng = np.random.default_rng(2)
-    n = len(FEATURES)
-    mri = np.abs(rng.normal(1.0, 0.2, (2000, n)))
-    mri[:, FEATURES.index("colour_saturation")] = 0.0
-    negatives = np.abs(rng.normal(3.0, 1.0, (500, n)))
-    check = MriCheck.from_meta(fit_check(mri, negatives))
-    accepted = [check.accepts(dict(zip(FEATURES, row, strict=True))) for row in mri]
-    assert np.mean(accepted) >= 1 - MRI_QUANTILE
-    assert np.mean([check.accepts(dict(zip(FEATURES, row, strict=True))) for row in negatives]) < 0.2
+    mri = rows(rng.normal(0, 1, (600, 6)), MRI_KIND)
+    calibration = rows(rng.normal(0, 1, (400, 6)), MRI_KIND)
+    ct = rows(rng.normal(4, 1, (300, 6)), "brain_ct")
+    photo = rows(rng.normal(-4, 1, (300, 6)), "photo")
+    fitted = fit_check(Rows.join([mri, ct, photo]), calibration)
+    assert np.mean(fitted.accepts(calibration)) >= 1 - 2 * MRI_REFUSAL
+    fields, arrays = check_fields(fitted, calibration, "synthetic clouds")
+    check = MriCheck.from_meta(fields["check"], arrays)
+    stats = dict.fromkeys(FEATURES, 0.0) | {"distance": 1.0}
+    verdict = check.verdict(stats, np.full(6, 4.0))
+    assert not verdict.accepted and verdict.looks_like == "brain_ct"
+    assert refusal_message(verdict.looks_like) == "This looks like a CT scan of the head, not a brain MRI"
+    assert check.verdict(stats, np.zeros(6)).accepted
 
 
 def test_without_fitted_weights_only_the_hard_limits_apply():
-    check = MriCheck.from_meta({"max_distance": 10.0, "max_colour_saturation": 0.25, "min_dark_fraction": 0.03})
+    check = MriCheck.from_meta({"max_distance": 10.0, "max_colour_saturation": 0.25})
     plain = dict.fromkeys(FEATURES, 0.0)
-    assert check.accepts({**plain, "distance": 9.0})
-    assert not check.accepts({**plain, "distance": 11.0})
-    assert not check.accepts({**plain, "distance": 1.0, "colour_saturation": 0.4})
+    assert not check.fitted
+    assert check.verdict({**plain, "distance": 9.0}, np.zeros(3)).accepted
+    assert not check.verdict({**plain, "distance": 11.0}, np.zeros(3)).accepted
+    assert not check.verdict({**plain, "distance": 1.0, "colour_saturation": 0.4}, np.zeros(3)).accepted
 
 
-def test_the_check_is_fitted_by_code_and_lands_in_model_json(tmp_path: Path):
-    """evaluate's tune_mri_check fits on (here: the shipped samples as) training MRIs vs generated pictures."""
-    from training.evaluate import tune_mri_check
+def test_the_check_is_fitted_by_code_and_stored_with_the_model(tmp_path: Path):
+    """The evaluation's fit: the shipped samples (as training MRIs) against generated pictures."""
+    from training.evaluate import store_check
+    from training.guard_fit import engine_rows, generated_items, mri_items
 
     models = tmp_path / "models"
     shutil.copytree(models_dir(), models)
-    meta = json.loads((models / "model.json").read_text())
-    for key in ("weights", "centre", "scale", "bias", "min_score", "features"):
-        meta["mri_check"].pop(key, None)
-    (models / "model.json").write_text(json.dumps(meta))
     engine = InferenceEngine.load(models)
-    check = tune_mri_check(engine, SAMPLES, models, negatives_per_kind=3)
-    assert check["features"] == list(FEATURES) and len(check["weights"]) > len(FEATURES)
-    assert "generated non-MRI" in check["tuned_on"]
-    refitted = InferenceEngine.load(models)
-    assert refitted.mri_check.weights is not None
+    mri = engine_rows(engine, mri_items(SAMPLES, seed=1))
+    negatives = engine_rows(engine, generated_items(8, seed=1))
+    fitted = fit_check(Rows.join([mri, negatives]), mri)
+    fields, arrays = check_fields(fitted, mri, "the samples vs generated pictures")
+    store_check(models, fields, arrays)
+    meta = json.loads((models / "model.json").read_text())
+    assert meta["mri_check"]["kinds"] == [MRI_KIND, "other"] and "abstention" in meta
+    refitted = InferenceEngine.load(models)  # checksums of the rewritten files verify
+    assert refitted.mri_check.fitted
     assert all(refitted.predict_file(sample).is_brain_mri for sample in SAMPLES)
     noise = np.random.default_rng(5).integers(0, 256, (200, 200), dtype=np.uint8)
     assert not refitted.predict_bytes(png(noise)).is_brain_mri
 
 
 @pytest.mark.parametrize("sample", SAMPLES[:3], ids=lambda p: p.name)
-def test_shipped_check_scores_the_samples_above_its_threshold(sample: Path):
+def test_shipped_check_gives_the_samples_a_high_mri_probability(sample: Path):
     engine = InferenceEngine.load()
     p = engine.predict_file(sample)
-    assert p.mri_check["score"] >= engine.mri_check.min_score
+    assert p.mri_check["mri_probability"] >= max(0.9, engine.mri_check.min_mri_probability)

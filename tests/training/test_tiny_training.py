@@ -54,7 +54,7 @@ def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_p
 
     data = _sample_folder(tmp_path)
     runs = [tmp_path / "run_a", tmp_path / "run_b"]
-    for seed, run in zip((1, 2), runs):
+    for seed, run in zip((1, 2), runs, strict=True):
         _train_one_epoch(data, run, run / "export", seed)
     out = tmp_path / "models"
     assert ensemble(["--data", str(data), "--runs", *map(str, runs), "--out", str(out), "--version", "tiny-ens"]) == 0
@@ -64,7 +64,7 @@ def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_p
     sample = resources_dir() / "samples" / "meningioma_1.jpg"
     embeddings = [engine.predict_file(sample).embedding for engine in members]
     heads = [engine.base_head() for engine in members]
-    mean_logits = np.mean([e @ W + b for e, (W, b, _) in zip(embeddings, heads)], axis=0)
+    mean_logits = np.mean([e @ W + b for e, (W, b, _) in zip(embeddings, heads, strict=True)], axis=0)
     prediction = joined.predict_file(sample)
     W, b, _ = joined.base_head()
     assert prediction.embedding.shape == (2 * embeddings[0].shape[0],)

@@ -26,6 +26,7 @@ class ModelBundle:
     head_b: np.ndarray  # (classes,)
     class_means: np.ndarray  # (classes, embedding_dim)
     precision: np.ndarray  # (embedding_dim, embedding_dim)
+    check_arrays: dict  # the fitted brain-MRI check's arrays (centre, scale, weights, bias), if any
 
     @property
     def label_keys(self) -> list[str]:
@@ -50,12 +51,14 @@ def _verified_bytes(path: Path, expected_sha256: str | None, what: str) -> bytes
     return data
 
 
-def _arrays(data: bytes, names: tuple[str, ...], what: str) -> list[np.ndarray]:
+def _arrays(data: bytes, names: tuple[str, ...], what: str, optional: tuple[str, ...] = ()) -> list:
+    """The named float32 arrays, then a dict of those `optional` ones the file holds."""
     import io
 
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            return [np.asarray(npz[name], dtype=np.float32) for name in names]
+            found = {name: np.asarray(npz[name], dtype=np.float32) for name in optional if name in npz.files}
+            return [np.asarray(npz[name], dtype=np.float32) for name in names] + [found]
     except (OSError, ValueError, KeyError) as exc:
         raise ModelError(f"The {what} is damaged. {_REINSTALL}") from exc
 
@@ -70,10 +73,10 @@ def load_bundle(model_dir: Path) -> ModelBundle:
         raise ModelError(f"The model description (model.json) is damaged. {_REINSTALL}") from exc
     content = _verified_bytes(model_dir / meta["file"], meta.get("sha256"), "model file")
     head = meta["head"]
-    W, b = _arrays(_verified_bytes(model_dir / head["file"], head.get("sha256"), "model head"), ("W", "b"), "model head")
+    W, b, _ = _arrays(_verified_bytes(model_dir / head["file"], head.get("sha256"), "model head"), ("W", "b"), "model head")
     check = meta["mri_check"]
-    means, precision = _arrays(
+    means, precision, fitted = _arrays(
         _verified_bytes(model_dir / check["file"], check.get("sha256"), "brain-MRI check data"),
-        ("means", "precision"), "brain-MRI check data",
+        ("means", "precision"), "brain-MRI check data", optional=("centre", "scale", "weights", "bias"),
     )
-    return ModelBundle(meta, content, meta["sha256"], W, b, means, precision)
+    return ModelBundle(meta, content, meta["sha256"], W, b, means, precision, fitted)

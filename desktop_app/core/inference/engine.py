@@ -11,10 +11,22 @@ import numpy as np
 
 from desktop_app.core.imaging import Scan, load_scan, standardize
 from desktop_app.core.imaging.preprocess import prepare
+from desktop_app.core.inference.abstention import Abstention
 from desktop_app.core.inference.bundle import ModelBundle, load_bundle
 from desktop_app.core.inference.heatmap import aligned_heatmap, class_activation
-from desktop_app.core.inference.mri_check import MriCheck, check_features, embedding_distance
-from desktop_app.core.inference.prediction import NOT_MRI_KEY, NOT_MRI_LABEL, Prediction
+from desktop_app.core.inference.mri_check import (
+    CheckVerdict,
+    MriCheck,
+    check_features,
+    check_vector,
+    embedding_distance,
+)
+from desktop_app.core.inference.prediction import (
+    NOT_MRI_KEY,
+    NOT_MRI_LABEL,
+    ModelOutputs,
+    Prediction,
+)
 from desktop_app.core.litert_runtime import make_interpreter
 
 log = logging.getLogger(__name__)
@@ -39,7 +51,8 @@ class InferenceEngine:
         self.temperature = float(meta.get("temperature", 1.0))
         self.input_size = int(meta["input"]["size"])
         self.base_version = str(meta["version"])
-        self.mri_check = MriCheck.from_meta(meta["mri_check"])
+        self.mri_check = MriCheck.from_meta(meta["mri_check"], bundle.check_arrays)
+        self.abstention = Abstention.from_meta(meta.get("abstention", {}))
         self._outputs: dict[str, int] | None = None
         self._interpreter()  # fail at load time, not on the first scan
 
@@ -103,31 +116,40 @@ class InferenceEngine:
         return interpreter
 
     def _output_indices(self, interpreter) -> dict[str, int]:
-        """Outputs are told apart by shape: (1,K) probabilities, (1,D) embedding, (1,h,w,D) features."""
+        """Outputs are told apart by shape: (1,K) probabilities, (1,h,w,D) features, (1,D)
+        embedding (D = the head's input), (1,G) guard features (the brain-MRI check's)."""
         found: dict[str, int] = {}
+        embedding_dim = self._bundle.head_W.shape[0]
         for detail in interpreter.get_output_details():
             shape = tuple(detail["shape"])
             if len(shape) == 4:
                 found["features"] = detail["index"]
             elif shape[-1] == len(self.label_keys):
                 found["probabilities"] = detail["index"]
-            else:
+            elif shape[-1] == embedding_dim:
                 found["embedding"] = detail["index"]
+            else:
+                found["guard"] = detail["index"]
         return found
 
-    def run_model(self, model_input: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(feature map h×w×D, embedding D) of one standardised uint8 size×size image."""
+    def run_model(self, model_input: np.ndarray) -> ModelOutputs:
+        """The network's outputs for one standardised uint8 size×size image."""
         interpreter = self._interpreter()
         tensor = model_input.astype(np.float32).reshape(1, self.input_size, self.input_size, 1)
         interpreter.set_tensor(self._local.input_index, tensor)
         interpreter.invoke()
         outputs = self._outputs
-        return interpreter.get_tensor(outputs["features"])[0].copy(), interpreter.get_tensor(outputs["embedding"])[0].copy()
+        guard = interpreter.get_tensor(outputs["guard"])[0].copy() if "guard" in outputs else np.zeros(0, np.float32)
+        return ModelOutputs(
+            interpreter.get_tensor(outputs["features"])[0].copy(),
+            interpreter.get_tensor(outputs["embedding"])[0].copy(),
+            guard,
+        )
 
     def embed_bytes(self, data: bytes, name: str | None = None, frame: int | None = None) -> np.ndarray:
         """The pooled embedding of a scan (what federated learning trains the head on)."""
         scan = load_scan(data, name, frame)
-        return self.run_model(standardize(scan.gray, self.input_size))[1]
+        return self.run_model(standardize(scan.gray, self.input_size)).embedding
 
     def predict_file(self, path: str | Path, frame: int | None = None) -> Prediction:
         path = Path(path)
@@ -151,25 +173,31 @@ class InferenceEngine:
         """The prediction for a scan the caller already decoded (the server decodes each upload once)."""
         return self._predict_scan(scan, {"decode": 0.0}, time.perf_counter())
 
-    def brain_mri_check(self, scan: Scan, model_input: np.ndarray, embedding: np.ndarray) -> tuple[dict[str, float], bool]:
-        """(the check's features and score, whether the picture looks like a brain MRI)."""
-        distance = embedding_distance(embedding, self._bundle.class_means, self._bundle.precision)
+    def brain_mri_check(
+        self, scan: Scan, model_input: np.ndarray, outputs: ModelOutputs
+    ) -> tuple[dict[str, float], np.ndarray, CheckVerdict]:
+        """(the check's image statistics and MRI probability, its input vector, its verdict)."""
+        distance = embedding_distance(outputs.embedding, self._bundle.class_means, self._bundle.precision)
         stats = check_features(model_input, scan.histogram, scan.colour_saturation, distance)
-        score, is_mri = self.mri_check.verdict(stats)
-        stats["score"] = round(score, 3) if np.isfinite(score) else score
-        return stats, is_mri
+        vector = check_vector(stats, model_input, outputs.guard, outputs.embedding)
+        verdict = self.mri_check.verdict(stats, vector)
+        stats["mri_probability"] = round(verdict.mri_probability, 4)
+        return stats, vector, verdict
 
     def _predict_scan(self, scan: Scan, timings: dict[str, float], started: float) -> Prediction:
         model_input, box = prepare(scan.gray, self.input_size, scan.histogram)
         t1 = time.perf_counter()
-        features, embedding = self.run_model(model_input)
+        outputs = self.run_model(model_input)
+        features, embedding = outputs.features, outputs.embedding
         t2 = time.perf_counter()
         with self._head_lock:
             W, b, _ = self._head
             version = self.model_version
         probabilities = softmax((embedding.astype(np.float64) @ W + b) / self.temperature)
-        stats, is_mri = self.brain_mri_check(scan, model_input, embedding)
+        stats, vector, verdict = self.brain_mri_check(scan, model_input, outputs)
+        is_mri = verdict.accepted
         best = int(np.argmax(probabilities))
+        abstain_reason = self.abstention.reason(probabilities, self.label_keys, stats, verdict) if is_mri else None
         t3 = time.perf_counter()
         heatmap = aligned_heatmap(class_activation(features, W[:, best]), scan.gray.shape, box)
         t4 = time.perf_counter()
@@ -191,4 +219,7 @@ class InferenceEngine:
             image=scan.gray,
             mri_check=stats,
             embedding=embedding,
+            abstain_reason=abstain_reason,
+            looks_like=verdict.looks_like,
+            check_vector=vector,
         )

@@ -1,23 +1,31 @@
-""""Is this a brain MRI at all?": a small logistic model over the embedding's distance and image statistics.
+""""Is this a brain MRI at all?": a multinomial logistic model of what kind of picture this is.
 
-Features of one picture (`check_features`, about 0.2 ms):
+The check sees one vector per picture (`check_vector`, about 0.1 ms):
+- the image statistics of `check_features` below (log-scaled where they span orders of magnitude);
+- a 16-bin intensity histogram of the model's input (CT's bone-white skull, X-ray's soft gradients);
+- the network's guard features: every stage's mean activation, texture and contrast first,
+  anatomy last (a model without them, e.g. an older export, uses zeros);
+- the network's pooled embedding (the same 128 numbers the diagnosis head reads).
+
+A softmax regression over "brain MRI" and each kind of picture it was fitted against (head CT,
+chest X-ray, spine MRI, photographs, ...; `training.guard_fit`, never by hand) gives the
+probability that the picture is a brain MRI. It passes when that probability reaches
+`min_mri_probability` and the hard limits hold (`max_colour_saturation`: MRIs are gray even when
+saved as colour JPEGs; `max_distance`: an embedding far outside anything seen in training). The
+most likely other kind names what the picture looks like ("a CT scan of the head").
+Without fitted weights (a freshly exported model) only the hard limits apply.
+
+Image statistics (`check_features`):
 - `distance`: smallest Mahalanobis distance of the pooled embedding to a class mean of the
   training MRIs (shared, shrunk covariance) — how familiar the picture is to the network;
-- `colour_saturation`: MRIs are gray even when saved as colour JPEGs; photos and screens are not;
-- `dark_fraction`, `bright_fraction`: the scanner's dark background (the darkest fifth of the
-  picture's 1st–99th percentile range), paper-white documents (200 or brighter);
+- `colour_saturation`; `dark_fraction`, `bright_fraction`: the scanner's dark background (the
+  darkest fifth of the 1st–99th percentile range), paper-white documents (200 or brighter);
 and, on the model's square input (the head crop, padded square):
 - `corner_ratio`: the corners of a roughly elliptical head are dark;
 - `symmetry`: axial and coronal slices are nearly left-right symmetric;
 - `roughness`: neighbour differences relative to contrast (noise, text and textures are rough);
 - `entropy`: MRIs use many gray levels (binary drawings and blobs use two);
 - `outside_ellipse`: the share of lit pixels outside the ellipse inscribed in the square.
-
-The check (model.json's `mri_check`, fitted by `training.mri_check_fit` from the model's own
-embeddings, never by hand) standardises the features, adds the squared excess of each beyond the
-MRIs' median in its unlike-an-MRI direction (`feature_terms`), and accepts when `bias + weights · terms >= min_score` and the distance and saturation are within the
-hard limits `max_distance`, `max_colour_saturation` (far outside anything seen in training).
-Without fitted weights (a freshly exported model) only the hard limits apply.
 """
 
 from __future__ import annotations
@@ -34,15 +42,35 @@ FEATURES = (
 )
 # Features whose logarithm is used: they span orders of magnitude.
 LOG_FEATURES = ("distance", "roughness")
-# The direction(s) in which each feature stops looking like an MRI (+1: larger, -1: smaller).
-# Only excess in those directions is penalised: a scan with more background or more symmetry than
-# usual is not suspicious, and the model extrapolates sensibly far from the training data.
-UNLIKE = (
-    ("distance", 1), ("colour_saturation", 1), ("dark_fraction", -1), ("bright_fraction", 1),
-    ("corner_ratio", 1), ("symmetry", -1), ("roughness", 1), ("roughness", -1), ("entropy", -1),
-    ("outside_ellipse", 1),
-)
+# The direction(s) in which each statistic stops looking like an MRI (+1: larger, -1: smaller):
+# a picture beyond the MRIs' range in such a direction is refused whatever the fitted model says,
+# because a linear model extrapolates arbitrarily far from what it was fitted on (pure noise).
+UNLIKE = {
+    "dark_fraction": (-1,), "bright_fraction": (1,), "corner_ratio": (1,), "symmetry": (-1,),
+    "roughness": (1, -1), "entropy": (-1,), "outside_ellipse": (1,),
+}
+HISTOGRAM_BINS = 16
+MRI_KIND = "brain_mri"
 DEFAULT_LIMITS = {"max_distance": 40.0, "max_colour_saturation": 0.25}
+
+# What each kind of picture is called when the check says what a refused picture looks like.
+KIND_DESCRIPTIONS = {
+    "body_mri": "an MRI of another part of the body",
+    "brain_ct": "a CT scan of the head",
+    "body_ct": "a CT scan of the body",
+    "chest_xray": "a chest X-ray",
+    "ultrasound": "an ultrasound image",
+    "fundus": "a photograph of the retina",
+    "dermoscopy": "a close-up photograph of the skin",
+    "microscopy": "a microscope image",
+    "dental_xray": "a dental X-ray",
+    "mammography": "a mammogram",
+    "photo": "an ordinary photograph",
+    "screenshot": "a screenshot",
+    "document": "a scanned document",
+}
+# A refused picture is said to look like its most likely kind only when that kind is this sure.
+MIN_KIND_PROBABILITY = 0.6
 
 # "Dark" is relative to the picture's own range (1st to 99th percentile): a scanner background
 # that is gray rather than black, or lifted by a strong gamma, still counts as background.
@@ -99,7 +127,7 @@ def shape_features(model_input: np.ndarray) -> dict[str, float]:
 def check_features(
     model_input: np.ndarray, histogram: np.ndarray, colour_saturation: float, distance: float
 ) -> dict[str, float]:
-    """Every feature the check uses (see the module docstring), rounded for logs and reports."""
+    """Every image statistic the check uses (see the module docstring), rounded for logs and reports."""
     dark, bright = histogram_fractions(histogram)
     features = {
         "distance": distance, "colour_saturation": colour_saturation,
@@ -108,60 +136,105 @@ def check_features(
     return {name: round(float(features[name]), 4) for name in FEATURES}
 
 
-def feature_terms(features: np.ndarray, centre: np.ndarray, scale: np.ndarray) -> np.ndarray:
-    """(n, F) raw features -> the logistic inputs: standardised features, then the squared excess
-    of each beyond the MRIs' median in its unlike-an-MRI direction(s) (see UNLIKE)."""
-    x = np.array(features, dtype=np.float64, copy=True)
-    for name in LOG_FEATURES:
-        i = FEATURES.index(name)
-        x[:, i] = np.log(np.maximum(x[:, i], 1e-3))
-    z = (x - centre) / scale
-    excess = [np.maximum(sign * z[:, FEATURES.index(name)], 0.0) for name, sign in UNLIKE]
-    return np.concatenate([z, np.stack(excess, axis=1)], axis=1)
+def input_histogram(model_input: np.ndarray) -> np.ndarray:
+    """Share of the model input's pixels in each of HISTOGRAM_BINS equal intensity bins."""
+    counts = np.bincount(model_input.ravel() >> 4, minlength=HISTOGRAM_BINS).astype(np.float64)
+    return counts / max(1.0, counts.sum())
+
+
+def check_vector(
+    stats: dict[str, float], model_input: np.ndarray, guard_features: np.ndarray, embedding: np.ndarray
+) -> np.ndarray:
+    """The check's input: statistics (logs where listed), input histogram, guard features, embedding."""
+    values = [
+        np.log(max(stats[name], 1e-3)) if name in LOG_FEATURES else stats[name] for name in FEATURES
+    ]
+    return np.concatenate([
+        np.asarray(values, dtype=np.float64),
+        input_histogram(model_input),
+        np.asarray(guard_features, dtype=np.float64).ravel(),
+        np.asarray(embedding, dtype=np.float64).ravel(),
+    ])
+
+
+@dataclass(frozen=True)
+class CheckVerdict:
+    """What the check found: the probability of a brain MRI and, when refused, what it looks like."""
+
+    mri_probability: float
+    accepted: bool
+    looks_like: str | None = None  # a KIND_DESCRIPTIONS key, only when the check is sure enough
 
 
 @dataclass(frozen=True)
 class MriCheck:
-    """The fitted check from model.json's `mri_check` (weights absent: hard limits only)."""
+    """The fitted check from model.json's `mri_check` plus the arrays in its npz."""
 
     max_distance: float
     max_colour_saturation: float
+    kinds: tuple[str, ...] = ()
     centre: np.ndarray | None = None
     scale: np.ndarray | None = None
-    weights: np.ndarray | None = None
-    bias: float = 0.0
-    min_score: float = 0.0
+    weights: np.ndarray | None = None  # (vector length, kinds)
+    bias: np.ndarray | None = None  # (kinds,)
+    min_mri_probability: float = 0.5
+    stat_limits: tuple[tuple[str, float, float], ...] = ()  # (statistic, lowest, highest) of MRIs
 
     @classmethod
-    def from_meta(cls, meta: dict) -> MriCheck:
+    def from_meta(cls, meta: dict, arrays: dict[str, np.ndarray] | None = None) -> MriCheck:
         limits = {**DEFAULT_LIMITS, **{k: v for k, v in meta.items() if k in DEFAULT_LIMITS}}
         fitted = {}
-        if "weights" in meta and tuple(meta.get("features", ())) == FEATURES:
+        arrays = arrays or {}
+        if "kinds" in meta and all(name in arrays for name in ("centre", "scale", "weights", "bias")):
             fitted = {
-                "centre": np.asarray(meta["centre"], dtype=np.float64),
-                "scale": np.asarray(meta["scale"], dtype=np.float64),
-                "weights": np.asarray(meta["weights"], dtype=np.float64),
-                "bias": float(meta["bias"]),
-                "min_score": float(meta["min_score"]),
+                "kinds": tuple(meta["kinds"]),
+                "centre": np.asarray(arrays["centre"], dtype=np.float64),
+                "scale": np.asarray(arrays["scale"], dtype=np.float64),
+                "weights": np.asarray(arrays["weights"], dtype=np.float64),
+                "bias": np.asarray(arrays["bias"], dtype=np.float64),
+                "min_mri_probability": float(meta["min_mri_probability"]),
+                "stat_limits": tuple((name, float(lo), float(hi)) for name, (lo, hi) in meta.get("stat_limits", {}).items()),
             }
         return cls(float(limits["max_distance"]), float(limits["max_colour_saturation"]), **fitted)
 
-    def score(self, features: dict[str, float]) -> float:
-        """The logistic model's log-odds that the picture is a brain MRI (+inf when not fitted)."""
-        if self.weights is None:
-            return float("inf")
-        terms = feature_terms(np.array([[features[name] for name in FEATURES]]), self.centre, self.scale)[0]
-        return float(self.bias + terms @ self.weights)
+    @property
+    def fitted(self) -> bool:
+        return self.weights is not None
 
-    def verdict(self, features: dict[str, float]) -> tuple[float, bool]:
-        """(log-odds score, whether the picture passes as a brain MRI)."""
-        score = self.score(features)
-        accepted = (
-            features["distance"] <= self.max_distance
-            and features["colour_saturation"] <= self.max_colour_saturation
-            and score >= self.min_score
+    def kind_probabilities(self, vector: np.ndarray) -> np.ndarray:
+        """Probability of each of `kinds` (the fitted model's softmax)."""
+        z = (vector - self.centre) / self.scale
+        logits = z @ self.weights + self.bias
+        logits -= logits.max()
+        p = np.exp(logits)
+        return p / p.sum()
+
+    def within_limits(self, stats: dict[str, float]) -> bool:
+        """The hard limits: familiar embedding, gray, every statistic inside the MRIs' range."""
+        return (
+            stats["distance"] <= self.max_distance
+            and stats["colour_saturation"] <= self.max_colour_saturation
+            and all(lo <= stats[name] <= hi for name, lo, hi in self.stat_limits)
         )
-        return score, accepted
 
-    def accepts(self, features: dict[str, float]) -> bool:
-        return self.verdict(features)[1]
+    def verdict(self, stats: dict[str, float], vector: np.ndarray) -> CheckVerdict:
+        within_limits = self.within_limits(stats)
+        if not self.fitted:
+            return CheckVerdict(1.0 if within_limits else 0.0, within_limits)
+        p = self.kind_probabilities(vector)
+        mri = float(p[self.kinds.index(MRI_KIND)])
+        accepted = within_limits and mri >= self.min_mri_probability
+        looks_like = None
+        if not accepted:
+            others = [(float(q), kind) for q, kind in zip(p, self.kinds, strict=True) if kind in KIND_DESCRIPTIONS]
+            best, kind = max(others, default=(0.0, None))
+            if kind is not None and best / max(1e-9, 1.0 - mri) >= MIN_KIND_PROBABILITY:
+                looks_like = kind
+        return CheckVerdict(mri, accepted, looks_like)
+
+
+def refusal_message(looks_like: str | None) -> str:
+    """Plain words for a refused picture, naming what it looks like when the check is sure."""
+    if looks_like in KIND_DESCRIPTIONS:
+        return f"This looks like {KIND_DESCRIPTIONS[looks_like]}, not a brain MRI"
+    return "This does not look like a brain MRI"

@@ -395,6 +395,11 @@ class ReviewPanel(QWidget):
         if report.get("is_brain_mri") is False:
             self.mri_verdict.setText("⚠ This image may not be a brain MRI. Check it before deciding.")
             self.mri_verdict.setStyleSheet("color: #B45309; font-weight: 600;")
+        elif report.get("abstained"):
+            self.mri_verdict.setText(
+                "⚠ The model could not judge this scan (unlike its training data, or unsure): "
+                "its best guess is shown; read the scan yourself.")
+            self.mri_verdict.setStyleSheet("color: #B45309; font-weight: 600;")
         else:
             self.mri_verdict.setText("✓ The image looks like a brain MRI.")
             self.mri_verdict.setStyleSheet("color: #15803D;")

@@ -18,7 +18,6 @@ from desktop_app.ui.widgets.common import Banner, Card, Screen, button, label
 
 log = logging.getLogger(__name__)
 
-NOT_MRI_TITLE = "This does not look like a brain MRI scan"
 NOT_MRI_TEXT = ("Please choose an MRI image of the head, for example the file your clinic gave "
                 "you (JPEG, PNG or DICOM). Nothing was saved.")
 UNREADABLE_TEXT = ("This file could not be opened as an image. It may be damaged or in a format "
@@ -224,7 +223,7 @@ class NewScanScreen(Screen):
         doctor = rest[0] if rest else None
         if report is None:
             self.result_area.setVisible(False)
-            self._show_problem(NOT_MRI_TITLE, NOT_MRI_TEXT)
+            self._show_problem(f"{prediction.message}.", NOT_MRI_TEXT)
             return
         self.last_report = report
         self.drop_zone.set_compact(True)

@@ -35,6 +35,11 @@ PRELIMINARY_TEXT = (
 FINDINGS = {**CORE_FINDINGS, NOT_ASSESSABLE: "Not assessable from this image — your doctor will arrange another scan"}
 
 
+ABSTAINED_FINDING = "For your doctor to judge"
+ABSTAINED_SUMMARY = ("The model cannot judge this scan: it looks unlike the scans it learned from, or "
+                     "the model is unsure. It gives no finding; your doctor will look at the scan.")
+
+
 def plain_summary(label_text: str, confidence: float | None) -> str:
     """One sentence a patient can read without medical training."""
     share = model_percent(confidence) if confidence is not None else "an unknown"
@@ -171,10 +176,13 @@ class FindingCard(Card):
                     timings_ms: dict | None = None, report: dict | None = None) -> None:
         if (report or {}).get("id") != self._report.get("id"):
             self._reviewer_name = ""  # another report: its reviewer is looked up afresh
-        self.finding.setText(finding_text(label_text))
-        self.confidence.setText(f"{model_percent(confidence)} confidence" if confidence is not None else "")
-        self.summary.setText(plain_summary(label_text, confidence))
+        abstained = bool((report or {}).get("abstained"))
+        self.finding.setText(ABSTAINED_FINDING if abstained else finding_text(label_text))
+        self.confidence.setText(
+            f"{model_percent(confidence)} confidence" if confidence is not None and not abstained else "")
+        self.summary.setText(ABSTAINED_SUMMARY if abstained else plain_summary(label_text, confidence))
         self.bars.set_probabilities(probabilities or {})
+        self.bars.setVisible(not abstained)  # no numbers that read like a finding
         took = ""
         total_ms = (timings_ms or {}).get("total")
         if total_ms:
