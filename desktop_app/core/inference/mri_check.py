@@ -70,7 +70,7 @@ KIND_DESCRIPTIONS = {
     "document": "a scanned document",
 }
 # A refused picture is said to look like its most likely kind only when that kind is this sure.
-MIN_KIND_PROBABILITY = 0.6
+MIN_KIND_PROBABILITY = 0.85
 
 # "Dark" is relative to the picture's own range (1st to 99th percentile): a scanner background
 # that is gray rather than black, or lifted by a strong gamma, still counts as background.
