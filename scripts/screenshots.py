@@ -310,6 +310,33 @@ def patient_history_detail(studio: Studio):
     return window
 
 
+@capture("patient_history_abstained")
+def patient_history_abstained(studio: Studio):
+    """A scan the model could not judge, as the patient reads it (the engine under a rule that
+    never labels, so the screen shows what any abstention shows)."""
+    import json
+    import shutil
+
+    from desktop_app.core.inference import InferenceEngine
+    from desktop_app.paths import models_dir
+
+    if not studio.scans:
+        return None
+    strict = Path(tempfile.mkdtemp()) / "models"
+    shutil.copytree(models_dir(), strict)
+    meta = json.loads((strict / "model.json").read_text())
+    meta["abstention"] = {**meta.get("abstention", {}), "min_confidence": 1.01}
+    (strict / "model.json").write_text(json.dumps(meta))
+    scan = studio.scans[0]
+    prediction = InferenceEngine.load(strict).predict_file(scan)
+    studio.sign_in("anna")
+    report = studio.services.reports.create("anna", scan.read_bytes(), scan.name, prediction)
+    window = studio.patient_screen("history")
+    window.screen("history").open_report(report)
+    studio.settle()
+    return window
+
+
 @capture("patient_chat")
 def patient_chat(studio: Studio):
     return studio.patient_screen("chat")

@@ -27,4 +27,5 @@ def test_the_patient_reads_for_your_doctor_without_numbers(qtbot, services, wind
     assert finding.finding.text() == ABSTAINED_FINDING
     assert "cannot judge this scan" in finding.summary.text()
     assert finding.confidence.text() == "" and not finding.bars.isVisible()
+    assert not finding.bars_caption.isVisible()
     settle(qtbot)

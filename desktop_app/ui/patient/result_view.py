@@ -147,7 +147,8 @@ class FindingCard(Card):
         self.summary = label("", None, wrap=True)
         self.body.addWidget(self.summary)
         self.body.addSpacing(4)
-        self.body.addWidget(label("How sure the model is about each type", "label"))
+        self.bars_caption = label("How sure the model is about each type", "label")
+        self.body.addWidget(self.bars_caption)
         self.bars = ProbabilityBars(self)
         self.body.addWidget(self.bars)
         self.review_box = QWidget(self)
@@ -183,6 +184,7 @@ class FindingCard(Card):
         self.summary.setText(ABSTAINED_SUMMARY if abstained else plain_summary(label_text, confidence))
         self.bars.set_probabilities(probabilities or {})
         self.bars.setVisible(not abstained)  # no numbers that read like a finding
+        self.bars_caption.setVisible(not abstained)
         took = ""
         total_ms = (timings_ms or {}).get("total")
         if total_ms:
