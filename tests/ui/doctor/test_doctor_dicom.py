@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 from PySide6.QtCore import Qt
 
-from desktop_app.ui.doctor.slice_strip import SliceStrip
+from desktop_app.ui.doctor.slice_strip import SLICE_ROLE, SliceStrip
 from tests.dicom.conftest import orthanc  # noqa: F401  (the real PACS fixture)
 from tests.dicom.orthanc import AE_TITLE, free_port
 from tests.dicom.scu import send
@@ -58,7 +58,11 @@ def test_the_switch_receives_a_series_and_its_report_opens_on_the_key_slice(qtbo
     assert report["series"]["summary"] in strip.caption.text()
     qtbot.waitUntil(review.image_view.has_image, timeout=20_000)
     key_pixels = review.image_view.displayed_pixels().copy()
-    strip.list.setCurrentRow(strip.list.count() - 1)  # scroll to another slice
+    key_image = strip.current_slice()[0]["model_image_hash"]
+    # scroll to a slice that looks different (the generated series mirrors around its middle)
+    row = next(i for i in range(strip.list.count())
+               if strip.list.item(i).data(SLICE_ROLE)[0]["model_image_hash"] != key_image)
+    strip.list.setCurrentRow(row)
     other = strip.current_slice()[0]
     qtbot.waitUntil(lambda: review.heatmap_note.text().startswith(f"slice {other['index'] + 1}: "), timeout=20_000)
     assert review.image_view.has_heatmap()
