@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import http.client
 import json
 import logging
 import random
@@ -13,12 +14,29 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
+import urllib3.exceptions
 
 log = logging.getLogger(__name__)
 
 # Statuses worth another try on a call that is safe to repeat.
 _RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
 _READ_ONLY_POSTS = frozenset({"/list_reports", "/get_messages", "/get_inbox", "/get_report"})
+
+
+class _CutOff(Exception):
+    """A 2xx answer whose body is not the JSON it should be: cut off on the way (a server crash, a proxy)."""
+
+
+# Everything that means "no whole answer came back": what a crash, a reset or a cut line looks like.
+_TRANSPORT_FAILURES = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,  # the body was cut off mid-way
+    requests.exceptions.ContentDecodingError,  # a compressed body cut off mid-way
+    urllib3.exceptions.HTTPError,  # ProtocolError and friends, should requests let one through
+    http.client.HTTPException,  # IncompleteRead, BadStatusLine
+    _CutOff,
+)
 
 
 class ApiError(Exception):
@@ -354,18 +372,19 @@ class ApiClient:
                 response = self.session.request(
                     method, url, json=body, data=form, files=files, headers=headers, timeout=self.timeout
                 )
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                self._note_clock(response)
+                if not (response.status_code in _RETRYABLE_STATUSES and may_retry and attempt < self.max_retries):
+                    return self._answer(path, response, had_token=bool(headers), raw=raw)
+            except _TRANSPORT_FAILURES as exc:
                 if may_retry and attempt < self.max_retries:
                     attempt += 1
                     self._sleep_before_retry(attempt, None, f"{path}: {type(exc).__name__}")
                     continue
                 raise ServerUnreachable(_unreachable_message(self.base_url, exc)) from exc
-            self._note_clock(response)
-            if response.status_code in _RETRYABLE_STATUSES and may_retry and attempt < self.max_retries:
-                attempt += 1
-                self._sleep_before_retry(attempt, response.headers.get("Retry-After"), f"{path}: HTTP {response.status_code}")
-                continue
-            return self._answer(path, response, had_token=bool(headers), raw=raw)
+            except requests.RequestException as exc:  # a malformed URL and the like: a repeat will not help
+                raise ServerUnreachable(_unreachable_message(self.base_url, exc)) from exc
+            attempt += 1
+            self._sleep_before_retry(attempt, response.headers.get("Retry-After"), f"{path}: HTTP {response.status_code}")
 
     def _answer(self, path: str, response: requests.Response, *, had_token: bool, raw: bool) -> Any:
         status = response.status_code
@@ -375,7 +394,7 @@ class ApiClient:
             try:
                 answer = response.json()
             except ValueError as exc:
-                raise ServerFailed(f"The server sent an answer the app cannot read ({path}).", status=status) from exc
+                raise _CutOff(f"{path}: the answer is not whole JSON") from exc
             if not isinstance(answer, dict):
                 raise ServerFailed(f"The server sent an answer the app cannot read ({path}).", status=status)
             return answer

@@ -1,25 +1,35 @@
 """A real HTTP proxy on loopback that injects network faults between the app and a server.
 
 Faults, per request path: `500` (answered by the proxy, nothing reaches the server),
+`reset` (the connection is reset before anything reaches the server),
 `hang` (the request is held without an answer, so the client's read timeout fires),
 `reset_after_commit` (the request reaches the server and commits, then the client's
-connection is reset before it can read the answer) and `down` (every connection is
-reset at once, as when the server's host is gone).
+connection is reset before it can read the answer), `cut_answer` (the server commits, and the client gets
+the head and half of the body before a reset: what a server crash mid-answer looks like),
+`half_upload` (half of the request body reaches the server, then both sides are reset),
+`delay` (forwarded after 0-3 s) and `down` (every connection is reset at once, as when the
+server's host is gone).
+
+`randomize(seed, rate)` gives a share of all requests a fault drawn from a seeded generator,
+for soak runs that are the same at the same seed.
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import socket
 import struct
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 log = logging.getLogger(__name__)
 
-FAULTS = ("500", "hang", "reset_after_commit")
+FAULTS = ("500", "reset", "hang", "reset_after_commit", "cut_answer", "half_upload", "delay")
+MAX_DELAY_S = 3.0
 
 
 @dataclass
@@ -38,6 +48,10 @@ class FaultProxy:
         self.down = False
         self.events: list[tuple[str, str]] = []  # (path, what happened) in order
         self._rules: list[_Rule] = []
+        self._random: random.Random | None = None
+        self._random_rate = 0.0
+        self._random_faults: tuple[str, ...] = ()
+        self.max_delay_s = MAX_DELAY_S
         self._lock = threading.Lock()
         self._listener = socket.create_server(("127.0.0.1", 0))
         self.port = self._listener.getsockname()[1]
@@ -56,9 +70,18 @@ class FaultProxy:
         with self._lock:
             self._rules.append(_Rule(path, fault, count))
 
+    def randomize(self, seed: int, rate: float, faults: tuple[str, ...] = FAULTS) -> None:
+        """From now on a share `rate` of requests (those no rule took) meets one of `faults`."""
+        unknown = set(faults) - set(FAULTS)
+        if unknown:
+            raise ValueError(f"unknown faults {sorted(unknown)}")
+        with self._lock:
+            self._random, self._random_rate, self._random_faults = random.Random(seed), rate, tuple(faults)
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._random = None
         self.down = False
 
     def faults_seen(self, fault: str) -> int:
@@ -76,7 +99,13 @@ class FaultProxy:
                 if rule.remaining > 0 and rule.path in (None, path):
                     rule.remaining -= 1
                     return rule.fault
+            if self._random is not None and self._random.random() < self._random_rate:
+                return self._random.choice(self._random_faults)
         return None
+
+    def _delay(self) -> float:
+        with self._lock:
+            return (self._random or random).uniform(0.0, self.max_delay_s)
 
     def _accept_loop(self) -> None:
         while not self._stopping.is_set():
@@ -108,17 +137,35 @@ class FaultProxy:
                         + body
                     )
                     continue
+                if fault == "reset":
+                    self.events.append((path, "reset"))
+                    _reset(client)
+                    return
                 if fault == "hang":
                     self.events.append((path, "hang"))
                     self._stopping.wait(self.hang_seconds)
                     _reset(client)
                     return
+                if fault == "half_upload":
+                    self.events.append((path, "half_upload"))
+                    self._forward_half(raw)
+                    _reset(client)
+                    return
+                if fault == "delay":
+                    self._stopping.wait(self._delay())
                 answer = self._forward(raw)
+                if fault == "cut_answer":
+                    self.events.append((path, "cut_answer"))
+                    head, _, body = answer.partition(b"\r\n\r\n")
+                    client.sendall(head + b"\r\n\r\n" + body[: len(body) // 2])
+                    time.sleep(0.05)  # let the client start reading the body before the reset
+                    _reset(client)
+                    return
                 if fault == "reset_after_commit":
                     self.events.append((path, "reset_after_commit"))
                     _reset(client)  # the server has committed; the client never sees the answer
                     return
-                self.events.append((path, "ok"))
+                self.events.append((path, fault or "ok"))
                 client.sendall(answer)
                 return  # the forwarded answer says "Connection: close"
         except OSError as exc:
@@ -132,6 +179,13 @@ class FaultProxy:
             while chunk := upstream.recv(65536):
                 chunks.append(chunk)
         return b"".join(chunks)
+
+    def _forward_half(self, raw: bytes) -> None:
+        """Sends the head and half the body upstream, then resets: an upload cut off mid-way."""
+        head, _, body = raw.partition(b"\r\n\r\n")
+        with socket.create_connection(self.upstream, timeout=60) as upstream:
+            upstream.sendall(head + b"\r\n\r\n" + body[: len(body) // 2])
+            _reset(upstream)
 
 
 def _read_request(sock: socket.socket) -> tuple[str, bytes] | None:
