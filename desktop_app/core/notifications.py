@@ -41,6 +41,13 @@ class Notifications:
         self._bus.emit(events.NOTIFICATION_ADDED, id=doc["id"], username=username, kind=kind)
         return doc
 
+    def repoint(self, old_ref: str, new_ref: str) -> None:
+        """Notifications about a record that was folded into another now open that one (sync only)."""
+        with self._lock:
+            moved = {doc["id"]: {**doc, "ref": new_ref} for doc in self._docs.find(ref=old_ref) if doc.get("id")}
+            if moved:
+                self._docs.put_many(moved)
+
     def for_user(self, username: str) -> list[dict[str, Any]]:
         """The user's notifications, newest first (only the signed-in user's own)."""
         self._check_owner(username)

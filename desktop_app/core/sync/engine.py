@@ -19,10 +19,12 @@ from desktop_app.core.api_client import (
     ServerUnreachable,
 )
 from desktop_app.core.sync import pull, push
+from desktop_app.core.sync.copies import CopyFolder
 from desktop_app.core.sync.ids import ServerIdIndex
 from desktop_app.core.sync.state import SyncState
 from desktop_app.core.sync.status import StatusHolder, SyncReport, SyncStatus
 from desktop_app.core.sync.tokens import TokenVault
+from local_store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,7 @@ class SyncEngine:
         self.state = SyncState(store.collection("settings"), client.base_url)
         self.report_ids = ServerIdIndex(store.collection("reports"))
         self.message_ids = ServerIdIndex(store.collection("messages"))
+        self.copies = CopyFolder(store, notifications)
         self._lock = threading.RLock()  # one pass (or chat poll) at a time; the client is shared
         self._needs_login: set[str] = set()
         self._last_sync_saved_ms = 0
@@ -96,11 +99,17 @@ class SyncEngine:
             self._status.update(syncing=True)
             ctx = self._new_pass()
             try:
+                self._fold_leftover_copies()
                 self._pull_all(ctx)
                 self._push_all(ctx)
-            except (ServerUnreachable, ServerFailed) as exc:
+            except (ServerUnreachable, ServerFailed, StoreError) as exc:
+                # Unreachable, a 5xx, or a full disk here: the pass stops, the queue is kept.
                 ctx.report.error = exc.user_message
                 log.warning("sync stopped: %s", exc.user_message)
+            except Exception:
+                # Never count a pass that broke off as one that reached the server.
+                ctx.report.error = "The sync stopped because of an unexpected problem; your changes are kept."
+                raise
             finally:
                 ctx.report.needs_login = sorted(self._needs_login)
                 self._finish(ctx)
@@ -313,19 +322,28 @@ class SyncEngine:
         """Records each (local id, server id) on its local document with one durable write;
         returns the documents that are still here."""
         docs = self.store.collection(name)
-        # Pulled before our own answer arrived: the local original is the one to keep.
-        pulled_copies = [copy for local_id, server_id in pairs
-                         if (copy := index.local_id(server_id)) and copy != local_id]
-        if pulled_copies:
-            docs.delete_many(pulled_copies)
+        # Pulled before our own answer arrived: the copy is folded into the local original.
+        copies = [(local_id, copy) for local_id, server_id in pairs
+                  if (copy := index.local_id(server_id)) and copy != local_id]
+        folded = self.copies.fold(name, copies, self.now_ms())
         updated = {}
         for local_id, server_id in pairs:
-            doc = docs.get(local_id)
+            doc = folded.get(local_id) or docs.get(local_id)
             if doc is not None:
                 updated[local_id] = {**doc, "server_id": server_id, **changes}
-            index.remember(server_id, local_id)
+                index.remember(server_id, local_id)
         docs.put_many(updated)
+        self.copies.finish(name, copies)
         return list(updated.values())
+
+    def _fold_leftover_copies(self) -> None:
+        """Copies a crash left beside their originals (both written, the copy not yet removed)."""
+        for name, index in (("reports", self.report_ids), ("messages", self.message_ids)):
+            leftovers = index.take_leftover_copies()
+            if leftovers:
+                docs = self.store.collection(name)
+                docs.put_many(self.copies.fold(name, leftovers, self.now_ms()))
+                self.copies.finish(name, leftovers)
 
     def adopt_report(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
         """Our earlier send did reach the server: take its record instead of sending again."""

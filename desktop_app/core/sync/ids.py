@@ -18,15 +18,29 @@ class ServerIdIndex:
     def __init__(self, collection):
         self._collection = collection
         self._map: dict[str, str] | None = None
+        self._leftovers: list[tuple[str, str]] = []  # (original id, pulled copy id) sharing a server id
 
     def _ensure(self) -> dict[str, str]:
         if self._map is None:
-            self._map = {
-                str(doc["server_id"]): str(doc["id"])
-                for doc in self._collection.all()
-                if doc.get("server_id") and doc.get("id")
-            }
+            self._map = {}
+            for doc in self._collection.all():
+                server_id, local_id = str(doc.get("server_id") or ""), str(doc.get("id") or "")
+                if not server_id or not local_id:
+                    continue
+                other = self._map.get(server_id)
+                if other is not None:
+                    # A pulled copy carries the server id as its id; the original is the one to keep.
+                    original, copy_id = (other, local_id) if local_id == server_id else (local_id, other)
+                    self._leftovers.append((original, copy_id))
+                    local_id = original
+                self._map[server_id] = local_id
         return self._map
+
+    def take_leftover_copies(self) -> list[tuple[str, str]]:
+        """(original id, copy id) pairs found sharing a server id; each is handed out once."""
+        self._ensure()
+        leftovers, self._leftovers = self._leftovers, []
+        return leftovers
 
     def local_id(self, server_id: str) -> str | None:
         return self._ensure().get(str(server_id))

@@ -73,3 +73,37 @@ def _set_conflict(result: ReportMerge, other: dict[str, Any]) -> None:
     result.doc["conflict"] = other
     result.changed = True
     result.new_conflict = True
+
+
+def fold_pulled_copy(
+    original: dict[str, Any], copy_doc: dict[str, Any], unsent_review: dict[str, Any] | None, now_ms: int
+) -> ReportMerge:
+    """Our own report, pulled as a separate copy before our send's answer arrived, folded back into
+    the original (`original` is not modified).
+
+    The original keeps what only this device knows (its prediction, scan, heatmap, timestamp, id).
+    The copy holds the server's latest decision, so its review fields win, exactly as a pull would
+    apply them (an unsent local decision still survives, a different server one becomes a conflict);
+    the copy's audit entries are added once, and its scan is taken when the original has none.
+    """
+    result = merge_report(original, copy_doc, unsent_review, now_ms)
+    doc = result.doc
+    if len(doc.get("audit", [])) > len(original.get("audit", [])):
+        doc["audit"].pop()  # the copy's own audit, added below, already records what the server decided
+    if not doc.get("conflict") and copy_doc.get("conflict"):
+        doc["conflict"] = copy.deepcopy(copy_doc["conflict"])
+    seen = {_audit_key(entry) for entry in doc.get("audit", [])}
+    for entry in copy_doc.get("audit", []):
+        if entry.get("action") != "received" and _audit_key(entry) not in seen:
+            doc.setdefault("audit", []).append(copy.deepcopy(entry))
+            seen.add(_audit_key(entry))
+    if not doc.get("image_hash") and copy_doc.get("image_hash"):
+        doc["image_hash"], doc["image_name"] = copy_doc["image_hash"], copy_doc.get("image_name")
+    doc["updated_at"] = now_ms
+    result.changed = True
+    result.newly_decided = False  # the patient already heard it, from the copy (now pointing here)
+    return result
+
+
+def _audit_key(entry: dict[str, Any]) -> tuple:
+    return entry.get("at"), entry.get("by"), entry.get("action"), entry.get("status")
