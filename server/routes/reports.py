@@ -48,6 +48,9 @@ def report_wire(row: dict[str, Any]) -> dict[str, Any]:
         "source": row["source"],
         "has_image": bool(row["image_hash"]),
         "updated_at": row["updated_at"],
+        # The device's own id: a device that pulls its report before its send's answer arrives
+        # recognises it instead of showing a second copy.
+        "client_report_id": row["client_report_id"],
     }
 
 

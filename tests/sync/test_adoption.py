@@ -16,7 +16,8 @@ def test_approval_of_a_report_whose_answer_was_lost_twice_reaches_the_patient(de
     tries = 1 + patient.app.sync.client.max_retries  # a keyed create is retried within a pass
     project_proxy.inject("reset_after_commit", "/predict", count=2 * tries)
     patient.sync()  # the report reaches the server; the answer is lost
-    patient.sync()  # the pull meets the server's copy; the resend's answer is lost again
+    patient.sync()  # the pull meets the server's record; the resend's answer is lost again
+    assert [r["id"] for r in patient.docs("reports")] == [original["id"]], "recognised, not shown twice"
     assert doctor.sync().reports_pulled == 1
     on_desk = doctor.app.reports.queue("pending")[0]
     doctor.app.reports.review(on_desk["id"], "dr_bob", "approve", "Benign; see you in a year.")
@@ -32,7 +33,7 @@ def test_approval_of_a_report_whose_answer_was_lost_twice_reaches_the_patient(de
     reviewed = [n for n in patient.app.notifications.for_user("alice") if n["kind"] == "report_reviewed"]
     assert [n["ref"] for n in reviewed] == [original["id"]], "the notification opens the patient's report"
     assert patient.sync().reports_pulled == 0  # nothing left to fetch, nothing lost
-    assert project_proxy.faults_seen("reset_after_commit") == 2 * tries
+    assert project_proxy.faults_seen("reset_after_commit") >= tries  # (a server that echoes client ids needs no resend)
 
 
 def test_a_copy_with_a_decision_and_a_queued_review_folds_into_the_original(devices, project_server):
