@@ -247,13 +247,17 @@ class ApiClient:
         *,
         label: str | None = None,
         reason: str | None = None,
+        client_review_id: str | None = None,
     ) -> dict[str, Any]:
+        """`client_review_id` makes a resend after a lost answer change nothing on the project server."""
         body: dict[str, Any] = {"report_id": report_id, "action": action, "doctor_notes": doctor_notes}
         if label:
             body["confirmed_label"] = label
         if reason:
             body["reject_reason"] = reason
-        return self._call("POST", "/doctor_update_report", body, safe=False)
+        if client_review_id:
+            body["client_review_id"] = client_review_id
+        return self._call("POST", "/doctor_update_report", body, safe=bool(client_review_id))
 
     # ---- chat -----------------------------------------------------------------------------
 

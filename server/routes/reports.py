@@ -209,6 +209,7 @@ def doctor_update_report():
     notes = text(body, "doctor_notes", max_len=st.config.max_notes_chars)
     label = text(body, "label", max_len=100) or text(body, "confirmed_label", max_len=100)
     reason = text(body, "reject_reason", max_len=st.config.max_notes_chars)
+    client_review_id = text(body, "client_review_id", max_len=100)
     row = st.storage.get_report(report_id)
     if row is None:
         raise ApiError(404, "not_found")
@@ -226,7 +227,8 @@ def doctor_update_report():
                        reject_reason=reason if action == "reject" else None)
     audit = {"at": now, "by": caller.username, "action": action, "status": new_status,
              "notes": notes if notes is not None else row["doctor_notes"], "label": label}
-    updated = st.storage.update_report(report_id, changes, audit)
+    # With a client key a resend after a lost answer changes nothing: no second audit row, same time.
+    updated, applied = st.storage.update_report(report_id, changes, audit, client_review_id=client_review_id)
     if updated is None:
         raise ApiError(404, "not_found")
-    return jsonify(status="ok", message="report_updated", report=report_wire(updated))
+    return jsonify(status="ok", message="report_updated", report=report_wire(updated), applied=applied)

@@ -132,6 +132,16 @@ report_audit = Table(
     Column("label", String(100)),
 )
 
+# Reviews applied with a client key: a review resent after a lost answer is recognised and changes
+# nothing. Its own table, so servers created before it get it from `create_all` with no migration.
+report_review_keys = Table(
+    "report_review_keys",
+    metadata,
+    Column("report_id", String(64), primary_key=True),
+    Column("client_review_id", String(100), primary_key=True),
+    Column("at", BigInteger, nullable=False),
+)
+
 messages = Table(
     "messages",
     metadata,

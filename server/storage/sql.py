@@ -385,15 +385,38 @@ class Storage:
             finally:
                 cursor.close()
 
-    def update_report(self, report_id: str, changes: Row, audit: Row) -> Row | None:
-        """Applies `changes`, bumps the report's cursor and appends `audit`; None if there is no such report."""
-        with self._write() as conn:
-            if conn.scalar(select(func.count()).where(t.reports.c.id == report_id)) == 0:
-                return None
-            seq = self._next_seq(conn, "reports")
-            conn.execute(update(t.reports).where(t.reports.c.id == report_id).values(**changes, seq=seq))
-            conn.execute(insert(t.report_audit).values(**audit, report_id=report_id))
-        return self.get_report(report_id)
+    def update_report(
+        self, report_id: str, changes: Row, audit: Row, *, client_review_id: str | None = None
+    ) -> tuple[Row | None, bool]:
+        """Applies `changes`, bumps the report's cursor and appends `audit`; (None, False) if there is
+        no such report. A `client_review_id` already applied to this report changes nothing and
+        returns (the report as it is, False)."""
+        applied = True
+        try:
+            with self._write() as conn:
+                if conn.scalar(select(func.count()).where(t.reports.c.id == report_id)) == 0:
+                    return None, False
+                if client_review_id and self._review_applied(conn, report_id, client_review_id):
+                    applied = False
+                else:
+                    if client_review_id:
+                        conn.execute(insert(t.report_review_keys).values(
+                            report_id=report_id, client_review_id=client_review_id, at=audit["at"]))
+                    seq = self._next_seq(conn, "reports")
+                    conn.execute(update(t.reports).where(t.reports.c.id == report_id).values(**changes, seq=seq))
+                    conn.execute(insert(t.report_audit).values(**audit, report_id=report_id))
+        except IntegrityError:
+            if not client_review_id:
+                raise
+            applied = False  # the same resend raced us into the database
+        return self.get_report(report_id), applied
+
+    @staticmethod
+    def _review_applied(conn: Connection, report_id: str, client_review_id: str) -> bool:
+        return conn.scalar(select(func.count()).where(
+            t.report_review_keys.c.report_id == report_id,
+            t.report_review_keys.c.client_review_id == client_review_id,
+        )) > 0
 
     def report_audit(self, report_id: str) -> list[Row]:
         query = (

@@ -41,6 +41,24 @@ def test_send_message_retry_creates_one_message(api, app):
     assert state_of(app).storage.counts()["messages"] == 1
 
 
+def test_review_retry_with_client_review_id_is_applied_once(api, app):
+    report_id = api.predict("alice", client_report_id="local-7").json["report_id"]
+    body = {"report_id": report_id, "action": "approve", "doctor_notes": "Benign.", "client_review_id": "rev-1"}
+    first = api.post("/doctor_update_report", body, as_="dr_bob").json
+    again = api.post("/doctor_update_report", body, as_="dr_bob").json
+    assert (first["status"], first["message"]) == (again["status"], again["message"]) == ("ok", "report_updated")
+    assert first["applied"] is True and again["applied"] is False
+    assert again["report"]["reviewed_at"] == first["report"]["reviewed_at"]
+    assert [row["action"] for row in state_of(app).storage.report_audit(report_id)] == ["created", "approve"]
+    # Another review is another key: applied and audited.
+    body.update(action="save", doctor_notes="Benign; follow up in a year.", client_review_id="rev-2")
+    assert api.post("/doctor_update_report", body, as_="dr_bob").json["applied"] is True
+    # Without a key (a legacy client) every request is a review of its own, as before.
+    del body["client_review_id"]
+    api.post("/doctor_update_report", body, as_="dr_bob")
+    assert [row["action"] for row in state_of(app).storage.report_audit(report_id)] == ["created", "approve", "save", "save"]
+
+
 def test_npz_upload_retry_creates_one_update(api, app):
     import io
 

@@ -199,3 +199,28 @@ def test_expired_sign_in_asks_for_login_and_keeps_the_queue(devices, project_ser
     back = patient.sync()
     assert back.ok and back.sent == {"send_message": 2}
     _assert_exactly_once(patient, project_server, 0, 3)
+
+
+def test_a_review_resent_after_a_lost_answer_is_audited_once(devices, project_proxy, project_server):
+    patient = _patient(devices, project_server)
+    add_offline_reports(patient.app, "alice", 1)
+    patient.sync()
+    doctor = _doctor(devices, project_proxy.url, "doctor")
+    doctor.app.sync.client.backoff_base = 0.01
+    doctor.sync()
+    report = doctor.app.reports.queue("pending")[0]
+    doctor.app.reports.review(report["id"], "dr_bob", "approve", "Benign.")
+    project_proxy.inject("reset_after_commit", "/doctor_update_report", count=1)
+    doctor.sync()  # the review reached the server and its answer was lost
+    assert doctor.sync().ok and doctor.app.sync.status.pending == 0  # the resend changed nothing
+    project_proxy.inject("reset_after_commit", "/doctor_update_report", count=10)
+    doctor.app.reports.review(report["id"], "dr_bob", "save", "Benign; follow up in a year.")
+    assert doctor.sync().error  # every try of this one lost its answer
+    project_proxy.clear()
+    assert doctor.sync().ok and doctor.app.sync.status.pending == 0
+    checker = ApiClient(project_server)
+    checker.login("dr_bob", PASSWORDS["doctor"])
+    answer = checker._call("POST", "/get_report", {"report_id": report["server_id"]}, safe=True)
+    assert [a["action"] for a in answer["audit"]] == ["created", "approve", "save"]
+    first_approval = answer["audit"][1]["at"]
+    assert answer["report"]["reviewed_at"] == first_approval

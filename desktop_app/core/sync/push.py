@@ -97,17 +97,19 @@ def _adopt_legacy_report(engine: SyncEngine, ctx: SyncPass, owner: str, report: 
 
 
 def _review_report(engine: SyncEngine, ctx: SyncPass, entry: Any, owner: str) -> str:
-    payload = entry_field(entry, "payload")
+    key, payload = entry_field(entry, "key"), entry_field(entry, "payload")
     report = engine.store.collection("reports").get(payload["report_id"])
     if report is None:
         return DONE
     if not report.get("server_id"):
         return WAIT  # its create_report has not reached the server yet
     action = STATUS_TO_ACTION.get(payload.get("action"), payload.get("action") or "save")
-    # Setting a decision is naturally repeatable: a resend after a lost answer changes nothing.
+    # The key makes a resend after a lost answer change nothing: no second audit row, the same
+    # review time (a legacy server ignores it; there a resend only sets the same decision again).
     engine.call_as(owner, lambda c: c.doctor_update_report(
         report["server_id"], action, payload.get("notes") or "",
         label=payload.get("label"), reason=payload.get("reason") or report.get("reject_reason"),
+        client_review_id=payload.get("review_id") or key,
     ))
     return DONE
 
