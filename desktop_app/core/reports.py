@@ -29,6 +29,7 @@ FINDINGS = {
     NOT_ASSESSABLE: "Not assessable — needs another scan",
 }
 MAX_NOTES_LENGTH = 20_000
+SCAN_DOWNLOADING = "scan_downloading"  # set by sync on a report whose scan has not arrived yet
 _HEATMAP_MAX_SIDE = 512
 _MODEL_IMAGE_MAX_SIDE = 2048
 
@@ -216,6 +217,8 @@ class Reports:
     def _blob(self, report_id: str, field: str, what: str) -> bytes:
         doc = self._require(report_id)
         digest = doc.get(field)
+        if field == "image_hash" and not digest and doc.get(SCAN_DOWNLOADING):
+            raise ReportError("The scan is still downloading from the server. It will appear after the next sync.")
         try:
             return self._store.blobs.get(digest)
         except (KeyError, OSError, TypeError) as exc:  # the store's BlobMissingError is a KeyError

@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
+from desktop_app.core.reports import SCAN_DOWNLOADING
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.image_view import array_to_qimage, heatmap_to_rgba
 
@@ -132,7 +133,11 @@ def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, r
         f"height='{int(_IMAGE_WIDTH * image.height() / max(1, image.width()))}'><br>"
         f"<span style='color:#555;font-size:8pt'>{e(captions[name])}</span></td>"
         for name, image in images
-    ) or "<td>No image is available for this report on this computer.</td>"
+    )
+    if not any(name == "scan" for name, _ in images):
+        # Never leave the scan out silently: say why it is not in this PDF.
+        figure += ("<td>The scan is still downloading from the server. Export the PDF again after the next sync.</td>"
+                   if report.get(SCAN_DOWNLOADING) else "<td>The scan is not available on this computer.</td>")
     probabilities = sorted((report.get("probabilities") or {}).items(), key=lambda kv: -kv[1])
     bars = "".join(
         f"<tr><td style='padding-right:8px'>{e(label)}</td><td width='{_BAR_WIDTH}'>"

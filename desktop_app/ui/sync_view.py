@@ -85,6 +85,9 @@ def describe(status, pending: int, now_ms: int, username: str = "") -> SyncView:
     synced = (f"Synced {relative_time(status.last_sync_at, now_ms)}" if status.last_sync_at
               else "Not synced yet")
     waiting = pending_text(pending, online=status.online)
+    if status.scans_downloading:  # reports are here, their scans come with a later pass
+        count = status.scans_downloading
+        waiting += f" · {count} scan{'s' if count != 1 else ''} still downloading"
     if username and username in status.needs_login:
         return SyncView("needs_login", "Sign-in needed", "pending", synced, waiting,
                         "Sign in again to sync",

@@ -64,7 +64,7 @@ class FaultProxy:
         return f"http://127.0.0.1:{self.port}"
 
     def inject(self, fault: str, path: str | None = None, count: int = 1) -> None:
-        """The next `count` requests to `path` (any path when None) meet `fault`."""
+        """The next `count` requests to `path` (any path when None; a prefix when it ends in `*`) meet `fault`."""
         if fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}")
         with self._lock:
@@ -96,7 +96,7 @@ class FaultProxy:
     def _take_fault(self, path: str) -> str | None:
         with self._lock:
             for rule in self._rules:
-                if rule.remaining > 0 and rule.path in (None, path):
+                if rule.remaining > 0 and _matches(rule.path, path):
                     rule.remaining -= 1
                     return rule.fault
             if self._random is not None and self._random.random() < self._random_rate:
@@ -186,6 +186,12 @@ class FaultProxy:
         with socket.create_connection(self.upstream, timeout=60) as upstream:
             upstream.sendall(head + b"\r\n\r\n" + body[: len(body) // 2])
             _reset(upstream)
+
+
+def _matches(pattern: str | None, path: str) -> bool:
+    if pattern is None or pattern == path:
+        return True
+    return pattern.endswith("*") and path.startswith(pattern[:-1])
 
 
 def _read_request(sock: socket.socket) -> tuple[str, bytes] | None:

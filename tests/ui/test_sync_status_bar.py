@@ -131,6 +131,8 @@ def test_status_words_for_each_state():
     assert "nothing is sent" in no_server.problem_detail and "waiting" not in no_server.pending
     online = describe(SyncStatus(server_url=server, online=True, last_sync_at=now - 2 * MINUTE), 0, now)
     assert (online.pill, online.synced, online.pending) == ("Online", "Synced 2 min ago", "All changes synced")
+    scans = describe(SyncStatus(server_url=server, online=True, scans_downloading=2), 1, now)
+    assert scans.pending == "1 change waiting to sync · 2 scans still downloading"
     down = describe(SyncStatus(server_url=server, last_error="The server at x did not answer in time. "
                                                               "Your changes are kept."), 1, now)
     assert (down.pill, down.problem, down.pending) == ("Offline", "Server not answering (timed out)",

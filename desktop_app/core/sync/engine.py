@@ -21,6 +21,7 @@ from desktop_app.core.api_client import (
 from desktop_app.core.sync import pull, push
 from desktop_app.core.sync.copies import CopyFolder
 from desktop_app.core.sync.ids import ServerIdIndex
+from desktop_app.core.sync.scans import MissingScans
 from desktop_app.core.sync.state import SyncState
 from desktop_app.core.sync.status import StatusHolder, SyncReport, SyncStatus
 from desktop_app.core.sync.tokens import TokenVault
@@ -67,13 +68,16 @@ class SyncEngine:
         self.report_ids = ServerIdIndex(store.collection("reports"))
         self.message_ids = ServerIdIndex(store.collection("messages"))
         self.copies = CopyFolder(store, notifications)
+        self.scans = MissingScans(store, self.state)
         self._lock = threading.RLock()  # one pass (or chat poll) at a time; the client is shared
         self._needs_login: set[str] = set()
         self._last_sync_saved_ms = 0
+        self._earlier_losses_listed = False
         self._seed_capabilities()
         self._status = StatusHolder(SyncStatus(
             server_url=client.base_url, last_sync_at=self.state.last_sync_at,
             pending=self._pending_count(), legacy_server=self.state.server_kind == "legacy",
+            scans_downloading=len(self.scans),
         ))
 
     # ---- what the UI reads ------------------------------------------------------------------
@@ -162,6 +166,12 @@ class SyncEngine:
                 # Not fatal for the pass: what this user sends may still go through.
                 log.warning("fetching changes for %s was refused: %s", me, exc.user_message)
                 ctx.report.failed.append(f"fetching changes for {me}: {exc.user_message}")
+        if not self._earlier_losses_listed and self.client.capabilities.honours_idempotency_keys:
+            self._earlier_losses_listed = True  # once per start; only this project's server keeps scans
+            self.scans.list_earlier_losses(ctx.now_ms)
+        arrived = self.scans.retry_due(self.call_as, set(accounts) - ctx.blocked, ctx.now_ms)
+        ctx.report.scans_fetched += len(arrived)
+        ctx.report.changed_reports.update(arrived)
 
     def _ping(self) -> None:
         """Nobody to pull for: still learn whether the server answers (any answer will do)."""
@@ -265,12 +275,14 @@ class SyncEngine:
     def _finish(self, ctx: SyncPass) -> None:
         pending = self._pending_count()
         ctx.report.waiting = pending
+        ctx.report.scans_downloading = len(self.scans)
         reached = ctx.report.error is None
         changes: dict[str, Any] = {
             "syncing": False, "pending": pending, "online": reached,
             "last_error": ctx.report.error or (ctx.report.failed[-1] if ctx.report.failed else None),
             "needs_login": frozenset(self._needs_login),
             "legacy_server": self.client.capabilities.legacy,
+            "scans_downloading": ctx.report.scans_downloading,
         }
         if reached:
             # Written to disk when something moved, else at most once a minute.

@@ -6,9 +6,10 @@ import logging
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from desktop_app.core.api_client import ApiError, Page
+from desktop_app.core.api_client import Page
 from desktop_app.core.sync.ids import legacy_message_match, legacy_report_match
 from desktop_app.core.sync.merge import merge_report
+from desktop_app.core.sync.scans import DOWNLOADING
 from desktop_app.core.sync.wire import message_from_wire, report_from_wire
 
 if TYPE_CHECKING:
@@ -87,7 +88,11 @@ def _merge_report_record(engine: SyncEngine, ctx: SyncPass, me: str, record: dic
     if local_id is None:
         doc = report_from_wire(record, doctor=engine.assigned_doctor(record.get("username")), now_ms=ctx.now_ms)
         if record.get("has_image"):
-            doc["image_hash"], doc["image_name"] = _fetch_image(engine, me, str(record["id"])), "scan"
+            doc["image_hash"], doc["image_name"] = engine.scans.fetch(engine.call_as, me, server_id), "scan"
+            if doc["image_hash"] is None:
+                # Listed before the report is written: a crash in between leaves a harmless entry.
+                engine.scans.add(doc["id"], server_id, me, ctx.now_ms)
+                doc[DOWNLOADING] = True
         reports.put(doc["id"], doc)
         engine.report_ids.remember(server_id, doc["id"])
         ctx.report.reports_pulled += 1
@@ -109,15 +114,6 @@ def _merge_report_record(engine: SyncEngine, ctx: SyncPass, me: str, record: dic
     if merged.new_conflict:
         ctx.report.conflicts.append(local_id)
         engine.notify_conflict(merged.doc)
-
-
-def _fetch_image(engine: SyncEngine, me: str, server_id: str) -> str | None:
-    """The scan of a report made on another device, so a doctor can review it here."""
-    try:
-        return engine.store.blobs.put(engine.call_as(me, lambda c: c.report_image(server_id)))
-    except (ApiError, OSError) as exc:
-        log.warning("the scan of report %s could not be fetched: %s", server_id, exc)
-        return None
 
 
 def _claim_own_report(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any]) -> str | None:

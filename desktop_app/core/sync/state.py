@@ -70,6 +70,20 @@ class SyncState:
             if self._doc.setdefault("attempts", {}).pop(entry_key, None) is not None:
                 self._save()
 
+    def missing_scans(self) -> dict[str, dict[str, Any]]:
+        """Reports whose scan did not download yet (see `scans.MissingScans`), by local id."""
+        with self._lock:
+            return dict(self._doc.get("missing_scans") or {})
+
+    def set_missing_scan(self, report_id: str, entry: dict[str, Any] | None) -> None:
+        with self._lock:
+            scans = self._doc.setdefault("missing_scans", {})
+            if entry is None and scans.pop(report_id, None) is None:
+                return
+            if entry is not None:
+                scans[report_id] = entry
+            self._save()
+
     def peers(self, username: str) -> set[str]:
         return set(self._doc.setdefault("peers", {}).get(username, []))
 

@@ -20,6 +20,7 @@ class SyncStatus:
     last_error: str | None = None  # plain words, None when the last pass went fine
     legacy_server: bool = False
     needs_login: frozenset[str] = frozenset()  # users whose sign-in expired; their changes wait
+    scans_downloading: int = 0  # pulled reports whose scan has not arrived yet (retried each pass)
 
     def summary(self) -> str:
         """One line for a status bar."""
@@ -31,6 +32,8 @@ class SyncStatus:
         parts = [state]
         if self.pending:
             parts.append(f"{self.pending} change{'s' if self.pending != 1 else ''} waiting")
+        if self.scans_downloading:
+            parts.append(f"{count_text(self.scans_downloading, 'scan')} still downloading")
         if self.needs_login:
             parts.append("sign in again to sync")
         if self.last_error:
@@ -46,6 +49,8 @@ class SyncReport:
     adopted: int = 0  # records found already on the server (a lost answer) instead of sent again
     reports_pulled: int = 0  # reports created or changed locally from the server
     messages_pulled: int = 0
+    scans_fetched: int = 0  # scans that arrived on a retry
+    scans_downloading: int = 0  # scans still missing after this pass
     conflicts: list[str] = field(default_factory=list)  # local report ids
     failed: list[str] = field(default_factory=list)  # plain-words problems with single records
     waiting: int = 0  # entries left in the outbox
@@ -68,6 +73,10 @@ class SyncReport:
             out.append(f"found {count_text(self.adopted, 'record')} already on the server (not sent twice)")
         out.append(f"received {count_text(self.reports_pulled, 'report update')}, "
                    f"{count_text(self.messages_pulled, 'message')}")
+        if self.scans_fetched:
+            out.append(f"received {count_text(self.scans_fetched, 'scan')} that had not arrived before")
+        if self.scans_downloading:
+            out.append(f"{count_text(self.scans_downloading, 'scan')} still downloading: tried again at the next sync")
         out += [f"conflict kept on report {rid}" for rid in self.conflicts]
         out += [f"problem: {why}" for why in self.failed]
         out += [f"sign-in expired for {user}: their changes wait" for user in self.needs_login]

@@ -224,6 +224,7 @@ class ReportsScreen(QWidget):
 
     def upsert(self, report: dict) -> None:
         self.model.upsert(report)
+        self.review.scan_arrived(report)
         self._update_summary()
         self.counts_changed.emit()
 

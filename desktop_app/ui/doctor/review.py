@@ -377,6 +377,13 @@ class ReviewPanel(QWidget):
         self.side_scroll.verticalScrollBar().setValue(0)  # the finding first, not where the last one was left
         self.opened.emit(report["id"])
 
+    def scan_arrived(self, report: dict) -> None:
+        """A scan that was still downloading came with a sync: show it without reopening the report."""
+        if (self.report is not None and report.get("id") == self.report["id"] and report.get("image_hash")
+                and not self.image_view.has_image()):
+            self.report = {**self.report, "image_hash": report["image_hash"]}
+            self.loader.load_scan(report["id"])
+
     def _show_position(self) -> None:
         """'Pending 2 of 4': this run's progress, counting the scans decided since it started, so
         the number goes up as the queue goes down (it read '4 of 4' then '1 of 3')."""
