@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient, RequestRejected
@@ -97,3 +100,22 @@ class Device:
 
     def close(self) -> None:
         self.app.close()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def headless_env(keyring_file: Path, server_url: str, tokens: dict[str, str]) -> dict[str, str]:
+    """The environment for `tumorpredict` subprocesses of a test: the repo on the path and a file
+    keyring holding `tokens` (user -> token for `server_url`), so a restarted app is still signed in."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "tests.sync.file_keyring.FileKeyring",
+           "TUMORPREDICT_TEST_KEYRING": str(keyring_file)}
+    seed = ("from desktop_app.core.credentials import CredentialStore as C; import sys; "
+            "[C().set_token(sys.argv[1], u, t) for u, t in zip(sys.argv[2::2], sys.argv[3::2], strict=True)]")
+    pairs = [item for user_token in tokens.items() for item in user_token]
+    subprocess.run([sys.executable, "-c", seed, server_url, *pairs], env=env, check=True, cwd=REPO)
+    return env
+
+
+def sync_command(data_dir: Path, server_url: str) -> list[str]:
+    return [sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "--server", server_url, "sync"]

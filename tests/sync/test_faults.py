@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 
@@ -16,13 +13,14 @@ from desktop_app.core.api_client import ApiClient
 from desktop_app.core.sync.push import MESSAGE_BATCH
 from tests.sync.scenario import (
     PASSWORDS,
+    REPO,
     Device,
     add_offline_messages,
     add_offline_reports,
+    headless_env,
     register_on_server,
+    sync_command,
 )
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _server_view(url: str, username: str, password: str, peer: str) -> tuple[list[dict], list[dict]]:
@@ -116,13 +114,8 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     data_dir = patient.data_dir
     token = patient.app.accounts.token("alice")
     patient.close()  # releases the data-dir lock for the subprocess
-    keyring_file = tmp_path / "keyring.json"
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "tests.sync.file_keyring.FileKeyring",
-           "TUMORPREDICT_TEST_KEYRING": str(keyring_file)}
-    seed = ("from desktop_app.core.credentials import CredentialStore as C; import sys; "
-            "C().set_token(sys.argv[1], 'alice', sys.argv[2])")
-    subprocess.run([sys.executable, "-c", seed, project_server, token], env=env, check=True, cwd=REPO)
-    command = [sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "--server", project_server, "sync"]
+    env = headless_env(tmp_path / "keyring.json", project_server, {"alice": token})
+    command = sync_command(data_dir, project_server)
 
     killed = subprocess.Popen(command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     checker = ApiClient(project_server)
