@@ -6,6 +6,7 @@ import hashlib
 import logging
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import StoreError
@@ -27,8 +28,10 @@ class BlobMissingError(StoreError, KeyError):
 class BlobStore:
     """Files named by the SHA-256 of their bytes; writing the same bytes twice stores them once."""
 
-    def __init__(self, root: Path, quarantine: Quarantine, lock: threading.RLock) -> None:
+    def __init__(self, root: Path, quarantine: Quarantine, lock: threading.RLock,
+                 *, on_write_failure: Callable[[], None] = lambda: None) -> None:
         self.root = root
+        self._on_write_failure = on_write_failure
         self._quarantine = quarantine
         self._lock = lock
         root.mkdir(parents=True, exist_ok=True)
@@ -45,8 +48,8 @@ class BlobStore:
         except BlobMissingError:
             return False
 
-    def put(self, data: bytes) -> str:
-        """Stores `data` (atomically, fsynced) and returns its sha256 hex digest."""
+    def put(self, data: bytes, what: str = "the file") -> str:
+        """Stores `data` (atomically, fsynced) and returns its sha256 hex digest; `what` names it in errors."""
         data = bytes(data)
         digest = hashlib.sha256(data).hexdigest()
         target = self.path(digest)
@@ -60,7 +63,8 @@ class BlobStore:
             atomic_write(target, data)
         except OSError as exc:
             log.error("Storing a file of %d bytes failed: %s", len(data), exc)
-            raise write_error(exc, "the file") from exc
+            self._on_write_failure()
+            raise write_error(exc, what) from exc
         return digest
 
     def get(self, digest: str) -> bytes:

@@ -44,8 +44,10 @@ class Collection:
     """Documents by id, in insertion order. Reads are served from memory and return copies,
     so a caller changing a returned dict never changes the store behind its back."""
 
-    def __init__(self, name: str, doclog: DocLog, lock: threading.RLock, check_open: Callable[[], None]) -> None:
+    def __init__(self, name: str, doclog: DocLog, lock: threading.RLock, check_open: Callable[[], None],
+                 *, on_write_failure: Callable[[], None] = lambda: None) -> None:
         self.name = name
+        self._on_write_failure = on_write_failure
         self._log = doclog
         self._lock = lock
         self._check_open = check_open
@@ -107,6 +109,7 @@ class Collection:
             self._log.append(record_json, seq)
         except OSError as exc:
             log.error("Write to collection '%s' failed: %s", self.name, exc)
+            self._on_write_failure()
             raise write_error(exc, what) from exc
 
     def _maybe_compact(self) -> None:

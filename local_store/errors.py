@@ -6,9 +6,10 @@ from __future__ import annotations
 class StoreError(Exception):
     """The store could not do what was asked; `user_message` says why in plain words."""
 
-    def __init__(self, user_message: str) -> None:
+    def __init__(self, user_message: str, *, disk_full: bool = False) -> None:
         super().__init__(user_message)
         self.user_message = user_message
+        self.disk_full = disk_full  # no space left: every further write will fail too until some is freed
 
 
 class StoreLockedError(StoreError):

@@ -42,7 +42,7 @@ def write_error(exc: OSError, what: str) -> StoreError:
     """A StoreError in plain words for a failed write (disk full gets its own message)."""
     if exc.errno in _DISK_FULL:
         return StoreError(f"The disk is full, so {what} could not be saved. "
-                          "Free some space and try again; nothing already saved was lost.")
+                          "Free some space and try again; nothing already saved was lost.", disk_full=True)
     return StoreError(f"{what[:1].upper()}{what[1:]} could not be saved ({exc.strerror or exc}). "
                       "Nothing already saved was lost.")
 

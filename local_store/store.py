@@ -11,6 +11,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import orphans
 from .blobs import BlobStore
 from .collection import Collection, invalid_name
 from .doclog import DocLog
@@ -47,7 +48,7 @@ class Store:
         self._collections: dict[str, Collection] = {}
         self._collections_root = data_dir / COLLECTIONS_DIR
         self._meta = Meta(data_dir, self._quarantine)
-        self.blobs = BlobStore(data_dir / BLOBS_DIR, self._quarantine, self._lock)
+        self.blobs = BlobStore(data_dir / BLOBS_DIR, self._quarantine, self._lock, on_write_failure=self._write_failed)
         self.outbox: Outbox
 
     @classmethod
@@ -92,8 +93,13 @@ class Store:
             for folder in folders:
                 self._collection(folder.name)
         self.outbox = Outbox(self._collection(OUTBOX_COLLECTION), self._lock)
+        # Alone with the folder, before anyone writes: files a failed save left behind go.
+        orphans.sweep_if_noted(self.blobs.root, (doc for c in self._collections.values() for doc in c._docs.values()))
         self._meta.load(fresh_version=target_version(migrations))
         run_migrations(self, self._meta, migrations)
+
+    def _write_failed(self) -> None:
+        orphans.note_failed_write(self.blobs.root)
 
     def _remove_stale_temps(self, collection_folders: list[Path]) -> None:
         """Temp files of writes a crash interrupted were never acknowledged; we hold the lock, so
@@ -129,7 +135,7 @@ class Store:
             found = self._collections.get(name)
             if found is None:
                 doclog = DocLog(self._collections_root / name, name, self._quarantine)
-                found = Collection(name, doclog, self._lock, self._check_open)
+                found = Collection(name, doclog, self._lock, self._check_open, on_write_failure=self._write_failed)
                 self._collections[name] = found
             return found
 

@@ -60,20 +60,24 @@ def json_result(path: Path, prediction) -> dict:
     return result
 
 
-def _line(path: Path, prediction, error: str | None, as_json: bool) -> str:
+def _line(path: Path, prediction, error: str | None, as_json: bool, not_saved: str | None = None) -> str:
+    """One file's line; `not_saved` says why its result (shown all the same) was not saved."""
     from desktop_app.core.wording import finding_text, model_percent
 
     if as_json:
-        return json.dumps({"file": str(path), "error": error} if error else json_result(path, prediction))
+        answer = {"file": str(path), "error": error} if error else json_result(path, prediction)
+        return json.dumps({**answer, "saved": False, "save_error": not_saved} if not_saved else answer)
     if error:
         return f"{path}: {error}"
     if not prediction.is_brain_mri:
         return f"{path}: {prediction.message} (no result given)"
     if prediction.abstained:
-        return (f"{path}: {prediction.message} (the model's best guess: {finding_text(prediction.label)}, "
+        line = (f"{path}: {prediction.message} (the model's best guess: {finding_text(prediction.label)}, "
                 f"{model_percent(prediction.confidence, 1)})  [model {prediction.model_version}]")
-    return (f"{path}: {finding_text(prediction.label)} ({model_percent(prediction.confidence, 1)})  "
-            f"[model {prediction.model_version}]")
+    else:
+        line = (f"{path}: {finding_text(prediction.label)} ({model_percent(prediction.confidence, 1)})  "
+                f"[model {prediction.model_version}]")
+    return f"{line}  NOT SAVED: {not_saved}" if not_saved else line
 
 
 @service_command
@@ -91,28 +95,42 @@ def _run(ctx: CliContext, args) -> int:
     with ThreadPoolExecutor(WORKERS) as pool:
         results = pool.map(lambda p: _analyse(engine, p, frame), iter_files(args.paths))
         for path, data, prediction, error in results:
-            if saver and prediction is not None:
-                error = saver.save(path, data, prediction)
-            failures += error is not None
-            print(_line(path, prediction, error, args.json), file=sys.stdout if args.json or not error else sys.stderr)
+            not_saved = saver.save(path, data, prediction) if saver and prediction is not None else None
+            failures += error is not None or not_saved is not None
+            print(_line(path, prediction, error, args.json, not_saved),
+                  file=sys.stdout if args.json or not (error or not_saved) else sys.stderr)
     return 1 if failures else 0
 
 
 class _Saver:
-    """Stores predictions as reports for the signed-in patient (the model is not run twice)."""
+    """Stores predictions as reports for the signed-in patient (the model is not run twice).
+
+    After a full disk it stops trying: each later file is still analysed, and its line says it
+    was not saved and where saving stopped.
+    """
 
     def __init__(self, ctx: CliContext):
         app = ctx.services()
         self.reports = app.reports
         self.username = app.accounts.require_user("patient").username
+        self.stopped_at: Path | None = None  # the file the disk filled up on
 
     def save(self, path: Path, data: bytes, prediction) -> str | None:
+        """None when saved (or nothing to save), else why not, in words that name the file."""
         from desktop_app.core.errors import ServiceError
+        from desktop_app.core.reports import ScanNotSaved
+        from local_store import StoreError
 
         if not prediction.is_brain_mri:
             return None  # nothing to save; the line already says so
+        if self.stopped_at is not None:
+            return f"the disk is full, so saving stopped at “{self.stopped_at}”. Free some space and save it again."
         try:
             self.reports.create(self.username, data, path.name, prediction)
-        except ServiceError as exc:
+        except ScanNotSaved as exc:
+            if exc.disk_full:
+                self.stopped_at = path
             return exc.user_message
+        except (ServiceError, StoreError) as exc:
+            return f"“{path.name}” was not saved. {exc.user_message}"
         return None

@@ -7,13 +7,15 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from desktop_app.core import events
 from desktop_app.core.accounts import AccessDenied, Accounts, normalize_username
 from desktop_app.core.errors import ServiceError
 from desktop_app.core.notifications import Notifications
+from local_store import StoreError
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +38,31 @@ _MODEL_IMAGE_MAX_SIDE = 2048
 
 class ReportError(ServiceError):
     """A refusal about a report (missing, wrong input for a review)."""
+
+
+class ScanNotSaved(ReportError):
+    """The store could not save a new scan's report; `disk_full` says whether any next one can be."""
+
+    def __init__(self, image_name: str, cause: StoreError):
+        if cause.disk_full:
+            message = (f"The disk is full, so the scan “{image_name}” could not be saved. "
+                       "Free some space and try again; nothing already saved was lost.")
+        else:
+            message = f"The scan “{image_name}” could not be saved. {cause.user_message}"
+        super().__init__(message)
+        self.disk_full = cause.disk_full
+
+
+@contextmanager
+def _saving_scan(image_name: str | None) -> Iterator[None]:
+    """A store failure while a new scan's report is saved becomes ScanNotSaved, naming the scan.
+
+    What was saved before stays; a scan file stored for this report is removed at the next start
+    (local_store.orphans)."""
+    try:
+        yield
+    except StoreError as exc:
+        raise ScanNotSaved(image_name or "scan", exc) from exc
 
 
 def finding_key(value: str | None) -> str | None:
@@ -88,8 +115,9 @@ class Reports:
         p = _prediction_fields(prediction)
         if p["is_brain_mri"] is False:
             raise ReportError("This image does not look like a brain MRI, so no report was saved.")
-        doc = self._new_doc(uuid.uuid4().hex, username, patient.doctor if patient else None, image_bytes,
-                            image_name, p, created_by=user.username)
+        with _saving_scan(image_name):
+            doc = self._new_doc(uuid.uuid4().hex, username, patient.doctor if patient else None, image_bytes,
+                                image_name, p, created_by=user.username)
         return self._save_new(doc)
 
     def create_received(self, report_id: str, username: str | None, image_bytes: bytes, image_name: str,
@@ -100,8 +128,9 @@ class Reports:
         (there is no patient account to send it under) until it is reviewed here.
         """
         patient = self._accounts.get(username) if username else None
-        doc = self._new_doc(report_id, username, patient.doctor if patient else None, image_bytes, image_name,
-                            _prediction_fields(prediction), created_by=created_by)
+        with _saving_scan(image_name):
+            doc = self._new_doc(report_id, username, patient.doctor if patient else None, image_bytes, image_name,
+                                _prediction_fields(prediction), created_by=created_by)
         doc.update(extra)
         return self._save_new(doc, queue=username is not None)
 
@@ -124,7 +153,7 @@ class Reports:
             "status": "pending",
             "doctor_notes": "",
             **{k: p[k] for k in ("label", "label_key", "confidence", "probabilities", "is_brain_mri", "abstained", "model_version", "timings_ms")},
-            "image_hash": self._store.blobs.put(image_bytes),
+            "image_hash": self._store.blobs.put(image_bytes, f"the scan “{image_name or 'scan'}”"),
             "image_name": image_name or "scan",
             "heatmap_hash": self._put_png(p["heatmap"], heatmap=True),
             "model_image_hash": self._put_png(p["image"], heatmap=False),
@@ -139,10 +168,14 @@ class Reports:
 
     def _save_new(self, doc: dict[str, Any], *, queue: bool = True) -> dict[str, Any]:
         report_id = doc["id"]
-        self._docs.put(report_id, doc)
+        with _saving_scan(doc["image_name"]):
+            self._docs.put(report_id, doc)
         if queue:
-            # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
-            self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+            try:
+                # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
+                self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+            except StoreError as exc:  # the report itself is saved; it is queued at the next start
+                log.warning("report %s saved but not queued for sync yet: %s", report_id, exc.user_message)
         log.info("report %s saved for %s (%s)", report_id, doc["username"], doc["label_key"])
         self._bus.emit(events.REPORT_CREATED, id=report_id, username=doc["username"])
         return doc

@@ -108,3 +108,47 @@ def test_an_abstention_is_said_in_words_and_in_json(cli, tmp_path: Path):
     code, out, _ = cli("predict", "--json", "--model-dir", str(models), str(SAMPLES / "glioma_1.jpg"))
     row = json.loads(out)
     assert row["abstained"] is True and "doctor" in row["message"]
+
+
+def _with_file_size_limit(limit: int):
+    """For a child process: writes past `limit` bytes fail with EFBIG (a full disk, as the store words it)."""
+    import resource
+    import signal
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    return apply
+
+
+def test_save_on_a_full_disk_names_each_scan_and_goes_on(cli, data_dir):
+    import os
+    import subprocess
+    import sys
+
+    from tests.cli.conftest import PASSWORD, REPO
+
+    cli("account", "register", "--username", "dr_bob", "--email", "bob@clinic.org", "--role", "doctor")
+    cli("account", "logout")
+    cli("account", "register", "--username", "alice", "--email", "a@example.org", "--role", "patient", "--doctor", "dr_bob")
+    scans = [SAMPLES / name for name in ("glioma_1.jpg", "meningioma_1.jpg", "pituitary_1.jpg")]
+    env = {**os.environ, "PYTHONPATH": str(REPO), "TUMORPREDICT_PASSWORD": PASSWORD}
+    full = subprocess.run([sys.executable, "-m", "desktop_app", "--data-dir", str(data_dir), "predict", "--save",
+                           *map(str, scans)], cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
+                          preexec_fn=_with_file_size_limit(3000))  # smaller than any of the scans
+    assert full.returncode == 1, full.stderr
+    lines = [line for line in full.stderr.splitlines() if line.startswith(str(SAMPLES))]  # not the log lines
+    assert [line.split(":")[0] for line in lines] == [str(p) for p in scans], "one line per file, in order"
+    assert "%" in lines[0] and "The disk is full, so the scan “glioma_1.jpg” could not be saved" in lines[0]
+    for line in lines[1:]:
+        assert "%" in line and f"saving stopped at “{scans[0]}”" in line
+    assert "Traceback" not in full.stderr
+    app = AppServices.open(data_dir)  # space again: nothing half-saved, and the next save works
+    try:
+        assert app.reports.for_patient("alice") == []
+        assert not [p for p in (data_dir / "blobs").rglob("*") if p.is_file() and len(p.name) == 64]
+    finally:
+        app.close()
+    code, _out, err = cli("predict", "--save", str(scans[0]))
+    assert code == 0, err

@@ -147,3 +147,37 @@ def test_file_size_limit_is_reported_like_a_full_disk(data_dir: Path) -> None:
         assert store.collection("reports").ids() == ["r1"]
         store.collection("reports").put("r2", {"n": 2})
     assert not (data_dir / "quarantine").exists()
+
+
+FAILED_SAVE_LEAVES_A_SCAN = r"""
+import resource, signal, sys
+from local_store import Store, StoreError
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+store = Store.open(sys.argv[1])
+reports = store.collection("reports")
+kept = store.blobs.put(b"k" * 1000)
+reports.put("r1", {"image_hash": kept, "notes": "x" * 6000})  # the log is now past the limit below
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+scan = store.blobs.put(b"s" * 1000)  # a new small file still fits...
+try:
+    reports.put("r2", {"image_hash": scan})  # ...the report that needs it does not
+except StoreError as exc:
+    print("refused:", exc.user_message)
+print("orphan:", scan)
+"""
+
+
+@pytest.mark.skipif(not hasattr(os, "fork") or sys.platform == "darwin", reason="needs RLIMIT_FSIZE semantics of Linux")
+def test_a_scan_left_by_a_failed_save_is_removed_at_the_next_open(data_dir: Path) -> None:
+    child = spawn_python(FAILED_SAVE_LEAVES_A_SCAN, str(data_dir))
+    stdout, stderr = child.communicate(timeout=60)
+    assert child.returncode == 0, stderr
+    assert "refused: The disk is full" in stdout
+    orphan = stdout.split("orphan: ")[1].strip()
+    with Store.open(data_dir) as store:
+        assert not store.blobs.exists(orphan), "the scan no report refers to is gone"
+        kept = store.collection("reports").get("r1")["image_hash"]
+        assert store.blobs.get(kept) == b"k" * 1000
+    assert not (data_dir / "blobs" / ".check-orphans").exists()
+    with Store.open(data_dir) as store:  # nothing noted: the next open sweeps nothing
+        assert store.blobs.get(kept) == b"k" * 1000
