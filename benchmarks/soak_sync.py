@@ -41,8 +41,7 @@ def main() -> int:
     failed = 0
     for seed in args.seeds:
         plan = SoakPlan(seed=seed, rounds=args.rounds, reports_per_round=args.reports,
-                        messages_per_round=args.messages, fault_rate=args.rate, max_delay_s=args.max_delay,
-                        kill_after_s=(1.0, 8.0))
+                        messages_per_round=args.messages, fault_rate=args.rate, max_delay_s=args.max_delay)
         with tempfile.TemporaryDirectory(prefix="soak-") as tmp:
             workdir = Path(tmp)
             config = ServerConfig(data_dir=workdir / "server", enrollment_code=ENROLLMENT_CODE)

@@ -3,7 +3,7 @@
 One run, fixed by its seed: the project's server behind the fault proxy, which gives a share of
 all requests a reset, an answer lost after the server committed, an answer cut off mid-body, a
 half upload, a 500 or a delay. The patient's device makes scans and messages in rounds; each
-round ends with a `tumorpredict sync` subprocess killed with SIGKILL part-way. Meanwhile the
+round's backlog first meets a `tumorpredict sync` subprocess killed with SIGKILL part-way. Meanwhile the
 doctor's device syncs in a thread, reviewing the reports it has (approve, reject, save notes)
 and answering. Then the faults stop, both devices sync until nothing moves, and `check_end_state`
 asserts what `docs/sync.md` promises: every report and message once on the server and on both
@@ -43,12 +43,12 @@ REVIEWS = (("approve", "Benign appearance.", ""), ("reject", "Motion artefact; p
 @dataclass
 class SoakPlan:
     seed: int
-    rounds: int = 2  # patient rounds, each ending with a killed sync subprocess
+    rounds: int = 3  # patient rounds, each ending with a killed sync subprocess
     reports_per_round: int = 3
     messages_per_round: int = 4
     fault_rate: float = 0.25
     max_delay_s: float = 0.3  # the long run uses 3 s
-    kill_after_s: tuple[float, float] = (0.5, 4.0)  # the SIGKILL lands this long after the start
+    kill_within_s: float = 0.8  # the SIGKILL lands up to this long after the subprocess's first request
 
 
 @dataclass
@@ -109,8 +109,8 @@ def run_soak(plan: SoakPlan, server_url: str, workdir: Path) -> SoakResult:
         patient = Device(workdir / "patient", proxy.url)
         for device in (doctor, patient):
             _quick_retries(device)
-        doctor.app.accounts.login("dr_bob", PASSWORDS["doctor"])
-        patient.app.accounts.login("alice", PASSWORDS["patient"])
+        _sign_in(doctor, "dr_bob", "doctor")
+        _sign_in(patient, "alice", "patient")
         env = headless_env(workdir / "keyring.json", proxy.url, {"alice": patient.app.accounts.token("alice")})
         proxy.randomize(plan.seed, plan.fault_rate, SOAK_FAULTS)
         doctor_thread = _Doctor(doctor, plan.seed + 1)
@@ -123,12 +123,14 @@ def run_soak(plan: SoakPlan, server_url: str, workdir: Path) -> SoakResult:
                 for _ in range(plan.messages_per_round):
                     patient.app.chat.send("alice", "dr_bob", f"patient note {made_messages}")
                     made_messages += 1
-                patient.sync()
-                patient.close()  # the subprocess takes the data folder
-                result.kills += _killed_sync(patient.data_dir, proxy.url, env, rng.uniform(*plan.kill_after_s))
+                # The round's backlog goes first to a sync subprocess that is killed part-way,
+                # then to the device itself, restarted on the same data folder.
+                patient.close()
+                result.kills += _killed_sync(patient.data_dir, proxy, env, rng.uniform(0.0, plan.kill_within_s))
                 patient = Device(patient.data_dir, proxy.url)
                 _quick_retries(patient)
-                patient.app.accounts.login("alice", PASSWORDS["patient"])
+                _sign_in(patient, "alice", "patient")
+                patient.sync()
         finally:
             doctor_thread.stopping.set()
             doctor_thread.join(timeout=120)
@@ -154,15 +156,30 @@ def run_soak(plan: SoakPlan, server_url: str, workdir: Path) -> SoakResult:
     return result
 
 
+def _sign_in(device: Device, username: str, role: str) -> None:
+    """Signs in through the faulty proxy; a sign-in that met a fault (and so happened offline,
+    without a server token) is simply repeated, as a user would."""
+    for _ in range(50):
+        device.app.accounts.login(username, PASSWORDS[role])
+        if device.app.accounts.token(username):
+            return
+    raise AssertionError(f"{username} could not sign in online")
+
+
 def _quick_retries(device: Device) -> None:
     device.app.sync.client.backoff_base = 0.02
     device.app.sync.scans.base_s = 0.0  # a missing scan is asked for again at the next pass
 
 
-def _killed_sync(data_dir: Path, url: str, env: dict[str, str], after_s: float) -> int:
-    """`tumorpredict sync` in a subprocess, SIGKILLed after `after_s`; 1 if it was still running."""
-    process = subprocess.Popen(sync_command(data_dir, url), env=env, cwd=REPO,
+def _killed_sync(data_dir: Path, proxy, env: dict[str, str], after_s: float) -> int:
+    """`tumorpredict sync` in a subprocess, SIGKILLed `after_s` after it is first seen at the proxy
+    (so mid-pass, not mid-start-up); 1 if it was still running then."""
+    seen = len(proxy.events)
+    process = subprocess.Popen(sync_command(data_dir, proxy.url), env=env, cwd=REPO,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(proxy.events) == seen and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
     try:
         process.wait(timeout=after_s)
     except subprocess.TimeoutExpired:
@@ -177,15 +194,18 @@ def _killed_sync(data_dir: Path, url: str, env: dict[str, str], after_s: float) 
 
 def _settle(patient: Device, doctor: Device, passes: int = 8) -> None:
     """Both devices sync, faults gone, until a full round moves nothing."""
+    seen = []
     for _ in range(passes):
         moved = False
         for device in (patient, doctor, patient):
             report = device.sync()
+            seen.append(report.lines())
             assert report.error is None, report.error
             moved |= bool(report.sent or report.reports_pulled or report.messages_pulled or report.scans_fetched)
         if not moved and patient.app.sync.status.pending == 0 and doctor.app.sync.status.pending == 0:
             return
-    raise AssertionError("the devices did not settle")
+    pending = [(e.kind, e.payload, e.last_error) for d in (patient, doctor) for e in d.app.store.outbox.pending()]
+    raise AssertionError(f"the devices did not settle: {pending}; last passes: {seen[-3:]}")
 
 
 def check_end_state(server_url: str, patient: Device, doctor: Device, reviews: dict[str, int], *,
