@@ -32,7 +32,7 @@ from tests.sync.soak import SoakPlan, run_soak  # noqa: E402
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3])
-    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--reports", type=int, default=5, help="patient scans per round")
     parser.add_argument("--messages", type=int, default=10, help="patient messages per round")
     parser.add_argument("--rate", type=float, default=0.25, help="share of requests that meet a fault")
