@@ -168,7 +168,7 @@ def _sign_in(device: Device, username: str, role: str) -> None:
 
 def _quick_retries(device: Device) -> None:
     device.app.sync.client.backoff_base = 0.02
-    device.app.sync.scans.base_s = 0.0  # a missing scan is asked for again at the next pass
+    device.app.sync.session.scans.base_s = 0.0  # a missing scan is asked for again at the next pass
 
 
 def _killed_sync(data_dir: Path, proxy, env: dict[str, str], after_s: float) -> int:

@@ -46,10 +46,10 @@ def test_a_copy_with_a_decision_and_a_queued_review_folds_into_the_original(devi
     copy_doc["audit"].append({"at": 11, "by": "dr_bob", "action": "synced", "status": "rejected", "notes": ""})
     app = patient.app
     app.store.collection("reports").put("srv-1", copy_doc)
-    app.sync.report_ids.remember("srv-1", "srv-1")
+    app.sync.session.report_ids.remember("srv-1", "srv-1")
     app.notifications.add("alice", "report_reviewed", "Your scan has been reviewed", "...", ref="srv-1")
 
-    app.sync.map_report(original["id"], "srv-1")
+    app.sync.session.map_report(original["id"], "srv-1")
 
     reports = app.store.collection("reports")
     assert reports.get("srv-1") is None

@@ -58,12 +58,12 @@ def test_backoff_doubles_and_a_scan_the_server_lacks_leaves_the_list(devices, pr
     doctor.app.sync.client.backoff_base = 0.01
     project_proxy.inject("500", "/report_image/*", count=100)
     doctor.sync()
-    scans = doctor.app.sync.scans
+    scans = doctor.app.sync.session.scans
     (report_id, entry), = doctor.app.sync.state.missing_scans().items()
     waits = []
     for now in (entry["next_at"], entry["next_at"] + 10**9):
         before = doctor.app.sync.state.missing_scans()[report_id]
-        scans.retry_due(doctor.app.sync.call_as, {"dr_bob"}, now)
+        scans.retry_due(doctor.app.sync.session.call_as, {"dr_bob"}, now)
         after = doctor.app.sync.state.missing_scans()[report_id]
         waits.append(after["next_at"] - now)
         assert after["attempts"] == before["attempts"] + 1
@@ -72,7 +72,7 @@ def test_backoff_doubles_and_a_scan_the_server_lacks_leaves_the_list(devices, pr
     doc = doctor.app.store.collection("reports").get(report_id)
     doctor.app.store.collection("reports").put(report_id, {**doc, "server_id": "no-such-report"})
     doctor.app.sync.state.set_missing_scan(report_id, {**entry, "server_id": "no-such-report", "next_at": 0})
-    scans.retry_due(doctor.app.sync.call_as, {"dr_bob"}, 1)
+    scans.retry_due(doctor.app.sync.session.call_as, {"dr_bob"}, 1)
     assert doctor.app.sync.state.missing_scans() == {}
     with pytest.raises(ReportError, match="missing on this computer"):
         doctor.app.reports.image(report_id)

@@ -35,7 +35,7 @@ class SyncRemote:
 
     def _call(self, call: Callable[[ApiClient], T]) -> T:
         try:
-            return self._sync.call_as(self._username, call)
+            return self._sync.session.call_as(self._username, call)
         except RequestRejected as exc:
             plain = PLAIN_REFUSALS.get(exc.code or "") or (
                 PLAIN_REFUSALS["forbidden"] if exc.status == 403 else None

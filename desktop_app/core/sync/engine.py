@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app.core.api_client import (
@@ -19,29 +17,12 @@ from desktop_app.core.api_client import (
     ServerUnreachable,
 )
 from desktop_app.core.sync import pull, push
-from desktop_app.core.sync.copies import CopyFolder
-from desktop_app.core.sync.ids import ServerIdIndex
-from desktop_app.core.sync.scans import MissingScans
-from desktop_app.core.sync.state import SyncState
+from desktop_app.core.sync.session import SyncPass, SyncSession
 from desktop_app.core.sync.status import StatusHolder, SyncReport, SyncStatus
 from desktop_app.core.sync.tokens import TokenVault
 from local_store import StoreError
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class SyncPass:
-    """What one pass knows about the outbox while it runs."""
-
-    report: SyncReport
-    now_ms: int
-    unsent_reviews: dict[str, dict[str, Any]] = field(default_factory=dict)  # report id -> latest review payload
-    unsent_creates: dict[str, str] = field(default_factory=dict)  # report id -> outbox key
-    unsent_messages: dict[str, str] = field(default_factory=dict)  # message id -> outbox key
-    blocked: set[str] = field(default_factory=set)  # users whose remaining entries wait
-    stop: threading.Event = field(default_factory=threading.Event)  # set by the first lane that fails
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 class SyncEngine:
@@ -57,18 +38,11 @@ class SyncEngine:
         current_user: Callable[[], str | None] | None = None,
         push_workers: int = 4,
     ):
-        self.store = store
-        self.client = client
-        self.vault = vault or TokenVault(client.base_url)
-        self.notifications = notifications
-        self._current_user = current_user
+        self.session = SyncSession(store, client, vault=vault, notifications=notifications,
+                                   current_user=current_user)
+        self.store, self.client, self.vault, self.state = store, client, self.session.vault, self.session.state
         # Independent changes (different reports, different conversations) go in parallel.
         self.push_workers = push_workers
-        self.state = SyncState(store.collection("settings"), client.base_url)
-        self.report_ids = ServerIdIndex(store.collection("reports"))
-        self.message_ids = ServerIdIndex(store.collection("messages"))
-        self.copies = CopyFolder(store, notifications)
-        self.scans = MissingScans(store, self.state)
         self._lock = threading.RLock()  # one pass (or chat poll) at a time; the client is shared
         self._needs_login: set[str] = set()
         self._last_sync_saved_ms = 0
@@ -77,7 +51,7 @@ class SyncEngine:
         self._status = StatusHolder(SyncStatus(
             server_url=client.base_url, last_sync_at=self.state.last_sync_at,
             pending=self._pending_count(), legacy_server=self.state.server_kind == "legacy",
-            scans_downloading=len(self.scans),
+            scans_downloading=len(self.session.scans),
         ))
 
     # ---- what the UI reads ------------------------------------------------------------------
@@ -103,7 +77,7 @@ class SyncEngine:
             self._status.update(syncing=True)
             ctx = self._new_pass()
             try:
-                self._fold_leftover_copies()
+                self.session.fold_leftover_copies()
                 self._pull_all(ctx)
                 self._push_all(ctx)
             except (ServerUnreachable, ServerFailed, StoreError) as exc:
@@ -124,7 +98,7 @@ class SyncEngine:
         with self._lock:
             ctx = self._new_pass()
             try:
-                added = pull.pull_conversation(self, ctx, me, peer)
+                added = pull.pull_conversation(self.session, ctx, me, peer)
             except (ServerUnreachable, ServerFailed) as exc:
                 self._status.update(online=False, last_error=exc.user_message)
                 return 0
@@ -136,7 +110,7 @@ class SyncEngine:
             return added
 
     def _new_pass(self) -> SyncPass:
-        ctx = SyncPass(report=SyncReport(), now_ms=self.now_ms())
+        ctx = SyncPass(report=SyncReport(), now_ms=self.session.now_ms())
         for entry in self.store.outbox.pending():
             kind, payload, key = (push.entry_field(entry, n) for n in ("kind", "payload", "key"))
             payload = payload or {}
@@ -157,8 +131,8 @@ class SyncEngine:
                 continue
             role = (self.store.collection("users").get(me) or {}).get("role")
             try:
-                pull.pull_reports(self, ctx, me, role)
-                pull.pull_messages(self, ctx, me, self._peers(me, role))
+                pull.pull_reports(self.session, ctx, me, role)
+                pull.pull_messages(self.session, ctx, me, self._peers(me, role))
             except AuthRequired as exc:
                 self._flag_login(me, exc)
                 ctx.blocked.add(me)
@@ -168,8 +142,8 @@ class SyncEngine:
                 ctx.report.failed.append(f"fetching changes for {me}: {exc.user_message}")
         if not self._earlier_losses_listed and self.client.capabilities.honours_idempotency_keys:
             self._earlier_losses_listed = True  # once per start; only this project's server keeps scans
-            self.scans.list_earlier_losses(ctx.now_ms)
-        arrived = self.scans.retry_due(self.call_as, set(accounts) - ctx.blocked, ctx.now_ms)
+            self.session.scans.list_earlier_losses(ctx.now_ms)
+        arrived = self.session.scans.retry_due(self.session.call_as, set(accounts) - ctx.blocked, ctx.now_ms)
         ctx.report.scans_fetched += len(arrived)
         ctx.report.changed_reports.update(arrived)
 
@@ -189,7 +163,7 @@ class SyncEngine:
             return
         lanes: dict[str, list[Any]] = {}
         for entry in entries:
-            lanes.setdefault(push.lane_of(self, entry), []).append(entry)
+            lanes.setdefault(push.lane_of(self.session, entry), []).append(entry)
         with ThreadPoolExecutor(self.push_workers, thread_name_prefix="sync-push") as pool:
             futures = [pool.submit(self._push_lane, ctx, lane, block_owner=False) for lane in lanes.values()]
             errors = [f.exception() for f in futures if f.exception() is not None]
@@ -204,13 +178,13 @@ class SyncEngine:
         index = 0
         while index < len(entries) and not ctx.stop.is_set():
             entry = entries[index]
-            owner = push.entry_owner(self, entry) or ""
+            owner = push.entry_owner(self.session, entry) or ""
             if owner in ctx.blocked:
                 if not block_owner:
                     return
                 index += 1
                 continue
-            batch = push.message_batch(self, entries, index, owner)
+            batch = push.message_batch(self.session, entries, index, owner)
             index += len(batch) or 1
             if batch:
                 go_on = self._push_messages(ctx, batch, owner)
@@ -222,7 +196,7 @@ class SyncEngine:
     def _push_one(self, ctx: SyncPass, entry: Any, owner: str, *, block_owner: bool) -> bool:
         """Sends one entry; False when the rest of the lane must wait for it."""
         try:
-            outcome = push.send_entry(self, ctx, entry, owner)
+            outcome = push.send_entry(self.session, ctx, entry, owner)
         except AuthRequired as exc:
             self._flag_login(owner, exc)
             ctx.blocked.add(owner)
@@ -244,7 +218,7 @@ class SyncEngine:
     def _push_messages(self, ctx: SyncPass, batch: list[Any], owner: str) -> bool:
         """One batch of `owner`'s messages; each refused item is handled like a refused single send."""
         try:
-            refusals = push.send_message_batch(self, batch, owner)
+            refusals = push.send_message_batch(self.session, batch, owner)
         except AuthRequired as exc:
             self._flag_login(owner, exc)
             ctx.blocked.add(owner)
@@ -275,7 +249,7 @@ class SyncEngine:
     def _finish(self, ctx: SyncPass) -> None:
         pending = self._pending_count()
         ctx.report.waiting = pending
-        ctx.report.scans_downloading = len(self.scans)
+        ctx.report.scans_downloading = len(self.session.scans)
         reached = ctx.report.error is None
         changes: dict[str, Any] = {
             "syncing": False, "pending": pending, "online": reached,
@@ -296,112 +270,6 @@ class SyncEngine:
         for line in ctx.report.lines():
             log.info("sync: %s", line)
 
-    # ---- helpers used by push and pull ---------------------------------------------------
-
-    def now_ms(self) -> int:
-        return int(time.time() * 1000)
-
-    def current_user(self) -> str | None:
-        if self._current_user is not None:
-            return self._current_user()
-        return (self.store.collection("settings").get("app") or {}).get("current_user")
-
-    def call_as(self, username: str | None, call: Callable[[ApiClient], Any]) -> Any:
-        """Runs one client call with `username`'s token (none on a legacy server that needs none)."""
-        return call(self.client.with_token(self.vault.get(username) if username else None))
-
-    def learn_server_kind(self) -> None:
-        caps = self.client.capabilities
-        if caps.legacy:
-            self.state.set_server_kind("legacy")
-        elif caps.honours_idempotency_keys:
-            self.state.set_server_kind("project")
-
-    def assigned_doctor(self, username: str | None) -> str | None:
-        return (self.store.collection("users").get(username) or {}).get("doctor") if username else None
-
-    def map_report(self, local_id: str, server_id: str) -> None:
-        self._map("reports", self.report_ids, [(local_id, server_id)], {"updated_at": self.now_ms()})
-
-    def map_message(self, local_id: str, server_id: str) -> None:
-        self.map_messages([(local_id, server_id)])
-
-    def map_messages(self, pairs: list[tuple[str, str]]) -> None:
-        for doc in self._map("messages", self.message_ids, pairs, {"state": "sent"}):
-            self.state.add_peer(doc["sender"], doc["receiver"])
-
-    def _map(self, name: str, index: ServerIdIndex, pairs: list[tuple[str, str]], changes: dict) -> list[dict]:
-        """Records each (local id, server id) on its local document with one durable write;
-        returns the documents that are still here."""
-        docs = self.store.collection(name)
-        # Pulled before our own answer arrived: the copy is folded into the local original.
-        copies = [(local_id, copy) for local_id, server_id in pairs
-                  if (copy := index.local_id(server_id)) and copy != local_id]
-        folded = self.copies.fold(name, copies, self.now_ms())
-        updated = {}
-        for local_id, server_id in pairs:
-            doc = folded.get(local_id) or docs.get(local_id)
-            if doc is not None:
-                updated[local_id] = {**doc, "server_id": server_id, **changes}
-                index.remember(server_id, local_id)
-        docs.put_many(updated)
-        self.copies.finish(name, copies)
-        return list(updated.values())
-
-    def _fold_leftover_copies(self) -> None:
-        """Copies a crash left beside their originals (both written, the copy not yet removed)."""
-        for name, index in (("reports", self.report_ids), ("messages", self.message_ids)):
-            leftovers = index.take_leftover_copies()
-            if leftovers:
-                docs = self.store.collection(name)
-                docs.put_many(self.copies.fold(name, leftovers, self.now_ms()))
-                self.copies.finish(name, leftovers)
-
-    def adopt_report(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
-        """Our earlier send did reach the server: take its record instead of sending again."""
-        self.map_report(local_id, server_id)
-        self._adopted(ctx, entry_key, f"report {local_id} was already on the server as {server_id}")
-        ctx.unsent_creates.pop(local_id, None)
-
-    def adopt_message(self, ctx: SyncPass, local_id: str, entry_key: str, server_id: str) -> None:
-        self.map_message(local_id, server_id)
-        self._adopted(ctx, entry_key, f"message {local_id} was already on the server as {server_id}")
-        ctx.unsent_messages.pop(local_id, None)
-
-    def _adopted(self, ctx: SyncPass, entry_key: str, what: str) -> None:
-        self.store.outbox.mark_done(entry_key)
-        self.state.clear_attempt(entry_key)
-        ctx.report.adopted += 1
-        log.info("not sent twice: %s", what)
-
-    # ---- notifications -------------------------------------------------------------------
-
-    def _notify(self, username: str | None, kind: str, title: str, body: str, ref: str | None) -> None:
-        if self.notifications is None or not username:
-            return
-        if self.store.collection("users").get(username) is None:
-            return  # only people who use this device hear about it
-        self.notifications.add(username, kind, title, body, ref=ref)
-
-    def notify_reviewed(self, report: dict[str, Any]) -> None:
-        # No finding or notes in the text: a notification may show in a tray others can see.
-        self._notify(report.get("username"), "report_reviewed", "Your scan has been reviewed",
-                     "Your doctor has reviewed your scan. Open the report to read your doctor's notes.",
-                     report.get("id"))
-
-    def notify_conflict(self, report: dict[str, Any]) -> None:
-        other = report.get("conflict") or {}
-        text = (f"This report is now marked {report.get('status')}, but it was also marked "
-                f"{other.get('status')} by {other.get('reviewed_by') or 'another device'}. Please check it.")
-        # Both doctors hear it (whoever of them uses this device).
-        for doctor in {report.get("reviewed_by"), other.get("reviewed_by")} - {None}:
-            self._notify(doctor, "sync_problem", "Two reviews of a report disagree", text, report.get("id"))
-
-    def notify_message(self, message: dict[str, Any]) -> None:
-        if message.get("receiver") != message.get("sender"):
-            self._notify(message.get("receiver"), "new_message", f"New message from {message.get('sender')}",
-                         "Open the chat to read it.", message.get("id"))
-
     # ---- failures ------------------------------------------------------------------------
 
     def _flag_login(self, username: str, exc: ApiError) -> None:
@@ -409,7 +277,7 @@ class SyncEngine:
             self._needs_login.add(username)
             self.vault.clear(username)
             log.warning("sign-in expired for %s; their changes stay queued", username)
-            self._notify(username, "sync_problem", "Please sign in again", exc.user_message, None)
+            self.session.notify(username, "sync_problem", "Please sign in again", exc.user_message, None)
 
     def _reject(self, ctx: SyncPass, entry: Any, owner: str, exc: RequestRejected) -> None:
         kind, key, payload = (push.entry_field(entry, n) for n in ("kind", "key", "payload"))
@@ -427,7 +295,7 @@ class SyncEngine:
                 ctx.report.changed_messages.add(message["id"])
             self.store.outbox.mark_done(key)
         if first_time:  # other kinds stay queued and are tried again; say so once
-            self._notify(owner, "sync_problem", "A change could not be sent", what,
+            self.session.notify(owner, "sync_problem", "A change could not be sent", what,
                          (payload or {}).get("report_id") or (payload or {}).get("message_id"))
 
     # ---- who and what to sync ------------------------------------------------------------
@@ -438,7 +306,7 @@ class SyncEngine:
         self._needs_login = {u for u in self._needs_login if not self.vault.get(u)}
         users = self.store.collection("users").all()
         names = {u["username"] for u in users if u.get("username") and self.vault.get(u["username"])}
-        current = self.current_user()
+        current = self.session.current_user()
         if current:
             names.add(current)
         return sorted(names - self._needs_login)

@@ -13,7 +13,7 @@ from desktop_app.core.sync.scans import DOWNLOADING
 from desktop_app.core.sync.wire import message_from_wire, report_from_wire
 
 if TYPE_CHECKING:
-    from desktop_app.core.sync.engine import SyncEngine, SyncPass
+    from desktop_app.core.sync.session import SyncPass, SyncSession
 
 log = logging.getLogger(__name__)
 
@@ -22,83 +22,83 @@ FIRST_CURSOR = 0
 _MAX_PAGES = 10_000  # a bound, not a limit anyone meets: a server that never says "no more" stops here
 
 
-def pull_reports(engine: SyncEngine, ctx: SyncPass, me: str, role: str | None) -> None:
+def pull_reports(session: SyncSession, ctx: SyncPass, me: str, role: str | None) -> None:
     key = f"reports:{me}"
     who = "all" if role == "doctor" else me
-    for page in _pages(engine, me, key, lambda c, since: c.list_reports(who, since=since)):
+    for page in _pages(session, me, key, lambda c, since: c.list_reports(who, since=since)):
         for record in page.items:
             if isinstance(record, dict) and record.get("id"):
-                _merge_report_record(engine, ctx, me, record)
+                _merge_report_record(session, ctx, me, record)
                 if role == "doctor" and record.get("username"):
-                    engine.state.add_peer(me, str(record["username"]))  # whose chat to fetch (legacy)
+                    session.state.add_peer(me, str(record["username"]))  # whose chat to fetch (legacy)
 
 
-def pull_messages(engine: SyncEngine, ctx: SyncPass, me: str, peers: set[str]) -> None:
+def pull_messages(session: SyncSession, ctx: SyncPass, me: str, peers: set[str]) -> None:
     """One inbox call on a cursor-aware server; each known conversation in full on a legacy one."""
-    if engine.client.capabilities.cursors:
-        _pull_inbox(engine, ctx, me)
+    if session.client.capabilities.cursors:
+        _pull_inbox(session, ctx, me)
         return
     for peer in sorted(peers):
-        pull_conversation(engine, ctx, me, peer)
+        pull_conversation(session, ctx, me, peer)
 
 
-def _pull_inbox(engine: SyncEngine, ctx: SyncPass, me: str, peer: str | None = None) -> int:
+def _pull_inbox(session: SyncSession, ctx: SyncPass, me: str, peer: str | None = None) -> int:
     added = 0
-    for page in _pages(engine, me, f"inbox:{me}", lambda c, since: c.get_inbox(since=since)):
+    for page in _pages(session, me, f"inbox:{me}", lambda c, since: c.get_inbox(since=since)):
         for record in page.items:
             if isinstance(record, dict) and record.get("id"):
-                new = _merge_message_record(engine, ctx, record)
+                new = _merge_message_record(session, ctx, record)
                 if peer is None or peer in (record.get("sender"), record.get("receiver")):
                     added += new
     return added
 
 
-def pull_conversation(engine: SyncEngine, ctx: SyncPass, me: str, peer: str) -> int:
+def pull_conversation(session: SyncSession, ctx: SyncPass, me: str, peer: str) -> int:
     """New messages between `me` and `peer`; returns how many were added here."""
-    if engine.client.capabilities.cursors:
-        return _pull_inbox(engine, ctx, me, peer)
+    if session.client.capabilities.cursors:
+        return _pull_inbox(session, ctx, me, peer)
     added = 0
-    for page in _pages(engine, me, f"messages:{me}|{peer}", lambda c, since: c.get_messages(me, peer, since=since)):
+    for page in _pages(session, me, f"messages:{me}|{peer}", lambda c, since: c.get_messages(me, peer, since=since)):
         for record in page.items:
             if isinstance(record, dict) and record.get("id"):
-                added += _merge_message_record(engine, ctx, record)
+                added += _merge_message_record(session, ctx, record)
     return added
 
 
-def _pages(engine: SyncEngine, me: str, key: str, fetch) -> Iterator[Page]:
+def _pages(session: SyncSession, me: str, key: str, fetch) -> Iterator[Page]:
     """Pages after the stored cursor; the cursor is saved only after its page was merged."""
     for _ in range(_MAX_PAGES):
-        cursor = engine.state.cursor(key)
-        page = engine.call_as(me, lambda c, since=FIRST_CURSOR if cursor is None else cursor: fetch(c, since))
-        engine.learn_server_kind()
+        cursor = session.state.cursor(key)
+        page = session.call_as(me, lambda c, since=FIRST_CURSOR if cursor is None else cursor: fetch(c, since))
+        session.learn_server_kind()
         yield page
         if page.cursor is None:
             return  # legacy: the full list, every time
-        engine.state.set_cursor(key, page.cursor)
+        session.state.set_cursor(key, page.cursor)
         if not page.has_more:
             return
 
 
-def _merge_report_record(engine: SyncEngine, ctx: SyncPass, me: str, record: dict[str, Any]) -> None:
-    reports = engine.store.collection("reports")
+def _merge_report_record(session: SyncSession, ctx: SyncPass, me: str, record: dict[str, Any]) -> None:
+    reports = session.store.collection("reports")
     server_id = str(record["id"])
-    local_id = engine.report_ids.local_id(server_id)
+    local_id = session.report_ids.local_id(server_id)
     if local_id is None:
-        local_id = _claim_own_report(engine, ctx, record)
+        local_id = _claim_own_report(session, ctx, record)
     if local_id is None:
-        doc = report_from_wire(record, doctor=engine.assigned_doctor(record.get("username")), now_ms=ctx.now_ms)
+        doc = report_from_wire(record, doctor=session.assigned_doctor(record.get("username")), now_ms=ctx.now_ms)
         if record.get("has_image"):
-            doc["image_hash"], doc["image_name"] = engine.scans.fetch(engine.call_as, me, server_id), "scan"
+            doc["image_hash"], doc["image_name"] = session.scans.fetch(session.call_as, me, server_id), "scan"
             if doc["image_hash"] is None:
                 # Listed before the report is written: a crash in between leaves a harmless entry.
-                engine.scans.add(doc["id"], server_id, me, ctx.now_ms)
+                session.scans.add(doc["id"], server_id, me, ctx.now_ms)
                 doc[DOWNLOADING] = True
         reports.put(doc["id"], doc)
-        engine.report_ids.remember(server_id, doc["id"])
+        session.report_ids.remember(server_id, doc["id"])
         ctx.report.reports_pulled += 1
         ctx.report.changed_reports.add(doc["id"])
         if doc["status"] != "pending":
-            engine.notify_reviewed(doc)
+            session.notify_reviewed(doc)
         return
     local = reports.get(local_id)
     if local is None:
@@ -110,55 +110,55 @@ def _merge_report_record(engine: SyncEngine, ctx: SyncPass, me: str, record: dic
     ctx.report.reports_pulled += 1
     ctx.report.changed_reports.add(local_id)
     if merged.newly_decided:
-        engine.notify_reviewed(merged.doc)
+        session.notify_reviewed(merged.doc)
     if merged.new_conflict:
         ctx.report.conflicts.append(local_id)
-        engine.notify_conflict(merged.doc)
+        session.notify_conflict(merged.doc)
 
 
-def _claim_own_report(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any]) -> str | None:
+def _claim_own_report(session: SyncSession, ctx: SyncPass, record: dict[str, Any]) -> str | None:
     """A legacy server's report that is ours but whose answer was lost: its local id, or None.
 
     On a server that honours client ids nothing is guessed: a pulled copy is folded into the
     original when the resent create returns the same server id (`SyncEngine.map_report`).
     """
-    reports = engine.store.collection("reports")
+    reports = session.store.collection("reports")
     client_id = record.get("client_report_id")
     if client_id and reports.get(str(client_id)) is not None:
-        engine.map_report(str(client_id), str(record["id"]))
+        session.map_report(str(client_id), str(record["id"]))
         return str(client_id)
     for local_id, entry_key in ctx.unsent_creates.items():
         local = reports.get(local_id)
-        attempt = engine.state.attempt(entry_key)
-        if local is None or attempt is None or not engine.client.capabilities.legacy:
+        attempt = session.state.attempt(entry_key)
+        if local is None or attempt is None or not session.client.capabilities.legacy:
             continue
-        if legacy_report_match([record], engine.report_ids, local, attempt) is not None:
-            engine.adopt_report(ctx, local_id, entry_key, str(record["id"]))
+        if legacy_report_match([record], session.report_ids, local, attempt) is not None:
+            session.adopt_report(ctx, local_id, entry_key, str(record["id"]))
             return local_id
     return None
 
 
-def _merge_message_record(engine: SyncEngine, ctx: SyncPass, record: dict[str, Any]) -> int:
-    messages = engine.store.collection("messages")
+def _merge_message_record(session: SyncSession, ctx: SyncPass, record: dict[str, Any]) -> int:
+    messages = session.store.collection("messages")
     server_id = str(record["id"])
-    if engine.message_ids.known(server_id):
+    if session.message_ids.known(server_id):
         return 0  # messages never change once sent
     client_id = record.get("client_message_id")
     if client_id and messages.get(str(client_id)) is not None:
-        engine.map_message(str(client_id), server_id)
+        session.map_message(str(client_id), server_id)
         return 0
     for local_id, entry_key in ctx.unsent_messages.items():
         local = messages.get(local_id)
-        attempt = engine.state.attempt(entry_key)
-        if local is None or attempt is None or not engine.client.capabilities.legacy:
+        attempt = session.state.attempt(entry_key)
+        if local is None or attempt is None or not session.client.capabilities.legacy:
             continue
-        if legacy_message_match([record], engine.message_ids, local, attempt) is not None:
-            engine.adopt_message(ctx, local_id, entry_key, server_id)
+        if legacy_message_match([record], session.message_ids, local, attempt) is not None:
+            session.adopt_message(ctx, local_id, entry_key, server_id)
             return 0
     doc = message_from_wire(record, now_ms=ctx.now_ms)
     messages.put(doc["id"], doc)
-    engine.message_ids.remember(server_id, doc["id"])
+    session.message_ids.remember(server_id, doc["id"])
     ctx.report.messages_pulled += 1
     ctx.report.changed_messages.add(doc["id"])
-    engine.notify_message(doc)
+    session.notify_message(doc)
     return 1
