@@ -24,6 +24,7 @@ from desktop_app.core.credentials import CredentialStore
 from desktop_app.core.login_guard import LoginGuard, duration_text
 from desktop_app.core.passwords import burn_time, hash_password, needs_rehash, verify_password
 from desktop_app.core.settings import Settings
+from desktop_app.core.sync.outbox_kinds import RegisterAccount
 from desktop_app.core.users import (
     PROFILE_FIELDS,
     ROLES,
@@ -193,7 +194,7 @@ class Accounts:
             if self.remote is not None and not server_user:
                 # The server did not answer: the account works here now and is created there at the
                 # next online sign-in (the password is needed for that and is never kept).
-                self._outbox.append("register_account", {"username": username}, key=f"register_account:{username}")
+                RegisterAccount.queue(self._outbox, username)
             if token:
                 self._remember_token(username, token)
             log.info("registered %s account %s (server: %s)", role, username, server_user)
@@ -310,7 +311,7 @@ class Accounts:
             ) from exc
         except (ApiError, OSError):
             return doc  # still offline: the local sign-in stands
-        self._outbox.mark_done(f"register_account:{username}")
+        self._outbox.mark_done(RegisterAccount.key(username))
         return self._adopt_server_user(username, password, doc, answer)
 
     def _adopt_server_user(self, username: str, password: str, doc: dict | None, answer: Any) -> dict:

@@ -11,6 +11,7 @@ from typing import Any
 from desktop_app.core import events
 from desktop_app.core.accounts import AccessDenied, Accounts, normalize_username
 from desktop_app.core.errors import ServiceError
+from desktop_app.core.sync.outbox_kinds import SendMessage
 
 MAX_MESSAGE_LENGTH = 5000
 STATES = ("sending", "sent", "failed")
@@ -59,7 +60,7 @@ class Chat:
         }
         self._docs.put(doc["id"], doc)
         # A fixed key: `requeue_unsent` can tell whether this message was ever queued.
-        self._store.outbox.append("send_message", {"message_id": doc["id"]}, key=send_key(doc["id"]))
+        SendMessage.queue(self._store.outbox, doc["id"])
         self._bus.emit(events.MESSAGE_SENT, id=doc["id"], sender=sender, receiver=receiver)
         return doc
 
@@ -121,8 +122,8 @@ class Chat:
                 raise ChatError("Only a message that failed to send can be sent again.")
             doc = {**doc, "state": "sending"}
             self._docs.put(message_id, doc)
-            self._store.outbox.append("send_message", {"message_id": message_id},
-                                      key=f"{send_key(message_id)}:retry:{uuid.uuid4().hex}")
+            SendMessage.queue(self._store.outbox, message_id,
+                              key=f"{SendMessage.key(message_id)}:retry:{uuid.uuid4().hex}")
         self._bus.emit(events.MESSAGE_UPDATED, id=message_id, state="sending")
         return doc
 
@@ -130,9 +131,9 @@ class Chat:
         """Queues messages saved here but never queued (a crash between the two writes); returns how many."""
         outbox = self._store.outbox
         missing = [d["id"] for d in self._docs.find(server_id=None)
-                   if d.get("id") and d.get("state") == "sending" and outbox.get(send_key(d["id"])) is None]
+                   if d.get("id") and d.get("state") == "sending" and outbox.get(SendMessage.key(d["id"])) is None]
         for message_id in missing:
-            outbox.append("send_message", {"message_id": message_id}, key=send_key(message_id))
+            SendMessage.queue(outbox, message_id)
         return len(missing)
 
     def _mine(self, user: str) -> list[dict[str, Any]]:
@@ -146,10 +147,6 @@ class Chat:
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
 
-
-def send_key(message_id: str) -> str:
-    """The outbox key of a message's first sending."""
-    return f"send_message:{message_id}"
 
 
 def _order(doc: dict[str, Any]) -> tuple[int, str]:

@@ -15,6 +15,8 @@ from desktop_app.core import events
 from desktop_app.core.accounts import AccessDenied, Accounts, normalize_username
 from desktop_app.core.errors import ServiceError
 from desktop_app.core.notifications import Notifications
+from desktop_app.core.sync.outbox_kinds import CreateReport, ReviewReport
+from desktop_app.core.sync.wire import SCAN_DOWNLOADING
 from local_store import StoreError
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,6 @@ FINDINGS = {
     NOT_ASSESSABLE: "Not assessable — needs another scan",
 }
 MAX_NOTES_LENGTH = 20_000
-SCAN_DOWNLOADING = "scan_downloading"  # set by sync on a report whose scan has not arrived yet
 _HEATMAP_MAX_SIDE = 512
 _MODEL_IMAGE_MAX_SIDE = 2048
 
@@ -173,7 +174,7 @@ class Reports:
         if queue:
             try:
                 # A fixed key: `requeue_unsent` can tell whether this report was ever queued.
-                self._store.outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+                CreateReport.queue(self._store.outbox, report_id)
             except StoreError as exc:  # the report itself is saved; it is queued at the next start
                 log.warning("report %s saved but not queued for sync yet: %s", report_id, exc.user_message)
         log.info("report %s saved for %s (%s)", report_id, doc["username"], doc["label_key"])
@@ -303,9 +304,9 @@ class Reports:
             # Queued before the report is written: the entry carries the whole decision, so a crash
             # between the two writes still brings the decision back from the server, never loses it.
             if doc.get("username"):  # a report with no patient account never leaves this computer
-                self._store.outbox.append("review_report", {"report_id": report_id, "action": action, "notes": notes,
-                                                            "label": confirmed, "reason": entry["reason"],
-                                                            "doctor": user.username})
+                ReviewReport.queue(self._store.outbox, {"report_id": report_id, "action": action, "notes": notes,
+                                                        "label": confirmed, "reason": entry["reason"],
+                                                        "doctor": user.username})
             self._docs.put(report_id, updated)
             if self._drafts.get(report_id) is not None:
                 self._drafts.delete(report_id)
@@ -360,10 +361,10 @@ class Reports:
         """Queues reports saved here but never queued (a crash between the two writes); returns how many."""
         outbox = self._store.outbox
         missing = [d["id"] for d in self._docs.find(server_id=None)
-                   if d.get("id") and d.get("username") and outbox.get(create_key(d["id"])) is None]
+                   if d.get("id") and d.get("username") and outbox.get(CreateReport.key(d["id"])) is None]
         for report_id in missing:
             log.warning("report %s was saved but not queued for sync; queuing it now", report_id)
-            outbox.append("create_report", {"report_id": report_id}, key=create_key(report_id))
+            CreateReport.queue(outbox, report_id)
         return len(missing)
 
     # ---- drafts ----------------------------------------------------------------------------------
@@ -391,11 +392,6 @@ class Reports:
 
     def _now_ms(self) -> int:
         return int(self._clock() * 1000)
-
-
-def create_key(report_id: str) -> str:
-    """The outbox key of a report's creation."""
-    return f"create_report:{report_id}"
 
 
 def _newest_first(docs) -> list[dict[str, Any]]:

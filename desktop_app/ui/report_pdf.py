@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QMarginsF, QUrl
 from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
-from desktop_app.core.reports import SCAN_DOWNLOADING
+from desktop_app.core.sync.wire import SCAN_DOWNLOADING
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.image_view import array_to_qimage, heatmap_to_rgba
 

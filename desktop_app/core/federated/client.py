@@ -30,10 +30,10 @@ from desktop_app.core.federated.npz_format import (
     load_npz,
 )
 from desktop_app.core.federated.trainer import TrainConfig, TrainResult, train_head
+from desktop_app.core.sync.outbox_kinds import FlUpload
 
 log = logging.getLogger(__name__)
 
-OUTBOX_KIND = "fl_upload"
 CLIENT_DOC = "client"
 SERVER_META_DOC = "server_meta"
 
@@ -246,7 +246,7 @@ class FederatedClient:
             raise FederatedError("There is no new trained update to upload. Train locally first.")
         if doc["state"] != "ready":
             return doc
-        self._store.outbox.append(OUTBOX_KIND, {"update_id": doc["id"]}, key=f"fl-{doc['id']}")
+        FlUpload.queue(self._store.outbox, doc["id"])
         stored = self._docs.get(doc["id"])
         stored["queued_at"] = _now_ms()
         self._docs.put(doc["id"], stored)

@@ -13,6 +13,7 @@ import logging
 from typing import Any
 
 from desktop_app.core.sync.merge import fold_pulled_copy
+from desktop_app.core.sync.outbox_kinds import ReviewReport
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +59,18 @@ class CopyFolder:
 
     def _unsent_review(self, report_id: str) -> dict[str, Any] | None:
         reviews = [e.payload for e in self.store.outbox.pending()
-                   if e.kind == "review_report" and (e.payload or {}).get("report_id") == report_id]
+                   if e.kind == ReviewReport.name and (e.payload or {}).get("report_id") == report_id]
         return reviews[-1] if reviews else None
 
     def _move_queued_reviews(self, copy_id: str, original_id: str) -> None:
         outbox = self.store.outbox
         for entry in outbox.pending():
-            if entry.kind == "review_report" and (entry.payload or {}).get("report_id") == copy_id:
+            if entry.kind == ReviewReport.name and (entry.payload or {}).get("report_id") == copy_id:
                 # A key derived from the old one: after a crash here the append is a no-op.
                 # The review keeps its id, so the server applies it once even if the old entry did go.
                 payload = {**entry.payload, "report_id": original_id,
                            "review_id": entry.payload.get("review_id") or entry.key}
-                outbox.append("review_report", payload, key=f"{entry.key}>{original_id}")
+                ReviewReport.queue(outbox, payload, key=f"{entry.key}>{original_id}")
                 outbox.mark_done(entry.key)
 
     def _move_draft(self, copy_id: str, original_id: str) -> None:

@@ -17,6 +17,8 @@ from desktop_app.core.api_client import (
     ServerUnreachable,
 )
 from desktop_app.core.sync import pull, push
+from desktop_app.core.sync.copies import CopyFolder
+from desktop_app.core.sync.outbox_kinds import WAIT, entry_field, kind_of
 from desktop_app.core.sync.session import SyncPass, SyncSession
 from desktop_app.core.sync.status import StatusHolder, SyncReport, SyncStatus
 from desktop_app.core.sync.tokens import TokenVault
@@ -38,8 +40,8 @@ class SyncEngine:
         current_user: Callable[[], str | None] | None = None,
         push_workers: int = 4,
     ):
-        self.session = SyncSession(store, client, vault=vault, notifications=notifications,
-                                   current_user=current_user)
+        self.session = SyncSession(store, client, copies=CopyFolder(store, notifications), vault=vault,
+                                   notifications=notifications, current_user=current_user)
         self.store, self.client, self.vault, self.state = store, client, self.session.vault, self.session.state
         # Independent changes (different reports, different conversations) go in parallel.
         self.push_workers = push_workers
@@ -112,14 +114,7 @@ class SyncEngine:
     def _new_pass(self) -> SyncPass:
         ctx = SyncPass(report=SyncReport(), now_ms=self.session.now_ms())
         for entry in self.store.outbox.pending():
-            kind, payload, key = (push.entry_field(entry, n) for n in ("kind", "payload", "key"))
-            payload = payload or {}
-            if kind == "review_report":
-                ctx.unsent_reviews[payload.get("report_id")] = payload
-            elif kind == "create_report":
-                ctx.unsent_creates[payload.get("report_id")] = key
-            elif kind == "send_message":
-                ctx.unsent_messages[payload.get("message_id")] = key
+            kind_of(entry).note_unsent(ctx, entry)
         return ctx
 
     def _pull_all(self, ctx: SyncPass) -> None:
@@ -163,7 +158,7 @@ class SyncEngine:
             return
         lanes: dict[str, list[Any]] = {}
         for entry in entries:
-            lanes.setdefault(push.lane_of(self.session, entry), []).append(entry)
+            lanes.setdefault(kind_of(entry).lane(self.session, entry), []).append(entry)
         with ThreadPoolExecutor(self.push_workers, thread_name_prefix="sync-push") as pool:
             futures = [pool.submit(self._push_lane, ctx, lane, block_owner=False) for lane in lanes.values()]
             errors = [f.exception() for f in futures if f.exception() is not None]
@@ -178,7 +173,7 @@ class SyncEngine:
         index = 0
         while index < len(entries) and not ctx.stop.is_set():
             entry = entries[index]
-            owner = push.entry_owner(self.session, entry) or ""
+            owner = kind_of(entry).owner(self.session, entry) or ""
             if owner in ctx.blocked:
                 if not block_owner:
                     return
@@ -207,7 +202,7 @@ class SyncEngine:
         except (ServerUnreachable, ServerFailed):
             ctx.stop.set()
             raise
-        if outcome == push.WAIT:
+        if outcome == WAIT:
             if block_owner:
                 ctx.blocked.add(owner)  # keep this user's order: later entries may depend on it
                 return True
@@ -239,12 +234,12 @@ class SyncEngine:
     def _sent(self, ctx: SyncPass, entries: list[Any], owner: str) -> None:
         if not entries:
             return
-        self.store.outbox.mark_done_many([push.entry_field(e, "key") for e in entries])
+        self.store.outbox.mark_done_many([entry_field(e, "key") for e in entries])
         with ctx.lock:
             for entry in entries:
-                ctx.report.count_sent(push.entry_field(entry, "kind"))
+                ctx.report.count_sent(entry_field(entry, "kind"))
         self._needs_login.discard(owner)
-        log.debug("sent %d %s change(s)", len(entries), push.entry_field(entries[0], "kind"))
+        log.debug("sent %d %s change(s)", len(entries), entry_field(entries[0], "kind"))
 
     def _finish(self, ctx: SyncPass) -> None:
         pending = self._pending_count()
@@ -280,21 +275,14 @@ class SyncEngine:
             self.session.notify(username, "sync_problem", "Please sign in again", exc.user_message, None)
 
     def _reject(self, ctx: SyncPass, entry: Any, owner: str, exc: RequestRejected) -> None:
-        kind, key, payload = (push.entry_field(entry, n) for n in ("kind", "key", "payload"))
+        kind, key, payload = (entry_field(entry, n) for n in ("kind", "key", "payload"))
         what = f"{kind.replace('_', ' ')} refused by the server: {exc.user_message}"
         log.warning("%s (entry %s)", what, key)
-        first_time = not push.entry_field(entry, "attempts")
+        first_time = not entry_field(entry, "attempts")
         self.store.outbox.mark_failed(key, exc.user_message)
         ctx.report.failed.append(what)
-        if kind == "send_message":
-            # The message shows as failed; "Retry" in the chat queues it again (same id, never twice).
-            messages = self.store.collection("messages")
-            message = messages.get((payload or {}).get("message_id"))
-            if message is not None:
-                messages.put(message["id"], {**message, "state": "failed"})
-                ctx.report.changed_messages.add(message["id"])
-            self.store.outbox.mark_done(key)
-        if first_time:  # other kinds stay queued and are tried again; say so once
+        kind_of(entry).on_refused(self.session, ctx, entry)
+        if first_time:  # an entry that stays queued is tried again each pass; say so once
             self.session.notify(owner, "sync_problem", "A change could not be sent", what,
                          (payload or {}).get("report_id") or (payload or {}).get("message_id"))
 

@@ -14,7 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.core.api_client import ApiError, RequestRejected, ServerFailed, ServerUnreachable
-from desktop_app.core.reports import SCAN_DOWNLOADING as DOWNLOADING  # the flag on a listed report
+from desktop_app.core.sync.wire import (
+    SCAN_DOWNLOADING as DOWNLOADING,  # the flag on a listed report
+)
 
 log = logging.getLogger(__name__)
 

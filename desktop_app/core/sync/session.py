@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app.core.api_client import ApiClient
-from desktop_app.core.sync.copies import CopyFolder
 from desktop_app.core.sync.ids import ServerIdIndex
 from desktop_app.core.sync.scans import MissingScans
 from desktop_app.core.sync.state import SyncState
@@ -41,8 +40,10 @@ class SyncPass:
 class SyncSession:
     """One server, one store: the members pulling and pushing share, and the helpers they call."""
 
-    def __init__(self, store, client: ApiClient, *, vault: TokenVault | None = None, notifications=None,
+    def __init__(self, store, client: ApiClient, *, copies, vault: TokenVault | None = None, notifications=None,
                  current_user: Callable[[], str | None] | None = None):
+        """`copies`: the `copies.CopyFolder` of this store (made by the engine, which keeps this
+        module free of the outbox kinds that the folder re-queues reviews through)."""
         self.store = store
         self.client = client
         self.vault = vault or TokenVault(client.base_url)
@@ -51,7 +52,7 @@ class SyncSession:
         self.state = SyncState(store.collection("settings"), client.base_url)
         self.report_ids = ServerIdIndex(store.collection("reports"))
         self.message_ids = ServerIdIndex(store.collection("messages"))
-        self.copies = CopyFolder(store, notifications)
+        self.copies = copies
         self.scans = MissingScans(store, self.state)
 
     def now_ms(self) -> int:

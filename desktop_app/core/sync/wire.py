@@ -7,6 +7,7 @@ from typing import Any
 DECIDED = ("approved", "rejected")
 ACTION_TO_STATUS = {"approve": "approved", "approved": "approved", "reject": "rejected", "rejected": "rejected"}
 STATUS_TO_ACTION = {"approved": "approve", "rejected": "reject"}
+SCAN_DOWNLOADING = "scan_downloading"  # on a pulled report whose scan has not arrived yet (sync/scans.py)
 
 # Display label -> label key, as the shipped model names them.
 _LABEL_KEYS = {"glioma": "glioma", "meningioma": "meningioma", "pituitary tumor": "pituitary", "no tumor": "notumor"}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from desktop_app.core.reports import SCAN_DOWNLOADING
+from desktop_app.core.sync.wire import SCAN_DOWNLOADING
 from desktop_app.ui.report_pdf import build_document
 
 
