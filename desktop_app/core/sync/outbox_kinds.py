@@ -108,11 +108,8 @@ class CreateReport(OutboxKind):
     @staticmethod
     def _adopt_legacy(session: SyncSession, ctx: SyncPass, owner: str, report: dict, key: str, attempt: int) -> bool:
         page = session.call_as(owner, lambda c: c.list_reports(owner))
-        match = legacy_report_match(page.items, session.report_ids, report, attempt)
-        if match is None:
-            return False
-        session.adopt_report(ctx, report["id"], key, str(match["id"]))
-        return True
+        return _adopt_listed(page.items, session.report_ids, legacy_report_match, session.adopt_report,
+                             ctx, report, key, attempt)
 
 
 class ReviewReport(OutboxKind):
@@ -181,9 +178,8 @@ class SendMessage(OutboxKind):
         earlier = session.state.attempt(key)
         if session.client.capabilities.legacy and earlier is not None:
             page = session.call_as(owner, lambda c: c.get_messages(message["sender"], message["receiver"]))
-            match = legacy_message_match(page.items, session.message_ids, message, earlier)
-            if match is not None:
-                session.adopt_message(ctx, message["id"], key, str(match["id"]))
+            if _adopt_listed(page.items, session.message_ids, legacy_message_match, session.adopt_message,
+                             ctx, message, key, earlier):
                 return DONE
         if not session.client.capabilities.honours_idempotency_keys:
             session.state.record_attempt(key, session.client.server_now_ms())
@@ -238,6 +234,15 @@ class FlUpload(OutboxKind):
             session.call_as(owner, lambda c: c.upload_weights_json(owner, _npz_as_flat_list(npz)))
         fl_state.put(payload["update_id"], {**update, "uploaded_at": session.now_ms()})
         return DONE
+
+
+def _adopt_listed(items: list[dict], index, match, adopt, ctx: SyncPass, local: dict, key: str, attempt: int) -> bool:
+    """Our record in a legacy server's list (an earlier send's answer was lost): adopted, True."""
+    found = match(items, index, local, attempt)
+    if found is None:
+        return False
+    adopt(ctx, local["id"], key, str(found["id"]))
+    return True
 
 
 def _npz_as_flat_list(npz: bytes) -> list[float]:

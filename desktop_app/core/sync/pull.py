@@ -84,7 +84,8 @@ def _merge_report_record(session: SyncSession, ctx: SyncPass, me: str, record: d
     server_id = str(record["id"])
     local_id = session.report_ids.local_id(server_id)
     if local_id is None:
-        local_id = _claim_own_report(session, ctx, record)
+        local_id = _claim_own(session, ctx, record, reports, "client_report_id", ctx.unsent_creates,
+                              session.report_ids, legacy_report_match, session.map_report, session.adopt_report)
     if local_id is None:
         doc = report_from_wire(record, doctor=session.assigned_doctor(record.get("username")), now_ms=ctx.now_ms)
         if record.get("has_image"):
@@ -116,24 +117,26 @@ def _merge_report_record(session: SyncSession, ctx: SyncPass, me: str, record: d
         session.notify_conflict(merged.doc)
 
 
-def _claim_own_report(session: SyncSession, ctx: SyncPass, record: dict[str, Any]) -> str | None:
-    """A legacy server's report that is ours but whose answer was lost: its local id, or None.
+def _claim_own(session: SyncSession, ctx: SyncPass, record: dict[str, Any], docs, client_field: str,
+               unsent: dict[str, str], index, match, map_record, adopt) -> str | None:
+    """A pulled record that is ours but whose send's answer was lost: its local id (now mapped), or None.
 
-    On a server that honours client ids nothing is guessed: a pulled copy is folded into the
-    original when the resent create returns the same server id (`SyncEngine.map_report`).
+    This project's server echoes our id (`client_field`), so nothing is guessed; a server that
+    does not (an older one) leaves a copy that is folded into the original when the resend
+    returns the same server id (`copies.py`). On a legacy server our unsent records are matched
+    by who, what and when (`ids.py`) against the time of their last send.
     """
-    reports = session.store.collection("reports")
-    client_id = record.get("client_report_id")
-    if client_id and reports.get(str(client_id)) is not None:
-        session.map_report(str(client_id), str(record["id"]))
+    server_id = str(record["id"])
+    client_id = record.get(client_field)
+    if client_id and docs.get(str(client_id)) is not None:
+        map_record(str(client_id), server_id)
         return str(client_id)
-    for local_id, entry_key in ctx.unsent_creates.items():
-        local = reports.get(local_id)
-        attempt = session.state.attempt(entry_key)
-        if local is None or attempt is None or not session.client.capabilities.legacy:
-            continue
-        if legacy_report_match([record], session.report_ids, local, attempt) is not None:
-            session.adopt_report(ctx, local_id, entry_key, str(record["id"]))
+    if not session.client.capabilities.legacy:
+        return None
+    for local_id, entry_key in unsent.items():
+        local, attempt = docs.get(local_id), session.state.attempt(entry_key)
+        if local is not None and attempt is not None and match([record], index, local, attempt) is not None:
+            adopt(ctx, local_id, entry_key, server_id)
             return local_id
     return None
 
@@ -143,18 +146,9 @@ def _merge_message_record(session: SyncSession, ctx: SyncPass, record: dict[str,
     server_id = str(record["id"])
     if session.message_ids.known(server_id):
         return 0  # messages never change once sent
-    client_id = record.get("client_message_id")
-    if client_id and messages.get(str(client_id)) is not None:
-        session.map_message(str(client_id), server_id)
+    if _claim_own(session, ctx, record, messages, "client_message_id", ctx.unsent_messages,
+                  session.message_ids, legacy_message_match, session.map_message, session.adopt_message):
         return 0
-    for local_id, entry_key in ctx.unsent_messages.items():
-        local = messages.get(local_id)
-        attempt = session.state.attempt(entry_key)
-        if local is None or attempt is None or not session.client.capabilities.legacy:
-            continue
-        if legacy_message_match([record], session.message_ids, local, attempt) is not None:
-            session.adopt_message(ctx, local_id, entry_key, server_id)
-            return 0
     doc = message_from_wire(record, now_ms=ctx.now_ms)
     messages.put(doc["id"], doc)
     session.message_ids.remember(server_id, doc["id"])
