@@ -284,7 +284,7 @@ class SyncEngine:
         kind_of(entry).on_refused(self.session, ctx, entry)
         if first_time:  # an entry that stays queued is tried again each pass; say so once
             self.session.notify(owner, "sync_problem", "A change could not be sent", what,
-                         (payload or {}).get("report_id") or (payload or {}).get("message_id"))
+                                (payload or {}).get("report_id") or (payload or {}).get("message_id"))
 
     # ---- who and what to sync ------------------------------------------------------------
 

@@ -143,8 +143,8 @@ class SyncSession:
     def notify_reviewed(self, report: dict[str, Any]) -> None:
         # No finding or notes in the text: a notification may show in a tray others can see.
         self.notify(report.get("username"), "report_reviewed", "Your scan has been reviewed",
-                     "Your doctor has reviewed your scan. Open the report to read your doctor's notes.",
-                     report.get("id"))
+                    "Your doctor has reviewed your scan. Open the report to read your doctor's notes.",
+                    report.get("id"))
 
     def notify_conflict(self, report: dict[str, Any]) -> None:
         other = report.get("conflict") or {}
@@ -157,4 +157,4 @@ class SyncSession:
     def notify_message(self, message: dict[str, Any]) -> None:
         if message.get("receiver") != message.get("sender"):
             self.notify(message.get("receiver"), "new_message", f"New message from {message.get('sender')}",
-                         "Open the chat to read it.", message.get("id"))
+                        "Open the chat to read it.", message.get("id"))
