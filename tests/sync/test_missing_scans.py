@@ -74,6 +74,7 @@ def test_backoff_doubles_and_a_scan_the_server_lacks_leaves_the_list(devices, pr
     doctor.app.sync.state.set_missing_scan(report_id, {**entry, "server_id": "no-such-report", "next_at": 0})
     scans.retry_due(doctor.app.sync.session.call_as, {"dr_bob"}, 1)
     assert doctor.app.sync.state.missing_scans() == {}
+    assert doctor.app.sync.session.scans.list_earlier_losses(2) == 0  # asked once, never listed again
     with pytest.raises(ReportError, match="missing on this computer"):
         doctor.app.reports.image(report_id)
 

@@ -20,6 +20,8 @@ from desktop_app.core.sync.wire import (
 
 log = logging.getLogger(__name__)
 
+NOT_ON_SERVER = "scan_not_on_server"  # on a report whose scan the server said it does not have
+
 
 class MissingScans:
     """The retry list of one engine: local report id -> {server_id, user, attempts, next_at}."""
@@ -54,7 +56,7 @@ class MissingScans:
         listed = self.state.missing_scans()
         lost = [doc for doc in self.store.collection("reports").all()
                 if doc.get("server_id") and doc.get("id") == doc.get("server_id")
-                and not doc.get("image_hash") and doc["id"] not in listed]
+                and not doc.get("image_hash") and not doc.get(NOT_ON_SERVER) and doc["id"] not in listed]
         for doc in lost:
             self.state.set_missing_scan(doc["id"], {"server_id": doc["server_id"], "user": None,
                                                     "attempts": 0, "next_at": now_ms})
@@ -99,6 +101,8 @@ class MissingScans:
             doc = {k: v for k, v in doc.items() if k != DOWNLOADING}
             if image_hash:
                 doc.update(image_hash=image_hash, image_name=doc.get("image_name") or "scan")
+            else:
+                doc[NOT_ON_SERVER] = True  # asked once; never listed again
             reports.put(report_id, doc)
         self.state.set_missing_scan(report_id, None)
 
