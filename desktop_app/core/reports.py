@@ -49,7 +49,8 @@ class ScanNotSaved(ReportError):
             message = (f"The disk is full, so the scan “{image_name}” could not be saved. "
                        "Free some space and try again; nothing already saved was lost.")
         else:
-            message = f"The scan “{image_name}” could not be saved. {cause.user_message}"
+            message = (f"The scan “{image_name}” could not be saved on this computer; nothing already saved "
+                       f"was lost. (Details for clinic staff: {cause.user_message})")
         super().__init__(message)
         self.disk_full = cause.disk_full
 

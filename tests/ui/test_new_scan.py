@@ -160,3 +160,24 @@ def test_an_empty_or_missing_file_is_explained_without_the_model(qtbot, services
     assert "could not be read" in shown.args[0]
     settle(qtbot)
     assert services.reports.for_patient("anna") == []
+
+
+def test_a_scan_the_store_cannot_keep_is_named_and_nothing_is_half_saved(qtbot, services, window, mri_scan,
+                                                                        engine_ready):
+    import hashlib
+
+    # Where the scan's file would go is taken by a file: the store's write fails for real.
+    digest = hashlib.sha256(mri_scan.read_bytes()).hexdigest()
+    blocked = services.store.blobs.root / digest[:2]
+    assert not blocked.exists()
+    blocked.write_bytes(b"")
+    scan = window.navigate("new_scan")
+    with qtbot.waitSignal(scan.problem_shown, timeout=60000) as shown:
+        scan.analyse_file(mri_scan)
+    assert scan.problem.title_label.text() == "The scan could not be saved"
+    assert shown.args[0].startswith(f"The scan “{mri_scan.name}” could not be saved on this computer")
+    assert "Details for clinic staff" in shown.args[0]
+    assert not scan.busy
+    settle(qtbot)
+    assert services.reports.for_patient("anna") == []
+    blocked.unlink()

@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from desktop_app.core.reports import ScanNotSaved
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.patient.files import choose_scan_file, is_allowed, read_scan
 from desktop_app.ui.patient.result_view import FindingCard, ScanImagePanel
@@ -249,6 +250,8 @@ class NewScanScreen(Screen):
             log.error("analysis unavailable: %s", message)
             self._show_problem("The analysis is not available on this computer",
                                f"{NO_MODEL_TEXT}\n(Details for clinic staff: {message})")
+        elif isinstance(exc, ScanNotSaved):  # analysed, but this computer could not keep it
+            self._show_problem("The scan could not be saved", message)
         elif message:
             self._show_problem("This file cannot be analysed", f"{message} Nothing was saved.")
         elif isinstance(exc, OSError):
