@@ -38,7 +38,7 @@ class SyncPass:
 
 
 class SyncSession:
-    """One server, one store: the members pulling and pushing share, and the helpers they call."""
+    """One server, one store: the members pulling and pushing share, and the functions they call on them."""
 
     def __init__(self, store, client: ApiClient, *, copies, vault: TokenVault | None = None, notifications=None,
                  current_user: Callable[[], str | None] | None = None):
