@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from desktop_app.core.dicom.triage import report_id_for
 from desktop_app.core.dicom.verdict import key_slice_index, slice_result, summarise
-from desktop_app.core.reports import create_key
+from desktop_app.core.sync.outbox_kinds import CreateReport
 from tests.dicom.scu import send
 from tests.dicom.series_factory import make_series
 
@@ -32,7 +32,7 @@ def test_a_series_becomes_one_pending_report_with_its_key_slice(receiver_factory
     assert key["tumour_probability"] == max(s["tumour_probability"] for s in slices)
     assert report["label_key"] == key["label_key"] and report["image_name"] == f"{key['sop_uid']}.dcm"
     assert all(s["model_image_hash"] and s["heatmap_hash"] for s in slices)
-    assert clinic.store.outbox.get(create_key(report["id"])) is not None  # goes to the clinic's server
+    assert clinic.store.outbox.get(CreateReport.key(report["id"])) is not None  # goes to the clinic's server
 
 
 def test_a_series_of_an_unknown_patient_stays_on_this_computer(receiver_factory, clinic):
@@ -40,7 +40,7 @@ def test_a_series_of_an_unknown_patient_stays_on_this_computer(receiver_factory,
     _, reports = _triaged(receiver_factory, series)
     report = reports[0]
     assert report["username"] is None and report["series"]["patient_id"] == "NOBODY-42"
-    assert clinic.store.outbox.get(create_key(report["id"])) is None
+    assert clinic.store.outbox.get(CreateReport.key(report["id"])) is None
 
 
 def test_a_series_sent_twice_keeps_one_report(receiver_factory, clinic):
