@@ -32,7 +32,7 @@ _SQLITE_REPORT = f"""json_object(
     'is_brain_mri', json(CASE WHEN is_brain_mri IS NULL THEN 'null' WHEN is_brain_mri THEN 'true' ELSE 'false' END)),
   'doctor', doctor, 'reviewed_by', reviewed_by, 'reviewed_at', reviewed_at, 'confirmed_label', confirmed_label,
   'reject_reason', reject_reason, 'source', source, 'has_image', {_sqlite_bool("COALESCE(image_hash, '') <> ''")},
-  'updated_at', updated_at)"""
+  'updated_at', updated_at, 'client_report_id', client_report_id)"""
 
 _POSTGRES_REPORT = """json_build_object(
   'id', id, 'username', username, 'timestamp', "timestamp", 'status', status, 'doctor_notes', doctor_notes,
@@ -42,7 +42,7 @@ _POSTGRES_REPORT = """json_build_object(
     'is_brain_mri', is_brain_mri),
   'doctor', doctor, 'reviewed_by', reviewed_by, 'reviewed_at', reviewed_at, 'confirmed_label', confirmed_label,
   'reject_reason', reject_reason, 'source', source, 'has_image', COALESCE(image_hash, '') <> '',
-  'updated_at', updated_at)::text"""
+  'updated_at', updated_at, 'client_report_id', client_report_id)::text"""
 
 # Messages carry their JSON from the moment they are stored (`message_text`); rows older than that
 # column are built here. On SQLite the stamp is then added by `page` with Python's own float text
