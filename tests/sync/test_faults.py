@@ -108,7 +108,7 @@ def test_reset_after_commit_is_not_a_duplicate(devices, project_proxy, project_s
 def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     """`tumorpredict sync` in a subprocess, killed with SIGKILL part-way, then run again to the end."""
     patient = _patient(devices, project_server)
-    messages = 2 * MESSAGE_BATCH + 100  # three batches: the kill can land between two of them
+    messages = 4 * MESSAGE_BATCH + 100  # five batches: the kill lands between two of them
     add_offline_messages(patient.app, "alice", "dr_bob", messages)
     add_offline_reports(patient.app, "alice", 3)
     data_dir = patient.data_dir
@@ -122,7 +122,7 @@ def test_app_killed_mid_sync_and_restarted(devices, project_server, tmp_path):
     checker.login("alice", PASSWORDS["patient"])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not checker.get_messages("alice", "dr_bob").items:
-        time.sleep(0.05)
+        time.sleep(0.005)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     sent_before_kill = len(checker.get_messages("alice", "dr_bob").items)
