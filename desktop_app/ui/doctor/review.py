@@ -379,8 +379,9 @@ class ReviewPanel(QWidget):
 
     def scan_arrived(self, report: dict) -> None:
         """A scan that was still downloading came with a sync: show it without reopening the report."""
+        # Only a report opened without its scan: one that has it (a series on another slice) is left alone.
         if (self.report is not None and report.get("id") == self.report["id"] and report.get("image_hash")
-                and not self.image_view.has_image()):
+                and not self.report.get("image_hash")):
             self.report = {**self.report, "image_hash": report["image_hash"]}
             self.loader.load_scan(report["id"])
 
