@@ -39,6 +39,7 @@ def report_wire(row: dict[str, Any]) -> dict[str, Any]:
             "label_key": row["label_key"],
             "probabilities": json.loads(row["probabilities"]) if row["probabilities"] else {},
             "is_brain_mri": row["is_brain_mri"],
+            "abstained": bool(row.get("abstained")),
         },
         "doctor": row["doctor"],
         "reviewed_by": row["reviewed_by"],
@@ -79,12 +80,16 @@ def _device_prediction(value: Any) -> dict[str, Any] | None:
     is_mri = value.get("is_brain_mri", True)
     if not isinstance(is_mri, bool):
         raise ApiError(400, "invalid_field", field="prediction.is_brain_mri")
+    abstained = value.get("abstained", False)
+    if not isinstance(abstained, bool):
+        raise ApiError(400, "invalid_field", field="prediction.abstained")
     return {
         "label": label,
         "label_key": text(value, "label_key", max_len=100) or label.strip().lower().replace(" ", "_"),
         "confidence": confidence,
         "probabilities": {k: float(p) for k, p in probabilities.items()},
         "is_brain_mri": is_mri,
+        "abstained": abstained,
         "model_version": text(value, "model_version", max_len=200) or "device",
     }
 
@@ -95,6 +100,7 @@ def _server_prediction(scan: Any) -> dict[str, Any]:
         "label": p.label, "label_key": p.label_key, "confidence": float(p.confidence),
         "probabilities": {str(k): float(v) for k, v in p.probabilities.items()},
         "is_brain_mri": bool(p.is_brain_mri), "model_version": str(p.model_version),
+        "abstained": bool(p.abstained),
     }
 
 
@@ -134,6 +140,7 @@ def predict():
         "timestamp": int(timestamp) if timestamp else now, "status": "pending", "doctor_notes": "",
         "label": result["label"], "label_key": result["label_key"], "confidence": result["confidence"],
         "probabilities": json.dumps(result["probabilities"]), "is_brain_mri": True,
+        "abstained": result["abstained"],
         "model_version": result["model_version"], "notes": REVIEW_NOTE,
         "source": "device" if device else "server", "image_hash": st.blobs.put(image),
         "client_report_id": client_report_id, "created_by": caller.username, "updated_at": now,

@@ -103,6 +103,7 @@ reports = Table(
     Column("confidence", Float),
     Column("probabilities", Text),  # JSON object
     Column("is_brain_mri", Boolean),
+    Column("abstained", Boolean),  # the model could not judge the scan (device or server result)
     Column("model_version", String(200)),
     Column("notes", Text, nullable=False, default=""),
     Column("source", String(20), nullable=False, default="server"),  # server | device | legacy

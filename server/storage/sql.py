@@ -634,6 +634,8 @@ def _add_missing_columns(conn: Connection) -> None:
     """Columns added after a database was created (create_all only makes missing tables)."""
     if "wire" not in {c["name"] for c in inspect(conn).get_columns("messages")}:
         conn.exec_driver_sql("ALTER TABLE messages ADD COLUMN wire TEXT")  # a racing worker's retry sees it
+    if "abstained" not in {c["name"] for c in inspect(conn).get_columns("reports")}:
+        conn.exec_driver_sql("ALTER TABLE reports ADD COLUMN abstained BOOLEAN")
 
 
 def normalize_url(url: str) -> str:

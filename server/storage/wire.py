@@ -29,7 +29,8 @@ _SQLITE_REPORT = f"""json_object(
   'report', json_object(
     'label', label, 'confidence', {_sqlite_float("confidence")}, 'model_version', model_version, 'notes', notes,
     'label_key', label_key, 'probabilities', json(COALESCE(NULLIF(probabilities, ''), '{{}}')),
-    'is_brain_mri', json(CASE WHEN is_brain_mri IS NULL THEN 'null' WHEN is_brain_mri THEN 'true' ELSE 'false' END)),
+    'is_brain_mri', json(CASE WHEN is_brain_mri IS NULL THEN 'null' WHEN is_brain_mri THEN 'true' ELSE 'false' END),
+    'abstained', {_sqlite_bool("COALESCE(abstained, 0)")}),
   'doctor', doctor, 'reviewed_by', reviewed_by, 'reviewed_at', reviewed_at, 'confirmed_label', confirmed_label,
   'reject_reason', reject_reason, 'source', source, 'has_image', {_sqlite_bool("COALESCE(image_hash, '') <> ''")},
   'updated_at', updated_at, 'client_report_id', client_report_id)"""
@@ -39,7 +40,7 @@ _POSTGRES_REPORT = """json_build_object(
   'report', json_build_object(
     'label', label, 'confidence', confidence, 'model_version', model_version, 'notes', notes,
     'label_key', label_key, 'probabilities', COALESCE(NULLIF(probabilities, '')::json, '{}'::json),
-    'is_brain_mri', is_brain_mri),
+    'is_brain_mri', is_brain_mri, 'abstained', COALESCE(abstained, false)),
   'doctor', doctor, 'reviewed_by', reviewed_by, 'reviewed_at', reviewed_at, 'confirmed_label', confirmed_label,
   'reject_reason', reject_reason, 'source', source, 'has_image', COALESCE(image_hash, '') <> '',
   'updated_at', updated_at, 'client_report_id', client_report_id)::text"""

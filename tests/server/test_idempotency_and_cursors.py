@@ -27,6 +27,18 @@ def test_device_result_is_kept(api):
     assert answer.json["label_key"] == "pituitary"
 
 
+def test_an_abstention_travels_with_the_report_to_every_list(api):
+    """A scan the device's model could not judge stays marked for the doctor on any device."""
+    api.predict("alice", prediction={"label": "No Tumor", "label_key": "notumor", "confidence": 0.6,
+                                     "is_brain_mri": True, "abstained": True})
+    api.predict("alice")
+    for body in ({"username": "alice"}, {"username": "alice", "since": "0"}):  # whole list and cursor page
+        flags = [r["report"]["abstained"] for r in api.post("/list_reports", body, as_="dr_bob").json["reports"]]
+        assert sorted(flags) == [False, True], body
+    bad = api.predict("alice", prediction={"label": "Glioma", "is_brain_mri": True, "abstained": "yes"})
+    assert bad.status_code == 400 and bad.json["field"] == "prediction.abstained"
+
+
 def test_device_result_that_is_not_an_mri_is_refused(api, app):
     answer = api.predict("alice", prediction={"label": "No Tumor", "confidence": 0.5, "is_brain_mri": False})
     assert answer.status_code == 422 and answer.json["error"] == "not_brain_mri"

@@ -56,6 +56,7 @@ def report_from_wire(record: dict[str, Any], *, doctor: str | None, now_ms: int)
         "confidence": result.get("confidence"),
         "probabilities": result.get("probabilities") or record.get("probabilities") or {},
         "is_brain_mri": result.get("is_brain_mri", True),
+        "abstained": bool(result.get("abstained", False)),
         "model_version": result.get("model_version"),
         "image_hash": None,  # the image stays on the server until it is fetched
         "image_name": None,
@@ -81,5 +82,5 @@ def message_from_wire(record: dict[str, Any], *, now_ms: int) -> dict[str, Any]:
 
 def prediction_payload(report: dict[str, Any]) -> dict[str, Any]:
     """The device's own result, sent with the image so the server keeps what the patient saw."""
-    keys = ("label", "label_key", "confidence", "probabilities", "is_brain_mri", "model_version")
+    keys = ("label", "label_key", "confidence", "probabilities", "is_brain_mri", "abstained", "model_version")
     return {k: report.get(k) for k in keys if report.get(k) is not None}
