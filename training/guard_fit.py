@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from desktop_app.core.inference.mri_check import FEATURES, MRI_KIND, UNLIKE
+from desktop_app.core.inference.mri_check import FEATURES, MRI_KIND, UNLIKE, kind_probabilities
 from training.perturb import PERTURBATIONS, perturbed
 
 log = logging.getLogger(__name__)
@@ -224,10 +224,8 @@ class FittedCheck:
         return ok
 
     def mri_probability(self, vectors: np.ndarray) -> np.ndarray:
-        z = ((vectors - self.centre) / self.scale) @ self.weights + self.bias
-        z -= z.max(axis=1, keepdims=True)
-        p = np.exp(z)
-        return (p / p.sum(axis=1, keepdims=True))[:, self.kinds.index(MRI_KIND)]
+        p = kind_probabilities(vectors, self.centre, self.scale, self.weights, self.bias)
+        return p[:, self.kinds.index(MRI_KIND)]
 
     def accepts(self, rows: Rows) -> np.ndarray:
         return (self.mri_probability(rows.vectors) >= self.min_mri_probability) & self.within_limits(rows)

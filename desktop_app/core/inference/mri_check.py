@@ -157,6 +157,16 @@ def check_vector(
     ])
 
 
+def kind_probabilities(
+    vectors: np.ndarray, centre: np.ndarray, scale: np.ndarray, weights: np.ndarray, bias: np.ndarray
+) -> np.ndarray:
+    """The fitted softmax over kinds for one check vector (D,) or a batch (n, D)."""
+    logits = ((vectors - centre) / scale) @ weights + bias
+    logits = logits - logits.max(axis=-1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=-1, keepdims=True)
+
+
 @dataclass(frozen=True)
 class CheckVerdict:
     """What the check found: the probability of a brain MRI and, when refused, what it looks like."""
@@ -203,11 +213,7 @@ class MriCheck:
 
     def kind_probabilities(self, vector: np.ndarray) -> np.ndarray:
         """Probability of each of `kinds` (the fitted model's softmax)."""
-        z = (vector - self.centre) / self.scale
-        logits = z @ self.weights + self.bias
-        logits -= logits.max()
-        p = np.exp(logits)
-        return p / p.sum()
+        return kind_probabilities(vector, self.centre, self.scale, self.weights, self.bias)
 
     def within_limits(self, stats: dict[str, float]) -> bool:
         """The hard limits: familiar embedding, gray, every statistic inside the MRIs' range."""
@@ -218,12 +224,12 @@ class MriCheck:
         )
 
     def verdict(self, stats: dict[str, float], vector: np.ndarray) -> CheckVerdict:
-        within_limits = self.within_limits(stats)
+        inside = self.within_limits(stats)
         if not self.fitted:
-            return CheckVerdict(1.0 if within_limits else 0.0, within_limits)
+            return CheckVerdict(1.0 if inside else 0.0, inside)
         p = self.kind_probabilities(vector)
         mri = float(p[self.kinds.index(MRI_KIND)])
-        accepted = within_limits and mri >= self.min_mri_probability
+        accepted = inside and mri >= self.min_mri_probability
         looks_like = None
         if not accepted:
             others = [(float(q), kind) for q, kind in zip(p, self.kinds, strict=True) if kind in KIND_DESCRIPTIONS]
