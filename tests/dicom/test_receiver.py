@@ -13,6 +13,7 @@ from desktop_app.core.dicom.node import ListenerConfig, parse_allow_list
 from desktop_app.core.dicom.scp import StorageServer
 from tests.dicom.scu import associate, send
 from tests.dicom.series_factory import encode, make_series
+from tests.small_disk import mounted_tmpfs
 
 
 def _files(inbox: Inbox) -> list:
@@ -127,19 +128,4 @@ def test_a_full_disk_answers_out_of_resources_and_leaves_no_partial_file(tiny_di
 @pytest.fixture
 def tiny_disk(tmp_path):
     """A real 1 MiB filesystem (tmpfs); skipped where mounting is not allowed."""
-    import shutil
-    import subprocess
-    import sys
-
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    if not sys.platform.startswith("linux") or shutil.which("mount") is None:
-        pytest.skip("a full disk is simulated with a small tmpfs, which needs Linux mount")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+    yield from mounted_tmpfs(tmp_path, "1m")

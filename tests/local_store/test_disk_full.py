@@ -5,8 +5,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from local_store import Store, StoreError, doclog
+from tests.small_disk import mounted_tmpfs
 
 from .conftest import spawn_python
 
@@ -23,18 +22,7 @@ PAGE = 4096
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A real 512 KiB filesystem (tmpfs) that runs out of space; skipped where mounting is not allowed."""
-    mount_point = tmp_path / "disk"
-    mount_point.mkdir()
-    if not sys.platform.startswith("linux") or shutil.which("mount") is None:
-        pytest.skip("needs Linux mount")
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=512k", "tmpfs", str(mount_point)],
-                          capture_output=True, text=True)
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount_point
-    finally:
-        subprocess.run(["umount", str(mount_point)], check=False)
+    yield from mounted_tmpfs(tmp_path, "512k")
 
 
 def _fill_disk(disk: Path, leave_pages: int) -> Path:

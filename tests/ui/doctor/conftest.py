@@ -22,6 +22,20 @@ def store_report(services, report: dict, seed: int) -> dict:
     return report
 
 
+def doctor_main_window(qtbot, services, clinic, size=(1280, 800)):
+    """The signed-in doctor's real main window at `size`, shown, with the clinic's reports loaded:
+    (window, its reports screen)."""
+    from desktop_app.ui.app import build_main_window
+
+    window = build_main_window(services, services.accounts.current_user)
+    qtbot.addWidget(window)
+    window.resize(*size)
+    window.show()
+    reports = window.screens["reports"].widget
+    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    return window, reports
+
+
 @pytest.fixture
 def clinic(services, doctor):
     """Two patients of dr.lee with five reports (three pending), the doctor signed in.

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_app.ui.app import build_main_window
 from tests.ui.conftest import settle
+from tests.ui.doctor.conftest import doctor_main_window
 from tests.ui.test_layout_sizes import SIZES, _visit_all
 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_doctor_screens_fit(qtbot, themed, services, clinic, size):
-    window = build_main_window(services, services.accounts.current_user)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    reports = window.screens["reports"].widget
-    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    window, reports = doctor_main_window(qtbot, services, clinic, size)
     problems = _visit_all(qtbot, window)
     reports.open_oldest_pending()
     window.open_screen("reports")
@@ -36,12 +31,7 @@ def test_doctor_screens_fit(qtbot, themed, services, clinic, size):
 def test_a_long_file_name_gives_way_in_the_middle_of_the_review_header(qtbot, themed, services, clinic):
     report = dict(clinic["pending"][0], image_name="Tr-glTr_0001_" + "x" * 60 + "_axial_t1.jpg")
     services.store.collection("reports").put(report["id"], report)
-    window = build_main_window(services, services.accounts.current_user)
-    qtbot.addWidget(window)
-    window.resize(1100, 760)
-    window.show()
-    reports = window.screens["reports"].widget
-    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    window, reports = doctor_main_window(qtbot, services, clinic, (1100, 760))
     reports.open_report_id(report["id"])
     window.open_screen("reports")
     settle(qtbot, 100)

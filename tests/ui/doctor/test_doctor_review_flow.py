@@ -15,7 +15,7 @@ from desktop_app.ui.doctor.data import show_screen
 from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from tests.ui.conftest import settle
-from tests.ui.doctor.conftest import store_report
+from tests.ui.doctor.conftest import doctor_main_window, store_report
 from tests.ui.doctor.factories import report_doc
 
 
@@ -275,21 +275,9 @@ def test_rejecting_cannot_confirm_the_models_own_finding(qtbot, services, clinic
     assert stored(services, opened["id"])["status"] == "pending"
 
 
-def _main_window(qtbot, services, clinic, size):
-    from desktop_app.ui.app import build_main_window
-
-    window = build_main_window(services, services.accounts.current_user)
-    qtbot.addWidget(window)
-    window.resize(*size)
-    window.show()
-    reports = window.screens["reports"].widget
-    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
-    return window, reports
-
-
 @pytest.mark.parametrize("size", [(1100, 760), (1920, 1080)])
 def test_comparison_gives_the_earlier_scan_real_room(qtbot, services, clinic, size):
-    window, reports = _main_window(qtbot, services, clinic, size)
+    window, reports = doctor_main_window(qtbot, services, clinic, size)
     reports.open_oldest_pending()
     window.open_screen("reports")
     review = reports.review
@@ -302,7 +290,7 @@ def test_comparison_gives_the_earlier_scan_real_room(qtbot, services, clinic, si
 
 
 def test_the_next_report_opens_at_its_finding_not_where_the_last_was_scrolled(qtbot, services, clinic):
-    window, reports = _main_window(qtbot, services, clinic, (1100, 760))
+    window, reports = doctor_main_window(qtbot, services, clinic, (1100, 760))
     reports.open_oldest_pending()
     window.open_screen("reports")
     review = reports.review

@@ -140,14 +140,9 @@ def test_profile_details_password_and_sign_out(qtbot, services, clinic, desk):
 
 
 def test_inside_the_doctor_main_window(qtbot, services, clinic):
-    from desktop_app.ui.app import build_main_window
+    from tests.ui.doctor.conftest import doctor_main_window
 
-    window = build_main_window(services, services.accounts.current_user)
-    qtbot.addWidget(window)
-    window.resize(1280, 800)
-    window.show()
-    reports = window.screens["reports"].widget
-    qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
+    window, reports = doctor_main_window(qtbot, services, clinic)
     qtbot.waitUntil(lambda: window.screens["reports"].item.text() == "Reports  (3)", timeout=5000)
     dashboard = window.screens["dashboard"].widget
     dashboard.start_triage.emit()
