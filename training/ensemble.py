@@ -1,5 +1,10 @@
 """Joins trained runs into one model whose logits are the mean of the members' logits, and exports it.
 
+With `--mirror` each member also looks at the left-right mirror image and its embedding is the mean
+of the two views (a brain is nearly symmetric and a tumour may sit on either side, so the mirror
+image is the same diagnosis): one invoke, about twice the network's work. The feature map (the
+heatmap) and the guard features (the MRI check) stay those of the image as given.
+
 The members share the input, so the joined model is still one TFLite file with the app's three
 outputs. Averaging linear heads over separate embeddings is one linear head over the concatenated
 embedding (each member's weights divided by the member count), so the app's heatmap (feature map
@@ -8,6 +13,8 @@ working unchanged, just on a wider embedding.
 
 PYTHONPATH=. python -m training.ensemble --data ../shared/data/brain-mri/Training \
     --runs training/runs/v11 training/runs/v12b --out models --version tumornet-1.2
+PYTHONPATH=. python -m training.ensemble --data ../shared/data/brain-mri/Training \
+    --runs training/runs/v21ft --mirror --out models --version tumornet-2.1
 """
 
 from __future__ import annotations
@@ -23,19 +30,23 @@ import numpy as np
 log = logging.getLogger("training")
 
 
-def join_members(members: list) -> keras.Model:  # noqa: F821 - keras is imported lazily
+def join_members(members: list, mirror: bool = False) -> keras.Model:  # noqa: F821 - lazy keras
     """One model: [probabilities, concatenated feature maps, concatenated embeddings, concatenated
-    guard features]."""
+    guard features]; with `mirror`, each member's embedding is averaged over the image and its
+    left-right mirror image."""
     import keras
     from keras import layers
 
     from training.model import NUM_CLASSES
 
     inputs = keras.Input(members[0].input.shape[1:], name="image")
+    mirrored = layers.Lambda(lambda t: keras.ops.flip(t, axis=2), name="mirror")(inputs) if mirror else None
     features, embeddings, guards, weights, biases = [], [], [], [], []
     for i, member in enumerate(members):
         trunk = keras.Model(member.input, member.outputs[1:4], name=f"member{i}")
         f, e, g = trunk(inputs)
+        if mirror:
+            e = layers.Average(name=f"member{i}_views")([e, trunk(mirrored)[1]])
         features.append(f)
         embeddings.append(e)
         guards.append(g)
@@ -64,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=Path, nargs="+", required=True, help="run dirs with model.keras")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--version", required=True)
+    parser.add_argument("--mirror", action="store_true", help="average each member over the mirror image")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -77,7 +89,9 @@ def main(argv: list[str] | None = None) -> int:
     splits = [np.load(run / "split.npz") for run in args.runs]
     if any(not np.array_equal(s["val"], splits[0]["val"]) for s in splits):
         parser.error("the runs were trained on different validation splits (use one --split-seed)")
-    model = join_members([keras.models.load_model(run / "model.keras") for run in args.runs])
+    model = join_members(
+        [keras.models.load_model(run / "model.keras") for run in args.runs], mirror=args.mirror
+    )
     size = int(model.input.shape[1])
     data = build_cache(args.data, first / f"cache{size}.npz", size)
     train_idx, val_idx = splits[0]["train"], splits[0]["val"]
@@ -89,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         "epochs": "+".join(str(m.get("epochs", "?")) for m in members),
         "seed": "+".join(str(m.get("seed", "?")) for m in members),
         "members": members,
+        "mirror_views": args.mirror,
         "run_dir": " ".join(str(run) for run in args.runs),
     }
     summary = export_model_files(
