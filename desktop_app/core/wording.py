@@ -23,7 +23,7 @@ def model_percent(probability: float | None, decimals: int = 0) -> str:
 
 
 def finding_text(value: str | None, fallback: str = "—") -> str:
-    """The one display text of a finding, from its key or any stored spelling ("No Tumor" → "No tumor")."""
+    """The one display text of a finding, from its key or any stored spelling (see core/labels.py)."""
     key = key_of(value)
     if key is not None:
         return finding_texts()[key]

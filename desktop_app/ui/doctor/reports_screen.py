@@ -84,8 +84,8 @@ class ReportsTable(QTableView):
         """Widths from the font (so 150% scaling still fits); the patient column takes the rest."""
         metrics = self.fontMetrics()
         padding = 4 * metrics.horizontalAdvance("M")
-        samples = {DATE: "28 Nov 2026 14:05", LABEL: max(label_texts().values(), key=metrics.horizontalAdvance, default=""),
-                   CONFIDENCE: "Confidence",
+        widest_finding = max(label_texts().values(), key=metrics.horizontalAdvance, default="")
+        samples = {DATE: "28 Nov 2026 14:05", LABEL: widest_finding, CONFIDENCE: "Confidence",
                    STATUS: "Pending review ⚠", REVIEWER: "Dr. Amelia Reed"}
         header = self.horizontalHeader()
         header.setStretchLastSection(False)

@@ -27,6 +27,7 @@ from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
 
+
 class _Progress(QObject):
     """Carries training progress from the worker thread to the UI thread (queued signal)."""
 
