@@ -8,13 +8,17 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_app.core import labels
 from desktop_app.core.imaging import MODEL_INPUT_SIZE, standardize
 from desktop_app.core.imaging.loading import load_gray
 from training.near_duplicates import image_hashes
 
 log = logging.getLogger(__name__)
 
-LABEL_KEYS = ("glioma", "meningioma", "notumor", "pituitary")
+# The class order of the network's output, and the data folder's sub-folders: models/model.json's.
+LABEL_KEYS = labels.keys()
+if not LABEL_KEYS:
+    raise SystemExit("models/model.json lists no labels; training needs its class list")
 # Label of a slice known to show a tumour of unrecorded type (`--extra`): only "notumor" is wrong.
 TUMOUR_UNKNOWN = -1
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".dcm"}

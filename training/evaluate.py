@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_app.core.labels import NO_TUMOUR, display_names
 from training.dataset import LABEL_KEYS, TUMOUR_UNKNOWN, list_flat_files
 from training.export import MRI_CHECK_FILE, sha256_of
 from training.non_mri import all_non_mri
@@ -77,7 +78,7 @@ def classification_metrics(labels: np.ndarray, predicted: np.ndarray) -> dict:
         f1s.append(f1)
         per_class[key] = {"sensitivity": round(float(sens), 4), "specificity": round(float(spec), 4),
                           "precision": round(float(precision), 4), "f1": round(float(f1), 4), "n": int(cm[c].sum())}
-    notumor = LABEL_KEYS.index("notumor")
+    notumor = LABEL_KEYS.index(NO_TUMOUR)
     tumour, said_tumour = labels != notumor, predicted != notumor
     return {
         "accuracy": round(float(np.mean(labels == predicted)), 4),
@@ -97,7 +98,7 @@ def plots(cm: np.ndarray, reliability: list[dict], out: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    names = ["Glioma", "Meningioma", "No Tumor", "Pituitary"]
+    names = [display_names()[key] for key in LABEL_KEYS]
     fig, ax = plt.subplots(figsize=(5, 4.4))
     ax.imshow(cm, cmap="Blues")
     for i in range(len(cm)):

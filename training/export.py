@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_app.core.labels import model_json_entries
 from training.dataset import LABEL_KEYS
 
 log = logging.getLogger(__name__)
@@ -16,12 +17,6 @@ log = logging.getLogger(__name__)
 MODEL_FILE = "tumornet.tflite"
 HEAD_FILE = "head_weights.npz"
 MRI_CHECK_FILE = "mri_check.npz"
-DISPLAY_NAMES = {
-    "glioma": "Glioma",
-    "meningioma": "Meningioma",
-    "notumor": "No Tumor",
-    "pituitary": "Pituitary tumor",
-}
 
 
 def sha256_of(path: Path) -> str:
@@ -127,7 +122,7 @@ def export_model_files(
             "preprocessing": "grayscale, crop to the head's bounding box, pad to square, bilinear resize; "
             "per-image standardisation is inside the model",
         },
-        "labels": [{"key": key, "display": DISPLAY_NAMES[key]} for key in LABEL_KEYS],
+        "labels": model_json_entries(),  # the table the app reads back: unchanged by a new training run
         "outputs": {
             "probabilities": [1, len(LABEL_KEYS)],
             "features": list(model.outputs[1].shape[1:]),

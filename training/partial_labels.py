@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_app.core.labels import NO_TUMOUR
 from training.dataset import (
     LABEL_KEYS,
     TUMOUR_UNKNOWN,
@@ -21,7 +22,7 @@ from training.dataset import (
     list_flat_files,
 )
 
-NOTUMOR = LABEL_KEYS.index("notumor")
+NOTUMOR = LABEL_KEYS.index(NO_TUMOUR)
 
 
 def allowed_classes(labels: np.ndarray) -> np.ndarray:

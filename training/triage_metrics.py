@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from desktop_app.core.labels import NO_TUMOUR
 from training.dataset import LABEL_KEYS, TUMOUR_UNKNOWN
 
-NOTUMOR = LABEL_KEYS.index("notumor")
+NOTUMOR = LABEL_KEYS.index(NO_TUMOUR)
 CONFIDENT = 0.9
 
 

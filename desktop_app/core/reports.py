@@ -14,6 +14,7 @@ from typing import Any
 from desktop_app.core import events
 from desktop_app.core.accounts import AccessDenied, Accounts, normalize_username
 from desktop_app.core.errors import ServiceError
+from desktop_app.core.labels import NOT_ASSESSABLE, finding_texts, key_of
 from desktop_app.core.notifications import Notifications
 from desktop_app.core.sync.outbox_kinds import CreateReport, ReviewReport
 from desktop_app.core.sync.wire import SCAN_DOWNLOADING
@@ -23,15 +24,6 @@ log = logging.getLogger(__name__)
 
 STATUSES = ("pending", "approved", "rejected")
 ACTIONS = {"approve": "approved", "reject": "rejected", "save": None}
-NOT_ASSESSABLE = "not_assessable"
-# The model's findings by label key, plus the doctor-only verdict; what a rejection may confirm.
-FINDINGS = {
-    "glioma": "Glioma",
-    "meningioma": "Meningioma",
-    "pituitary": "Pituitary tumor",
-    "notumor": "No tumor",
-    NOT_ASSESSABLE: "Not assessable — needs another scan",
-}
 MAX_NOTES_LENGTH = 20_000
 _HEATMAP_MAX_SIDE = 512
 _MODEL_IMAGE_MAX_SIDE = 2048
@@ -65,18 +57,6 @@ def _saving_scan(image_name: str | None) -> Iterator[None]:
         yield
     except StoreError as exc:
         raise ScanNotSaved(image_name or "scan", exc) from exc
-
-
-def finding_key(value: str | None) -> str | None:
-    """The label key for a key or a display label ("Pituitary tumor" → "pituitary"); None if unknown."""
-    if not value:
-        return None
-    text = value.strip().lower()
-    for key, display in FINDINGS.items():
-        if text in (key, display.lower(), key.replace("_", " ")):
-            return key
-    aliases = {"not assessable": NOT_ASSESSABLE, "no tumour": "notumor", "no_tumor": "notumor", "pituitary tumour": "pituitary", "pituitary_tumor": "pituitary"}
-    return aliases.get(text)
 
 
 class Reports:
@@ -320,9 +300,9 @@ class Reports:
     @staticmethod
     def _confirmed_finding(doc: dict[str, Any], action: str, label: str | None, reason: str) -> str | None:
         """What the doctor confirms: the model's finding on approve, the given one (or not assessable) on reject."""
-        predicted = doc.get("label_key") or finding_key(doc.get("label"))
+        predicted = doc.get("label_key") or key_of(doc.get("label"))
         if action == "approve":
-            if label and finding_key(label) != predicted:
+            if label and key_of(label) != predicted:
                 raise ReportError("Approving confirms the model's finding. To record a different finding, reject the report and choose the correct one.")
             return predicted
         if action == "reject":
@@ -330,11 +310,11 @@ class Reports:
                 raise ReportError("Please give a reason for rejecting this report.")
             if not label:
                 return NOT_ASSESSABLE
-            key = finding_key(label)
+            key = key_of(label)
             if key is None:
-                raise ReportError(f"Unknown finding “{label}”: choose one of {', '.join(FINDINGS.values())}.")
+                raise ReportError(f"Unknown finding “{label}”: choose one of {', '.join(finding_texts().values())}.")
             if key == predicted:
-                raise ReportError(f"Rejecting means the model's finding ({FINDINGS[key]}) is not right: "
+                raise ReportError(f"Rejecting means the model's finding ({finding_texts()[key]}) is not right: "
                                   "choose a different finding, or “Not assessable — needs another "
                                   "scan”. To confirm the model's finding, approve the report.")
             return key
@@ -413,7 +393,7 @@ def _prediction_fields(prediction: Any) -> dict[str, Any]:
     confidence = get("confidence")
     return {
         "label": str(label),
-        "label_key": get("label_key") or finding_key(label) or str(label).lower(),
+        "label_key": get("label_key") or key_of(label) or str(label).lower(),
         "confidence": float(confidence) if confidence is not None else max(probabilities.values(), default=None),
         "probabilities": probabilities,
         "is_brain_mri": None if get("is_brain_mri") is None else bool(get("is_brain_mri")),

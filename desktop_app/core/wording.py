@@ -6,7 +6,7 @@ tell a patient something the model cannot know, so the ends are shown as ">99 %"
 
 from __future__ import annotations
 
-from desktop_app.core.reports import FINDINGS, finding_key
+from desktop_app.core.labels import finding_texts, key_of
 
 
 def model_percent(probability: float | None, decimals: int = 0) -> str:
@@ -23,8 +23,8 @@ def model_percent(probability: float | None, decimals: int = 0) -> str:
 
 
 def finding_text(value: str | None, fallback: str = "—") -> str:
-    """The one display text of a finding, from its key or any stored spelling ("No Tumor" → "No tumor")."""
-    key = finding_key(value)
+    """The one display text of a finding, from its key or any stored spelling (see core/labels.py)."""
+    key = key_of(value)
     if key is not None:
-        return FINDINGS[key]
+        return finding_texts()[key]
     return value or fallback

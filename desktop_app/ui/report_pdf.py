@@ -17,6 +17,7 @@ from PySide6.QtGui import QGuiApplication, QImage, QPageLayout, QPageSize, QPdfW
 
 from desktop_app.core.sync.wire import SCAN_DOWNLOADING
 from desktop_app.core.wording import finding_text, model_percent
+from desktop_app.ui.theme import STATUS_COLOURS
 from desktop_app.ui.widgets.image_view import array_to_qimage, heatmap_to_rgba
 
 log = logging.getLogger(__name__)
@@ -113,7 +114,7 @@ def build_document(
 def _html(report: dict[str, Any], images, clinic_name: str, patient_name: str, reviewer_name: str | None) -> str:
     e = html.escape
     status = report.get("status") or "pending"
-    banner_colour = {"pending": "#8a5a00", "approved": "#1b6e3a", "rejected": "#9b1c1c"}.get(status, "#333")
+    banner_colour = STATUS_COLOURS.get(status, "#333")
     rows = [
         ("Patient", patient_name),
         ("Scan date", _date(report.get("timestamp"))),

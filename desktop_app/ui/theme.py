@@ -17,6 +17,9 @@ log = logging.getLogger(__name__)
 ACCENT = "#1F6FD1"
 INK = "#3B4A5E"  # the stroke colour the icon files are drawn with
 SELECTED_INK = "#1554B0"
+# A report's review status as text colour (tables, the PDF): the status pills' colours in style.qss,
+# which the contrast test holds to WCAG AA on every light surface.
+STATUS_COLOURS = {"pending": "#8A4B00", "approved": "#166534", "rejected": "#991B1B"}
 MIN_WINDOW = QSize(1024, 700)
 
 

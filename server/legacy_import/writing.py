@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from desktop_app.core.labels import wire_label_key
 from server.legacy_import.reading import LegacyFolder
 from server.legacy_import.summary import ImportReport
 from server.storage import BlobStore, DuplicateError, Storage, conversation_key
@@ -115,7 +116,7 @@ def _report_row(record: dict[str, Any], image_hash: str | None, now: int) -> dic
         "id": record["_id"], "username": record["username"][:150], "doctor": None,
         "timestamp": _int(record.get("timestamp")) or int(record["_file"].stat().st_mtime * 1000),
         "status": record["status"], "doctor_notes": str(record.get("doctor_notes") or ""),
-        "label": label, "label_key": label.strip().lower().replace(" ", "_") if label else None,
+        "label": label, "label_key": wire_label_key(label),
         "confidence": _float(result.get("confidence")), "probabilities": None, "is_brain_mri": None,
         "model_version": str(result.get("model_version") or "")[:200] or None,
         "notes": str(result.get("notes") or ""), "source": "legacy", "image_hash": image_hash,

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from desktop_app.core.labels import wire_label_key
 from server import auth
 from server.errors import ApiError
 from server.inference import decode_image_b64, decode_scan
@@ -85,7 +86,7 @@ def _device_prediction(value: Any) -> dict[str, Any] | None:
         raise ApiError(400, "invalid_field", field="prediction.abstained")
     return {
         "label": label,
-        "label_key": text(value, "label_key", max_len=100) or label.strip().lower().replace(" ", "_"),
+        "label_key": text(value, "label_key", max_len=100) or wire_label_key(label),
         "confidence": confidence,
         "probabilities": {k: float(p) for k, p in probabilities.items()},
         "is_brain_mri": is_mri,

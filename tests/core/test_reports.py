@@ -4,7 +4,7 @@ import pytest
 
 from desktop_app.core import events
 from desktop_app.core.accounts import AccessDenied
-from desktop_app.core.reports import ReportError, finding_key
+from desktop_app.core.reports import ReportError
 from tests.core.conftest import PASSWORD, make_prediction, scan_bytes, setup_clinic, sign_in
 
 
@@ -128,13 +128,6 @@ def test_a_draft_survives_closing_the_app_and_goes_once_reviewed(open_app):
     assert app.reports.load_draft(report["id"]) == "Half-written: lesion in the left"
     app.reports.review(report["id"], "dr_bob", "approve", notes="Lesion in the left frontal lobe.")
     assert app.reports.load_draft(report["id"]) is None
-
-
-def test_finding_names_are_understood_in_either_form():
-    assert finding_key("Pituitary tumor") == "pituitary"
-    assert finding_key("no tumor") == "notumor"
-    assert finding_key("Not assessable") == "not_assessable"
-    assert finding_key("banana") is None
 
 
 def test_a_real_model_prediction_becomes_a_report(app):

@@ -72,6 +72,7 @@ def test_import_legacy_folder_keeps_every_record(tmp_path, capsys, database_url,
     alice = api.post("/list_reports", {"username": "alice"}, as_="alice").json["reports"]
     assert len(alice) == 6 and {r["id"] for r in alice} <= set(legacy["reports"])
     assert {r["status"] for r in alice} <= {"pending", "approved", "rejected"}
+    assert {r["report"]["label_key"] for r in alice} == {"notumor"}  # "No Tumor", keyed as the app keys it
     image = api.get(f"/report_image/{alice[0]['id']}", as_="alice")
     assert image.status_code == 200 and image.get_data()[:4] == b"\x89PNG"
     chat = api.post("/get_messages", {"user1": "alice", "user2": "dr_bob"}, as_="alice").json["messages"]

@@ -81,3 +81,12 @@ def test_colours_painted_in_code_reach_aa():
                                (BubbleDelegate.MINE_TEXT.name(), BubbleDelegate.MINE.name()),
                                (BubbleDelegate.THEIRS_TEXT.name(), BubbleDelegate.THEIRS.name())):
         assert contrast(colour.upper(), background.upper()) >= AA, (colour, background)
+
+
+def test_status_colours_painted_in_code_are_the_pills_and_reach_aa():
+    from desktop_app.ui.theme import STATUS_COLOURS
+
+    pills = {selector.split('"')[1]: props["color"] for selector, props in rules() if selector.startswith("QLabel[pill=")}
+    assert {status: pills[status] for status in STATUS_COLOURS} == STATUS_COLOURS
+    for colour in STATUS_COLOURS.values():
+        assert all(contrast(colour, surface) >= AA for surface in SURFACES), colour

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from desktop_app.core.reports import FINDINGS, finding_key
+from desktop_app.core.labels import is_tumour, key_of
 
 ABSTAIN_KEYS = {"abstained", "abstain", "uncertain"}
 NOT_MRI_KEYS = {"not_brain_mri"}
@@ -19,12 +19,11 @@ def _field(prediction: Any, name: str, default: Any = None) -> Any:
 
 def slice_result(prediction: Any) -> dict[str, Any]:
     """The stored fields of one slice's prediction; tolerant of fields a newer model adds or drops."""
-    label_key = str(_field(prediction, "label_key") or finding_key(_field(prediction, "label")) or "")
+    label_key = str(_field(prediction, "label_key") or key_of(_field(prediction, "label")) or "")
     probabilities = {str(k): float(v) for k, v in (_field(prediction, "probabilities") or {}).items()}
     is_mri = _field(prediction, "is_brain_mri")
     abstained = bool(_field(prediction, "abstained", False)) or label_key in ABSTAIN_KEYS
-    tumour = sum(v for k, v in probabilities.items() if finding_key(k) in FINDINGS and finding_key(k) != "notumor"
-                 and finding_key(k) != "not_assessable")
+    tumour = sum(v for k, v in probabilities.items() if is_tumour(k))
     confidence = _field(prediction, "confidence")
     return {
         "label": str(_field(prediction, "label") or ""),

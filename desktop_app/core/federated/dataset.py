@@ -8,9 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from desktop_app.core.labels import NOT_ASSESSABLE
 
-NOT_ASSESSABLE = "not_assessable"
+log = logging.getLogger(__name__)
 
 Embedder = Callable[[bytes, str], np.ndarray]  # (image bytes, file name) -> pooled embedding
 ImageLoader = Callable[[dict], bytes]  # report document -> its image bytes

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from desktop_app.core.labels import NO_TUMOUR
+
 ABSTAIN_MESSAGE = "The model cannot judge this scan; your doctor will look at it"
 
 
@@ -38,6 +40,6 @@ class Abstention:
         confidence = float(probabilities[best])
         if confidence < self.min_confidence:
             return "unsure"
-        if label_keys[best] == "notumor" and confidence < self.min_no_tumour_confidence:
+        if label_keys[best] == NO_TUMOUR and confidence < self.min_no_tumour_confidence:
             return "unsure"
         return None

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from desktop_app.core.labels import wire_label_key
+
 DECIDED = ("approved", "rejected")
 ACTION_TO_STATUS = {"approve": "approved", "approved": "approved", "reject": "rejected", "rejected": "rejected"}
 STATUS_TO_ACTION = {"approved": "approve", "rejected": "reject"}
 SCAN_DOWNLOADING = "scan_downloading"  # on a pulled report whose scan has not arrived yet (sync/scans.py)
-
-# Display label -> label key, as the shipped model names them.
-_LABEL_KEYS = {"glioma": "glioma", "meningioma": "meningioma", "pituitary tumor": "pituitary", "no tumor": "notumor"}
-
-
-def label_key(label: str | None) -> str | None:
-    if not label:
-        return None
-    return _LABEL_KEYS.get(label.strip().lower(), label.strip().lower().replace(" ", "_"))
-
 
 def chat_seconds_to_ms(value: Any) -> int:
     """The wire's chat times are Unix seconds (maybe fractional); the app keeps milliseconds."""
@@ -52,7 +44,7 @@ def report_from_wire(record: dict[str, Any], *, doctor: str | None, now_ms: int)
         "timestamp": int(record.get("timestamp") or now_ms),
         **decision,
         "label": label,
-        "label_key": result.get("label_key") or label_key(label),
+        "label_key": result.get("label_key") or wire_label_key(label),
         "confidence": result.get("confidence"),
         "probabilities": result.get("probabilities") or record.get("probabilities") or {},
         "is_brain_mri": result.get("is_brain_mri", True),

@@ -5,11 +5,8 @@ from __future__ import annotations
 import time
 from datetime import datetime
 
-from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE, finding_key
+from desktop_app.core.labels import key_of
 from desktop_app.core.wording import finding_text, model_percent
-
-# The model's four findings (FINDINGS adds the doctor-only "not assessable").
-LABELS: dict[str, str] = {key: text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE}
 
 STATUS_TEXT = {"pending": "Pending review", "approved": "Approved", "rejected": "Rejected"}
 DAY_MS = 24 * 60 * 60 * 1000
@@ -22,7 +19,7 @@ def label_text(key: str | None, fallback: str | None = None) -> str:
 
 def label_key_of(report: dict) -> str:
     """The report's label key, derived from the display label for older documents."""
-    return report.get("label_key") or finding_key(report.get("label")) or ""
+    return report.get("label_key") or key_of(report.get("label")) or ""
 
 
 def status_text(status: str | None) -> str:

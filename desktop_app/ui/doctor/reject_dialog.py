@@ -14,9 +14,18 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.labels import NO_TUMOUR, NOT_ASSESSABLE, finding_texts
 from desktop_app.core.wording import finding_text
-from desktop_app.ui.doctor.formatting import FINDINGS
 from desktop_app.ui.theme import set_role
+
+# Alt+letter for each finding; distinct letters, so every finding can be picked from the keyboard.
+ACCESS_KEYS = {"glioma": "G", "meningioma": "M", "pituitary": "P", NO_TUMOUR: "t", NOT_ASSESSABLE: "a"}
+
+
+def _with_access_key(text: str, letter: str | None) -> str:
+    """`text` with Qt's '&' before the first `letter` ("No tumor", "t" → "No &tumor")."""
+    at = text.find(letter) if letter else -1
+    return text if at < 0 else f"{text[:at]}&{text[at:]}"
 
 
 class RejectDialog(QDialog):
@@ -43,10 +52,8 @@ class RejectDialog(QDialog):
 
         self.findings = QButtonGroup(self)
         self.finding_buttons: dict[str, QRadioButton] = {}
-        mnemonics = {"glioma": "&Glioma", "meningioma": "&Meningioma", "pituitary": "&Pituitary tumor",
-                     "notumor": "No &tumor", "not_assessable": "Not &assessable — needs another scan"}
-        for key, text in FINDINGS.items():
-            radio = QRadioButton(mnemonics.get(key, text), self)
+        for key, text in finding_texts().items():
+            radio = QRadioButton(_with_access_key(text, ACCESS_KEYS.get(key)), self)
             radio.setAccessibleName(f"Correct finding: {text}")
             if key == model_key:
                 radio.setText(f"{text} (the model's finding: approve instead)")

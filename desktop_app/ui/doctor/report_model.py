@@ -32,6 +32,7 @@ from desktop_app.ui.doctor.formatting import (
     patient_text,
     status_text,
 )
+from desktop_app.ui.theme import STATUS_COLOURS
 
 COLUMNS = ("Patient", "Date", "Model finding", "Confidence", "Status", "Reviewer")
 PATIENT, DATE, LABEL, CONFIDENCE, STATUS, REVIEWER = range(len(COLUMNS))
@@ -42,7 +43,6 @@ _filter_generations = itertools.count()  # unique across proxies sharing one mod
 _DATE_BITS = 42  # Unix milliseconds fit until the year 2109
 _DATE_MASK = (1 << _DATE_BITS) - 1
 
-STATUS_COLOURS = {"pending": "#b45309", "approved": "#15803d", "rejected": "#b91c1c"}
 _STATUS_ORDER = {"pending": 0, "rejected": 1, "approved": 2}
 
 

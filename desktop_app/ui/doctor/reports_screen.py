@@ -22,8 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.labels import label_texts
 from desktop_app.ui.doctor.dicom_switch import DicomSwitch
-from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.keys import bind_keys
 from desktop_app.ui.doctor.report_model import (
     CONFIDENCE,
@@ -84,7 +84,8 @@ class ReportsTable(QTableView):
         """Widths from the font (so 150% scaling still fits); the patient column takes the rest."""
         metrics = self.fontMetrics()
         padding = 4 * metrics.horizontalAdvance("M")
-        samples = {DATE: "28 Nov 2026 14:05", LABEL: "Pituitary tumor", CONFIDENCE: "Confidence",
+        widest_finding = max(label_texts().values(), key=metrics.horizontalAdvance, default="")
+        samples = {DATE: "28 Nov 2026 14:05", LABEL: widest_finding, CONFIDENCE: "Confidence",
                    STATUS: "Pending review ⚠", REVIEWER: "Dr. Amelia Reed"}
         header = self.horizontalHeader()
         header.setStretchLastSection(False)
@@ -166,7 +167,7 @@ class ReportsScreen(QWidget):
         self.label_filter = QComboBox(page)
         self.label_filter.setAccessibleName("Filter by model finding")
         self.label_filter.addItem("All findings", None)
-        for key, text in LABELS.items():
+        for key, text in label_texts().items():
             self.label_filter.addItem(text, key)
         self.label_filter.currentIndexChanged.connect(self._on_label_filter)
         filters.addWidget(self.label_filter)

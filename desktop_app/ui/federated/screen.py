@@ -20,14 +20,12 @@ from PySide6.QtWidgets import (
 from desktop_app.core.counting import count_text
 from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
-from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
+from desktop_app.core.labels import label_texts
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
 from desktop_app.ui.widgets.common import ButtonRow, Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)
-
-CLASS_NAMES = {key: text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE}
 
 
 class _Progress(QObject):
@@ -264,9 +262,10 @@ class FederatedScreen(Screen):
         self.upload_button.setEnabled(not self._busy and bool(ready))
 
     def _show_dataset(self, counts: dict[str, int]) -> None:
+        names = label_texts()
         for row, (key, count) in enumerate(counts.items()):
             if key not in self.dataset_labels:
-                self.dataset_grid.addWidget(label(CLASS_NAMES.get(key, key)), row, 0)
+                self.dataset_grid.addWidget(label(names.get(key, key)), row, 0)
                 self.dataset_labels[key] = label()
                 self.dataset_labels[key].setAlignment(Qt.AlignmentFlag.AlignRight)
                 self.dataset_grid.addWidget(self.dataset_labels[key], row, 1)

@@ -6,11 +6,11 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QColor, QFont
 
 from desktop_app.core.wording import finding_text, model_percent
+from desktop_app.ui.theme import STATUS_COLOURS
 from desktop_app.ui.widgets.common import STATUS_TEXT, format_time
 
 ReportRole = Qt.ItemDataRole.UserRole + 1
 StatusRole = Qt.ItemDataRole.UserRole + 2
-STATUS_COLOURS = {"pending": "#8A4B00", "approved": "#166534", "rejected": "#991B1B"}
 
 
 class _DocumentTableModel(QAbstractTableModel):

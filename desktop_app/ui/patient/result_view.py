@@ -13,8 +13,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.reports import FINDINGS as CORE_FINDINGS
-from desktop_app.core.reports import NOT_ASSESSABLE, finding_key
+from desktop_app.core.labels import NO_TUMOUR, NOT_ASSESSABLE, finding_texts, key_of
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.widgets.common import (
     Banner,
@@ -31,8 +30,8 @@ PRELIMINARY_TEXT = (
     "A computer model on this device produced this result; it is not a diagnosis. Your doctor "
     "will look at your scan and may change it. You will be notified when the review is done."
 )
-# The patient reads what happens next rather than the doctors' short form.
-FINDINGS = {**CORE_FINDINGS, NOT_ASSESSABLE: "Not assessable from this image — your doctor will arrange another scan"}
+# The patient reads what happens next rather than the doctors' short form of "not assessable".
+NOT_ASSESSABLE_FOR_PATIENT = "Not assessable from this image — your doctor will arrange another scan"
 
 
 ABSTAINED_FINDING = "For your doctor to judge"
@@ -44,11 +43,18 @@ def plain_summary(label_text: str, confidence: float | None) -> str:
     """One sentence a patient can read without medical training."""
     share = model_percent(confidence) if confidence is not None else "an unknown"
     label_text = finding_text(label_text)
-    if finding_key(label_text) == "notumor":
+    if key_of(label_text) == NO_TUMOUR:
         return (f"The model did not find a pattern of the three tumour types it knows "
                 f"({share} confidence). Only your doctor can confirm what the scan shows.")
     return (f"The model's closest match is “{label_text}” ({share} confidence). This does not "
             f"mean you have it: only your doctor can confirm what the scan shows.")
+
+
+def _confirmed_text(key: str | None) -> str:
+    """The doctor's confirmed finding in a patient's words; empty when none was recorded."""
+    if key == NOT_ASSESSABLE:
+        return NOT_ASSESSABLE_FOR_PATIENT
+    return finding_texts().get(key or "", "")
 
 
 class ScanImagePanel(Card):
@@ -199,7 +205,7 @@ class FindingCard(Card):
         self.status.set_status(status)
         self.banner.setVisible(status == "pending")
         notes = (report.get("doctor_notes") or "").strip()
-        confirmed = FINDINGS.get(report.get("confirmed_label") or "", "")
+        confirmed = _confirmed_text(report.get("confirmed_label"))
         reviewer = self._reviewer_name or report.get("reviewed_by") or "your doctor"
         if status == "pending":
             self.review_box.setVisible(False)

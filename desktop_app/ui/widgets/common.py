@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
+from desktop_app.core.labels import label_texts
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.theme import set_role, svg_pixmap
 from desktop_app.ui.workers import run_in_background
@@ -28,7 +28,6 @@ STATUS_TEXT = {
     "approved": "Reviewed — approved",
     "rejected": "Reviewed — not confirmed",
 }
-CLASS_ORDER = tuple(text for key, text in FINDINGS.items() if key != NOT_ASSESSABLE)
 
 
 def label(text: str = "", role: str | None = None, *, wrap: bool = False,
@@ -235,7 +234,7 @@ class ProbabilityBars(QWidget):
                 item.widget().deleteLater()
         self.bars = {}
         probabilities = {finding_text(name): value for name, value in probabilities.items()}
-        names = [n for n in CLASS_ORDER if n in probabilities]
+        names = [n for n in label_texts().values() if n in probabilities]
         names += [n for n in probabilities if n not in names]
         top = max(probabilities, key=probabilities.get) if probabilities else None
         for row, name in enumerate(names):

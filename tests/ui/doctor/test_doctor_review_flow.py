@@ -9,10 +9,10 @@ import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
+from desktop_app.core.labels import label_texts
 from desktop_app.core.reports import ReportError
 from desktop_app.core.wording import finding_text
 from desktop_app.ui.doctor.data import show_screen
-from desktop_app.ui.doctor.formatting import LABELS
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
 from tests.ui.conftest import settle
 from tests.ui.doctor.conftest import doctor_main_window, store_report
@@ -268,7 +268,7 @@ def test_rejecting_cannot_confirm_the_models_own_finding(qtbot, services, clinic
     review.reject()
     assert offered[model_key] is False and "approve instead" in offered["text"]
     assert offered["focus"]
-    assert all(offered[key] for key in ("not_assessable", *(k for k in LABELS if k != model_key)))
+    assert all(offered[key] for key in ("not_assessable", *(k for k in label_texts() if k != model_key)))
     # the service refuses it too (the command line, another client)
     with pytest.raises(ReportError, match="choose a different finding"):
         services.reports.review(opened["id"], "dr.lee", "reject", label=model_key, reason="Same.")
@@ -302,3 +302,13 @@ def test_the_next_report_opens_at_its_finding_not_where_the_last_was_scrolled(qt
     settle(qtbot, 50)
     assert bar.value() == 0
     window.shutdown()
+
+
+def test_every_finding_in_the_reject_dialog_has_its_own_alt_letter(qtbot):
+    dialog = RejectDialog("glioma")
+    qtbot.addWidget(dialog)
+    texts = {key: radio.text() for key, radio in dialog.finding_buttons.items() if radio.isEnabled()}
+    assert texts == {"meningioma": "&Meningioma", "pituitary": "&Pituitary tumor", "notumor": "No &tumor",
+                     "not_assessable": "Not &assessable — needs another scan"}
+    letters = [text[text.index("&") + 1].lower() for text in texts.values()]
+    assert len(set(letters)) == len(letters)
