@@ -321,11 +321,9 @@ def main() -> None:
             bench_table(app, reports, names, services, args.repeats)
             bench_review(app, reports, names, services, opened)
         finally:
-            from desktop_app.ui.doctor.background import wait_for_writes
             from desktop_app.ui.workers import wait_for_background
 
-            wait_for_background()
-            wait_for_writes()
+            wait_for_background()  # the shared pool and the write lane
             services.close()
     print(f"load average after: {' '.join(f'{v:.1f}' for v in os.getloadavg())}")
     sys.stdout.flush()

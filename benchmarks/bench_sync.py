@@ -30,8 +30,8 @@ from desktop_app.core.api_client import ApiClient, ApiError, AuthRequired, Reque
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))  # the test helpers (servers) live under tests/
 
+from tests.helpers.loopback import serve_wsgi  # noqa: E402
 from tests.sync import scenario  # noqa: E402
-from tests.sync.conftest import serve_wsgi  # noqa: E402
 from tests.sync.legacy_server import create_legacy_app  # noqa: E402
 from tests.sync.scenario import (  # noqa: E402
     ENROLLMENT_CODE,

@@ -24,7 +24,7 @@ os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
 from server.app import create_app  # noqa: E402
 from server.config import ServerConfig  # noqa: E402
-from tests.sync.conftest import serve_wsgi  # noqa: E402
+from tests.helpers.loopback import serve_wsgi  # noqa: E402
 from tests.sync.scenario import ENROLLMENT_CODE  # noqa: E402
 from tests.sync.soak import SoakPlan, run_soak  # noqa: E402
 

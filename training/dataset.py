@@ -10,7 +10,7 @@ import numpy as np
 
 from desktop_app.core import labels
 from desktop_app.core.imaging import MODEL_INPUT_SIZE, standardize
-from desktop_app.core.imaging.loading import load_gray
+from desktop_app.core.imaging.scan import load_gray
 from training.near_duplicates import image_hashes
 
 log = logging.getLogger(__name__)

@@ -28,7 +28,8 @@ class Chat:
         self._bus = bus
         self._accounts = accounts
         self._clock = clock
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # one writer at a time: sends, retries, read marks
+        self._last_stamp_ms = 0
 
     def send(self, sender: str, receiver: str, text: str) -> dict[str, Any]:
         """Saves the message at once (state "sending") and queues it; the sync engine delivers it."""
@@ -48,19 +49,16 @@ class Chat:
             raise ChatError(f"There is no one called “{receiver}” on this computer.")
         if me.is_patient and peer is not None and peer.is_patient:
             raise ChatError("Patients can send messages to doctors only.")
-        doc = {
-            "id": uuid.uuid4().hex,
-            "server_id": None,
-            "sender": sender,
-            "receiver": receiver,
-            "message": text,
-            "timestamp": self._now_ms(),
-            "state": "sending",
-            "read_by": [sender],
-        }
-        self._docs.put(doc["id"], doc)
-        # A fixed key: `requeue_unsent` can tell whether this message was ever queued.
-        SendMessage.queue(self._store.outbox, doc["id"])
+        # Stamping, saving and queueing happen as one step: a second send (another thread, or the
+        # same millisecond) is stamped later and queued after, so the conversation and the outbox
+        # (which the server stamps in arrival order) both keep the order the messages were sent in.
+        with self._lock:
+            doc = {"id": uuid.uuid4().hex, "server_id": None, "sender": sender, "receiver": receiver,
+                   "message": text, "timestamp": self._next_stamp_ms(), "state": "sending",
+                   "read_by": [sender]}
+            self._docs.put(doc["id"], doc)
+            # A fixed key: `requeue_unsent` can tell whether this message was ever queued.
+            SendMessage.queue(self._store.outbox, doc["id"])
         self._bus.emit(events.MESSAGE_SENT, id=doc["id"], sender=sender, receiver=receiver)
         return doc
 
@@ -144,9 +142,11 @@ class Chat:
         if me.username not in users:
             raise AccessDenied("You can only read your own conversations.")
 
-    def _now_ms(self) -> int:
-        return int(self._clock() * 1000)
-
+    def _next_stamp_ms(self) -> int:
+        """Now, or just after the last message sent here when the clock has not moved on (a coarse
+        clock, two sends in one millisecond, the clock set back): stamps only ever increase."""
+        self._last_stamp_ms = max(int(self._clock() * 1000), self._last_stamp_ms + 1)
+        return self._last_stamp_ms
 
 
 def _order(doc: dict[str, Any]) -> tuple[int, str]:

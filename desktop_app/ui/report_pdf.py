@@ -172,7 +172,7 @@ Exported {e(datetime.now().strftime("%d %b %Y %H:%M"))}.</p>
 def _scan_image(services, report: dict[str, Any]) -> QImage | None:
     """The original scan (DICOM included) as a grey image; the model's view when it cannot be read."""
     try:
-        from desktop_app.core.imaging.loading import load_gray
+        from desktop_app.core.imaging.scan import load_gray
 
         gray = load_gray(services.reports.image(report["id"]), report.get("image_name"))
         return array_to_qimage(np.asarray(gray, dtype=np.uint8))

@@ -1,4 +1,8 @@
-"""Run a callable on Qt's thread pool and deliver its result or error back on the UI thread."""
+"""Run a callable in the background and deliver its result or error back on the UI thread.
+
+Reads go to Qt's shared pool; writes whose order matters (the doctor's drafts and decisions, chat
+messages) go to `write_lane()`, one thread that runs them in the order they were started.
+"""
 
 from __future__ import annotations
 
@@ -105,6 +109,25 @@ def _while_alive(owner: QObject, callback: Callable | None) -> Callable | None:
     return guarded
 
 
+_write_lane: QThreadPool | None = None
+
+
+def write_lane() -> QThreadPool:
+    """A one-thread pool: drafts, decisions and messages reach the store in the order they were made."""
+    global _write_lane
+    if _write_lane is None:
+        _write_lane = QThreadPool()
+        _write_lane.setMaxThreadCount(1)
+        _write_lane.setExpiryTimeout(-1)
+    return _write_lane
+
+
+def wait_for_writes(timeout_ms: int = 30000) -> bool:
+    """Block until every queued write is in the store (shutdown and tests)."""
+    return _write_lane is None or _write_lane.waitForDone(timeout_ms)
+
+
 def wait_for_background(timeout_ms: int = 30000) -> bool:
-    """Block until the global pool is idle (for shutdown and tests)."""
-    return QThreadPool.globalInstance().waitForDone(timeout_ms)
+    """Block until the shared pool and the write lane are idle (for shutdown and tests)."""
+    writes_done = wait_for_writes(timeout_ms)
+    return QThreadPool.globalInstance().waitForDone(timeout_ms) and writes_done

@@ -5,37 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import keyring
 import numpy as np
 import pytest
-from keyring.backend import KeyringBackend
 
 from desktop_app.core.credentials import CredentialStore
 from desktop_app.core.services import AppServices
+from tests.helpers.keyring import DictKeyring, dict_keyring_in_use
 
 PASSWORD = "correct horse battery"
-
-
-class DictKeyring(KeyringBackend):
-    """A real keyring backend that keeps secrets in a dict (the OS keyring of the tester stays untouched)."""
-
-    priority = 1
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.secrets.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.secrets[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        from keyring.errors import PasswordDeleteError
-
-        if self.secrets.pop((service, username), None) is None:
-            raise PasswordDeleteError("not found")
 
 
 class Clock:
@@ -53,13 +30,8 @@ class Clock:
 
 @pytest.fixture
 def dict_keyring() -> Iterator[DictKeyring]:
-    backend = DictKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
+    with dict_keyring_in_use() as backend:
         yield backend
-    finally:
-        keyring.set_keyring(previous)
 
 
 @pytest.fixture

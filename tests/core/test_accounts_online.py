@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import socket
-import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from desktop_app.core.accounts import AccountError
 from desktop_app.core.credentials import SERVICE
 from tests.core.conftest import PASSWORD
+from tests.helpers.loopback import LoopbackServer, free_port
 from tests.sync.legacy_server import create_legacy_app
 
 
@@ -20,23 +18,10 @@ class LegacyServer:
     """The legacy server on a fixed loopback port, so it can go away and come back at the same address."""
 
     def __init__(self, root: Path):
-        self.app = create_legacy_app(root)
         self.users_file = root / "fl_server" / "storage" / "users.json"
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._server = None
-
-    def start(self) -> None:
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        self._server = LoopbackServer(create_legacy_app(root), port=free_port())
+        self.url = self._server.url
+        self.start, self.stop = self._server.start, self._server.stop
 
     def users(self) -> dict:
         return json.loads(self.users_file.read_text()) if self.users_file.exists() else {}

@@ -5,6 +5,7 @@ import pytest
 from desktop_app.core.accounts import AccessDenied
 from desktop_app.core.chat import ChatError
 from tests.core.conftest import PASSWORD, setup_clinic, sign_in
+from tests.helpers.chat_race import queued_message_ids, send_racing
 
 
 def test_sending_saves_at_once_and_queues_for_sync(app):
@@ -63,3 +64,27 @@ def test_only_failed_messages_are_retried_by_their_sender(app):
     assert retried["state"] == "sending" and docs.get(message["id"])["state"] == "sending"
     sends = [e for e in app.store.outbox.pending() if e.kind == "send_message"]
     assert [e.payload["message_id"] for e in sends] == [message["id"], message["id"]]
+
+
+def _assert_kept_in_send_order(app, sent: list[dict]) -> None:
+    ids = [m["id"] for m in sent]
+    assert queued_message_ids(app.store.outbox) == ids
+    shown = app.chat.conversation("alice", "dr_bob")
+    assert [m["id"] for m in shown] == ids
+    stamps = [m["timestamp"] for m in shown]
+    assert all(earlier < later for earlier, later in zip(stamps, stamps[1:], strict=False)), stamps
+
+
+def test_two_sends_a_millisecond_apart_from_two_threads_keep_their_order(app, clock):
+    """The first send is held up between its stamp and the outbox; the second must wait for it."""
+    setup_clinic(app)
+    sent = send_racing(app, "alice", "dr_bob", before_second=lambda: clock.advance(0.001))
+    assert [m["message"] for m in sent] == ["first", "second"]
+    _assert_kept_in_send_order(app, sent)
+
+
+def test_back_to_back_sends_in_one_millisecond_keep_their_order(app):
+    """The test clock stands still, as a coarse system clock does between quick sends."""
+    setup_clinic(app)
+    sent = [app.chat.send("alice", "dr_bob", f"message {i}") for i in range(8)]
+    _assert_kept_in_send_order(app, sent)

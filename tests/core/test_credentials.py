@@ -5,7 +5,7 @@ from keyring.backends import chainer, fail, null
 
 from desktop_app.core.credentials import SERVICE, CredentialStore
 from desktop_app.core.token_file import TokenFile
-from tests.core.conftest import DictKeyring
+from tests.helpers.keyring import DictKeyring
 
 URL = "http://127.0.0.1:5000"
 

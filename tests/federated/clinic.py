@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,6 +14,7 @@ from desktop_app.core.credentials import CredentialStore
 from desktop_app.core.federated import FederatedClient
 from desktop_app.core.services import AppServices
 from desktop_app.paths import resources_dir
+from tests.helpers.loopback import serve_wsgi
 
 PASSWORD = "correct horse battery"
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -136,7 +136,6 @@ class Clinic:
 def project_server(root: Path, enrollment_code: str, admins: tuple[str, ...]) -> Iterator[str]:
     """The project's server on a free loopback port; yields its URL."""
     from flask import request
-    from werkzeug.serving import make_server
 
     from server.app import create_app, state_of
     from server.config import ServerConfig
@@ -151,27 +150,5 @@ def project_server(root: Path, enrollment_code: str, admins: tuple[str, ...]) ->
             state_of(app).storage.update_user(request.json["username"], is_admin=True)
         return response
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
-
-
-@contextmanager
-def dict_keyring_in_use() -> Iterator[object]:
-    """A dict-backed keyring for the test's duration (the tester's own keyring stays untouched)."""
-    import keyring
-
-    from tests.core.conftest import DictKeyring
-
-    backend = DictKeyring()
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    try:
-        yield backend
-    finally:
-        keyring.set_keyring(previous)
+    with serve_wsgi(app) as url:
+        yield url

@@ -12,8 +12,9 @@ from desktop_app.core.federated import FederatedError
 from desktop_app.core.federated.npz_format import load_npz
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.paths import models_dir
+from tests.helpers.keyring import dict_keyring_in_use
 
-from .clinic import Clinic, dict_keyring_in_use, labelled_samples, project_server, training_scans
+from .clinic import Clinic, labelled_samples, project_server, training_scans
 
 ENROLLMENT_CODE = "federated-clinics-2026"
 ADMIN = "dr_north"

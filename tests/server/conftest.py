@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import io
 import os
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,6 @@ from typing import Any
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
-from werkzeug.serving import make_server
 
 from desktop_app.core.federated.npz_format import dump_npz
 from server.app import create_app, state_of
@@ -145,16 +142,3 @@ def api(app) -> Api:
     for name in ("alice", "bert", "dr_bob", "dr_admin"):
         api.login(name)
     return api
-
-
-@contextmanager
-def serve_app(app) -> Iterator[str]:
-    """The app on a free 127.0.0.1 port in a thread (a real HTTP server); yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="server-under-test", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)

@@ -10,7 +10,8 @@ import pytest
 import requests
 
 from server.app import create_app, state_of
-from tests.server.conftest import ENROLLMENT_CODE, PASSWORD, Api, serve_app, server_config
+from tests.helpers.loopback import serve_wsgi
+from tests.server.conftest import ENROLLMENT_CODE, PASSWORD, Api, server_config
 
 ATTACKER = {"REMOTE_ADDR": "10.66.6.6"}
 CLINIC_PC = {"REMOTE_ADDR": "10.1.1.20"}
@@ -38,7 +39,7 @@ def test_concurrent_wrong_passwords_are_counted_before_the_hash(tmp_path, databa
     # A slower hash widens the window the old check-then-hash-then-count order left open.
     app = create_app(server_config(tmp_path, database_url, scrypt_n=2**14))
     Api(app.test_client()).register("alice")
-    with serve_app(app) as url, ThreadPoolExecutor(32) as pool:
+    with serve_wsgi(app) as url, ThreadPoolExecutor(32) as pool:
         answers = list(pool.map(lambda _: requests.post(f"{url}/login", timeout=60, json={
             "username": "alice", "password": "wrong guess"}).status_code, range(32)))
     assert answers.count(401) == 5 and answers.count(429) == 27

@@ -5,15 +5,14 @@ from __future__ import annotations
 import logging
 import stat
 import statistics
-import threading
 import time
 from pathlib import Path
 
 import requests
-from werkzeug.serving import make_server
 
 from server.app import create_app, state_of
 from server.headers import UnversionedRequestHandler
+from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import Api, server_config
 
 
@@ -74,14 +73,8 @@ def test_cors_never_allows_the_null_origin(tmp_path, database_url):
 
 
 def test_the_development_server_names_no_versions(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=UnversionedRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        answer = requests.get(f"http://127.0.0.1:{server.server_port}/health", timeout=30)
-    finally:
-        server.shutdown()
-        thread.join(timeout=10)
+    with serve_wsgi(app, request_handler=UnversionedRequestHandler) as url:
+        answer = requests.get(f"{url}/health", timeout=30)
     assert answer.headers["Server"] == "TumorPredict"
 
 

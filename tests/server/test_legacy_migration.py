@@ -11,7 +11,8 @@ import requests
 
 from desktop_app.cli import main
 from server.app import create_app, state_of
-from tests.server.conftest import scan_png, serve_app, server_config
+from tests.helpers.loopback import serve_wsgi
+from tests.server.conftest import scan_png, server_config
 from tests.sync.legacy_server import create_legacy_app
 
 PASSWORDS = {"alice": "alice-old-pass", "carl": "carl-old-pass", "dr_bob": "bob-old-pass"}
@@ -20,7 +21,7 @@ OLD_INSTALL_USER = ("olga", "olga-old-pass")  # from an install that kept only t
 
 def run_legacy_clinic(root: Path) -> None:
     """The legacy server on 127.0.0.1, used the way the clinic used it: accounts, a scan, a review, a chat."""
-    with serve_app(create_legacy_app(root)) as url:
+    with serve_wsgi(create_legacy_app(root)) as url:
         for name, password in PASSWORDS.items():
             answer = requests.post(f"{url}/register", json={"username": name, "email": f"{name}@clinic.example",
                                                              "password": password}, timeout=10)
@@ -65,7 +66,7 @@ def test_a_clinic_moves_its_legacy_server_and_everyone_signs_in(tmp_path, databa
     assert "weak password hash (unsalted SHA-256): upgraded at next sign-in (1): olga" in printed
 
     app = create_app(config)
-    with serve_app(app) as url:
+    with serve_wsgi(app) as url:
         logins = {name: sign_in(url, name, password) for name, password in {**PASSWORDS, "olga": OLD_INSTALL_USER[1]}.items()}
         storage = state_of(app).storage
         assert all(storage.get_user(n)["password_hash"].startswith("scrypt$") for n in logins)  # all upgraded

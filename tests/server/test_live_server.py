@@ -16,13 +16,13 @@ import requests
 from desktop_app.core.api_client import ApiClient, AuthRequired, RequestRejected
 from desktop_app.core.federated.npz_format import load_npz
 from server.app import create_app, state_of
+from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import (
     ENROLLMENT_CODE,
     PASSWORD,
     device_prediction,
     head_npz,
     scan_png,
-    serve_app,
     server_config,
 )
 
@@ -32,7 +32,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture
 def live_url(tmp_path, database_url):
     app = create_app(server_config(tmp_path, database_url))
-    with serve_app(app) as url:
+    with serve_wsgi(app) as url:
         yield url, app
     state_of(app).storage.close()
 

@@ -2,30 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.helpers.loopback import serve_wsgi
 from tests.sync.fault_proxy import FaultProxy, fault_proxy
 from tests.sync.legacy_server import create_legacy_app
 from tests.sync.scenario import ENROLLMENT_CODE, Device
-
-
-@contextmanager
-def serve_wsgi(app) -> Iterator[str]:
-    """Runs a WSGI app on a free loopback port in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, name="test-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ import pytest
 
 from desktop_app.core.api_client import ApiClient, RequestRejected
 from desktop_app.core.sync.push import MESSAGE_BATCH
+from tests.helpers.chat_race import send_racing
 from tests.sync.scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.sync.test_faults import _assert_exactly_once, _patient, _server_view
 
@@ -107,3 +108,11 @@ def test_a_server_without_batches_is_noted_and_legacy_gets_single_sends(devices,
     _sync_until_done(patient)
     stored = client.get_messages("alice", "dr_bob").items
     assert [m["message"] for m in stored] == [f"message {i} from alice" for i in range(5)]
+
+
+def test_racing_sends_reach_the_server_in_the_order_they_were_sent(devices, project_server):
+    """The first message is held up between its stamp and the outbox while the second is sent."""
+    patient = _patient(devices, project_server)
+    send_racing(patient.app, "alice", "dr_bob")
+    _sync_until_done(patient)
+    assert _server_texts(project_server) == ["first", "second"]

@@ -6,7 +6,7 @@ import pytest
 from flask import Flask, Response
 
 from desktop_app.core.api_client import ApiClient, ServerUnreachable
-from tests.sync.conftest import serve_wsgi
+from tests.helpers.loopback import serve_wsgi
 from tests.sync.scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.sync.test_cli_and_worker import _tumorpredict
 from tests.sync.test_faults import _patient

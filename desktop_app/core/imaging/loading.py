@@ -1,4 +1,4 @@
-"""Turns file bytes (raster or DICOM) into a uint8 grayscale array, refusing what cannot be used."""
+"""The checks on a scan file around decoding: is it DICOM, is it usable at all, is the picture blank."""
 
 from __future__ import annotations
 
@@ -20,13 +20,6 @@ def read_checked(data: bytes) -> None:
         raise ImageError(
             f"This file is too large to analyse ({len(data) // (1024 * 1024)} MB).", reason="too_large"
         )
-
-
-def load_gray(data: bytes, name: str | None = None, frame: int | None = None) -> np.ndarray:
-    """uint8 grayscale H×W from raster or DICOM bytes; ImageError with plain words otherwise."""
-    from desktop_app.core.imaging.scan import load_scan
-
-    return load_scan(data, name, frame).gray
 
 
 def check_not_blank(histogram: np.ndarray) -> None:

@@ -54,3 +54,8 @@ def load_scan(data: bytes, name: str | None = None, frame: int | None = None,
     histogram = intensity_histogram(gray)
     check_not_blank(histogram)
     return Scan(gray=gray, colour_saturation=saturation, source=source, histogram=histogram)
+
+
+def load_gray(data: bytes, name: str | None = None, frame: int | None = None) -> np.ndarray:
+    """uint8 grayscale H×W from raster or DICOM bytes; ImageError with plain words otherwise."""
+    return load_scan(data, name, frame).gray

@@ -7,8 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from desktop_app.ui.doctor.background import write_lane
-from desktop_app.ui.workers import run_in_background
+from desktop_app.ui.workers import run_in_background, write_lane
 
 log = logging.getLogger(__name__)
 

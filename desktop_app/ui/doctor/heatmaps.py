@@ -11,8 +11,8 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
-from desktop_app.core.imaging.loading import load_gray
 from desktop_app.core.imaging.preprocess import crop_box_in_original
+from desktop_app.core.imaging.scan import load_gray
 from desktop_app.ui.workers import run_in_background
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.ui.doctor.background import write_lane
 from desktop_app.ui.doctor.drafts import DraftSaver
 from desktop_app.ui.doctor.formatting import (
     confidence_text,
@@ -48,7 +47,7 @@ from desktop_app.ui.widgets.common import (
     label,
 )
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
-from desktop_app.ui.workers import run_in_background
+from desktop_app.ui.workers import run_in_background, write_lane
 
 log = logging.getLogger(__name__)
 

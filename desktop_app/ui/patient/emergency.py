@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QPlainText
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.theme import svg_pixmap
 from desktop_app.ui.widgets.common import Banner, Card, Screen, button, label
+from desktop_app.ui.workers import write_lane
 
 URGENT_PREFIX = "URGENT: "
 DEFAULT_URGENT = "I need to talk to you urgently about my symptoms. Please contact me as soon as possible."
@@ -118,7 +119,7 @@ class EmergencyScreen(Screen):
         self.urgent_button.setEnabled(False)
         self.run(self.ctx.services.chat.send, self.ctx.username, self.ctx.user.doctor, text,
                  on_result=lambda _m: self._sent(), on_error=self._failed,
-                 on_finished=lambda: self.urgent_button.setEnabled(True))
+                 on_finished=lambda: self.urgent_button.setEnabled(True), pool=write_lane())
 
     def _sent(self) -> None:
         self.urgent_status.setText("Your urgent message is saved and will be delivered to your "

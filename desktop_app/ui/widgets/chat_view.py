@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.ui.widgets.common import EmptyState, button, format_time
-from desktop_app.ui.workers import run_in_background
+from desktop_app.ui.workers import run_in_background, write_lane
 
 log = logging.getLogger(__name__)
 
@@ -424,7 +424,8 @@ class ConversationPanel(QWidget):
     def send(self, text: str) -> None:
         if not self.peer:
             return
-        run_in_background(self.chat.send, self.me, self.peer, text, owner=self,
+        # On the write lane: two quick sends are saved and queued in the order they were typed.
+        run_in_background(self.chat.send, self.me, self.peer, text, pool=write_lane(), owner=self,
                           on_result=lambda _m: self._after_write(),
                           on_error=lambda exc: self._send_failed(text, exc))
 
@@ -433,7 +434,7 @@ class ConversationPanel(QWidget):
         self._failed(exc)
 
     def retry(self, message_id: str) -> None:
-        run_in_background(self.chat.retry, message_id, owner=self,
+        run_in_background(self.chat.retry, message_id, pool=write_lane(), owner=self,
                           on_result=lambda _m: self._after_write(), on_error=self._failed)
 
     def _after_write(self) -> None:

@@ -81,6 +81,6 @@ def desk(qtbot, services, clinic):
     qtbot.waitUntil(lambda: reports.model.rowCount() == len(clinic["all"]), timeout=10_000)
     yield host, screens
     settle(qtbot)
-    from desktop_app.ui.doctor.background import wait_for_writes
+    from desktop_app.ui.workers import wait_for_writes
 
     wait_for_writes()

@@ -61,7 +61,7 @@ def test_draft_survives_a_killed_app(qtbot, tmp_path):
         assert reopened.store.collection("reports").get(report["id"])["status"] == "pending"
         settle(qtbot)
     finally:
-        from desktop_app.ui.doctor.background import wait_for_writes
+        from desktop_app.ui.workers import wait_for_writes
 
         wait_for_writes()
         reopened.close()

@@ -10,13 +10,8 @@ from PySide6.QtCore import Qt
 
 from desktop_app.paths import models_dir
 from desktop_app.ui.federated import FederatedScreen
-from tests.federated.clinic import (
-    Clinic,
-    dict_keyring_in_use,
-    labelled_samples,
-    project_server,
-    training_scans,
-)
+from tests.federated.clinic import Clinic, labelled_samples, project_server, training_scans
+from tests.helpers.keyring import dict_keyring_in_use
 
 ENROLLMENT_CODE = "screen-clinic-2026"
 ADMIN = "dr_admin"

@@ -1,0 +1,1 @@
+"""Pieces the test suites share: a loopback WSGI server, a dict-backed keyring, racing chat sends."""
