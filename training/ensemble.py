@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> int:
     train_idx, val_idx = splits[0]["train"], splits[0]["val"]
     first_training = json.loads((first / "summary.json").read_text())["training"]
     members = [member_summary(run) for run in args.runs]
-    training = {
+    # One run seen through mirror views is still that run: its own training record (and the run it
+    # was fine-tuned from) describes it.
+    training = {**first_training, "mirror_views": args.mirror} if len(args.runs) == 1 else {
         **first_training,
         "seconds": round(sum(m.get("seconds", 0) for m in members), 1),
         "epochs": "+".join(str(m.get("epochs", "?")) for m in members),

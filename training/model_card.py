@@ -23,7 +23,10 @@ def _architecture(t: dict) -> list[str]:
         "resize; per-image standardisation inside the model)",
     )
     if not members:
-        return [*net[:1], net[1] + f", {grid}×128 last feature map, 128-d pooled", "embedding, linear 4-way head." + _stages(t)]
+        return [
+            *net[:1], net[1] + f", {grid}×128 last feature map, 128-d pooled",
+            "embedding, linear 4-way head." + _stages(t) + _mirror(t),
+        ]
     n = len(members)
     return [
         f"Ensemble of {n} independently trained copies (different seeds) of one network, in one file:",
@@ -32,8 +35,15 @@ def _architecture(t: dict) -> list[str]:
         f"logits are the mean of the members' heads, i.e. one linear head over the {128 * n}-d concatenated",
         f"embedding ({grid}×{128 * n} feature map for the heatmap). Members: "
         + "; ".join(f"{m.get('epochs', '?')} epochs, seed {m.get('seed', '?')}, {m.get('seconds', 0) / 60:.0f} min" for m in members)
-        + ".",
+        + "." + _mirror(t),
     ]
+
+
+def _mirror(t: dict) -> str:
+    if not t.get("mirror_views"):
+        return ""
+    return (" Each image is also seen mirrored left to right and the two embeddings are averaged (one invoke,"
+            " twice the work); the heatmap and the brain-MRI check read the image as given.")
 
 
 def _stages(t: dict) -> str:
@@ -52,9 +62,14 @@ def _schedule(t: dict) -> str:
         return f"{t.get('epochs', '?')} epochs, seed {t.get('seed', '?')}"
     return (
         f"{base.get('epochs', '?')} epochs at {base.get('input_size', '?')} px (seed {base.get('seed', '?')}, appearance "
-        f"augmentation {base.get('appearance_augmentation', 0)}), then {t.get('epochs', '?')} epochs at {t.get('input_size', '?')} px "
-        f"from those weights (learning rate {t.get('lr', '?')}, appearance augmentation {t.get('appearance_augmentation', 0)})"
+        f"augmentation {_strength(base)}), then {t.get('epochs', '?')} epochs at {t.get('input_size', '?')} px "
+        f"from those weights (learning rate {t.get('lr', '?')}, appearance augmentation {_strength(t)})"
     )
+
+
+def _strength(t: dict) -> str:
+    """The appearance augmentation's strength (older runs recorded only whether it was on)."""
+    return f"{float(t.get('appearance_augmentation') or 0):g}"
 
 
 def _training_minutes(t: dict) -> float:
@@ -76,17 +91,20 @@ def _train_commands(t: dict, version: str) -> list[str]:
             [
                 train + " \\",
                 f"    --run-dir {base.get('run_dir')} --out {base.get('run_dir')}/models --epochs {base.get('epochs')} "
-                f"--size {base.get('input_size')} --appearance {base.get('appearance_augmentation', 0)}",
+                f"--size {base.get('input_size')} --appearance {_strength(base)}",
             ]
             if base
             else []
         )
-        tune = (f" --size {t.get('input_size')} --lr {t.get('lr')} --appearance {t.get('appearance_augmentation', 0)}"
+        tune = (f" --size {t.get('input_size')} --lr {t.get('lr')} --appearance {_strength(t)}"
                 f" --init-from {base.get('run_dir')}" if base else "")
+        run_dir = t.get("run_dir", "training/runs/full")
+        out = f"{run_dir}/models" if t.get("mirror_views") else "models"
         return [
             *first,
-            train + " --out models \\",
-            f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)}{tune}{_width(t)} --version {version}",
+            train + f" --out {out} \\",
+            f"    --run-dir {run_dir} --epochs {t.get('epochs', 12)}{tune}{_width(t)} --version {version}",
+            *(_ensemble_command(run_dir, version, mirror=True) if t.get("mirror_views") else []),
         ]
     lines = []
     for m in members:
@@ -96,10 +114,13 @@ def _train_commands(t: dict, version: str) -> list[str]:
             f"--seed {m.get('seed')} --split-seed {t.get('split_seed', 42)}",
         ]
     runs = " ".join(str(m.get("run_dir")) for m in members)
+    return [*lines, *_ensemble_command(runs, version, mirror=bool(t.get("mirror_views")))]
+
+
+def _ensemble_command(runs: str, version: str, mirror: bool) -> list[str]:
     return [
-        *lines,
         "PYTHONPATH=. .venv-train/bin/python -m training.ensemble --data ../shared/data/brain-mri/Training \\",
-        f"    --runs {runs} --out models --version {version}",
+        f"    --runs {runs}{' --mirror' if mirror else ''} --out models --version {version}",
     ]
 
 
