@@ -100,7 +100,7 @@ class EngineHolder:
         """The engine's prediction for a decoded scan, with `head` = (version, {"W", "b"}) when the federation has one."""
         engine = self.get()
         self._use_head(engine, head)
-        return engine.predict_scan(scan)
+        return engine.predict_scan(scan, with_heatmap=False)  # the wire carries no heatmap
 
     def _use_head(self, engine: Any, head: tuple[str, dict[str, Any]] | None) -> None:
         if head is None:

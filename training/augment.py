@@ -109,18 +109,34 @@ def rician_noise(x: tf.Tensor, strength: float = 1.0) -> tf.Tensor:
     return tf.where(_chance(batch, 0.25 * strength), tf.sqrt(real * real + imaginary * imaginary), x)
 
 
-def augment_batch(images: tf.Tensor, size: int, appearance: float = 1.0) -> tf.Tensor:
+APPEARANCE_TRANSFORMS = (
+    "strip_skull", "wide_framing", "intensity_remap", "bias_field", "slice_thickness_blur", "rician_noise",
+)
+
+
+def augment_batch(
+    images: tf.Tensor, size: int, appearance: float = 1.0, without: frozenset[str] = frozenset()
+) -> tf.Tensor:
     """Batch of uint8 (B,S,S,1) -> float32 0..255 with geometry, gamma, contrast, blur and noise.
 
     `appearance` (0..1) scales how often the stacked scan-appearance transformations (intensity
     curves, bias field, slice thickness, skull stripping, Rician noise) are applied: they make the
-    network judge anatomy rather than one collection's look. 0 turns them off.
+    network judge anatomy rather than one collection's look. 0 turns them off; `without` leaves
+    out single ones (APPEARANCE_TRANSFORMS) to measure what each buys.
     """
+
+    unknown = set(without) - set(APPEARANCE_TRANSFORMS)
+    if unknown:
+        raise ValueError(f"unknown appearance transformation(s): {', '.join(sorted(unknown))}")
+
+    def applies(name: str) -> bool:
+        return bool(appearance) and name not in without
+
     batch = tf.shape(images)[0]
     x = tf.cast(images, tf.float32)
-    if appearance:
+    if applies("strip_skull"):
         x = strip_skull(x, size, appearance)
-    zoom, shift = ((0.7, 1.35), 0.1) if appearance else ((0.8, 1.2), 0.08)
+    zoom, shift = ((0.7, 1.35), 0.1) if applies("wide_framing") else ((0.8, 1.2), 0.08)
     transforms = _rotation_zoom_matrices(batch, size, 15.0, zoom, shift)
     x = tf.raw_ops.ImageProjectiveTransformV3(
         images=x,
@@ -130,10 +146,13 @@ def augment_batch(images: tf.Tensor, size: int, appearance: float = 1.0) -> tf.T
         interpolation="BILINEAR",
         fill_mode="CONSTANT",
     )
-    if appearance:
+    if applies("intensity_remap"):
         x = intensity_remap(x, appearance)
+    if applies("bias_field"):
         x = bias_field(x, size, appearance)
+    if applies("slice_thickness_blur"):
         x = slice_thickness_blur(x, size, appearance)
+    if applies("rician_noise"):
         x = rician_noise(tf.clip_by_value(x, 0.0, 255.0), appearance)
     # Gamma and contrast: scanners, sequences (T1/T2/FLAIR) and exports differ in intensity mapping.
     gamma = tf.exp(tf.random.uniform([batch, 1, 1, 1], math.log(0.5), math.log(2.0)))

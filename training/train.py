@@ -42,6 +42,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "1 full, 0 off",
     )
     parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="TRANSFORM",
+        help="leave one scan-appearance transformation out (repeatable; an ablation): "
+        "strip_skull, wide_framing, intensity_remap, bias_field, slice_thickness_blur, rician_noise",
+    )
+    parser.add_argument(
         "--out", type=Path, required=True, help="folder receiving the model files (e.g. models)"
     )
     parser.add_argument(
@@ -164,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         .batch(args.batch, drop_remainder=True)
         .map(
-            lambda x, y, w: (augment_batch(x, size, args.appearance), y, w),
+            lambda x, y, w: (augment_batch(x, size, args.appearance, frozenset(args.without)), y, w),
             num_parallel_calls=1,
         )
         .map(lambda x, y, w: (x, {"probabilities": y}, {"probabilities": w}))
@@ -235,6 +243,7 @@ def main(argv: list[str] | None = None) -> int:
                 "extra": str(args.extra.name) if args.extra else None,
                 "extra_weight": args.extra_weight if args.extra else None,
                 "appearance_augmentation": args.appearance,
+                **({"without": sorted(args.without)} if args.without else {}),
                 "width": args.width,
                 "stage_channels": stage_channels(args.width),
                 "split": split_stats,

@@ -37,7 +37,7 @@ def iter_files(paths: list[str]) -> Iterator[Path]:
             yield path
 
 
-def _analyse(engine, path: Path, frame: int | None):
+def _analyse(engine, path: Path, frame: int | None, with_heatmap: bool):
     from desktop_app.core.imaging import ImageError
 
     try:
@@ -45,7 +45,7 @@ def _analyse(engine, path: Path, frame: int | None):
     except OSError as exc:
         return path, None, None, f"The file could not be opened ({exc.strerror or 'read error'})."
     try:
-        return path, data, engine.predict_bytes(data, name=path.name, frame=frame), None
+        return path, data, engine.predict_bytes(data, name=path.name, frame=frame, with_heatmap=with_heatmap), None
     except ImageError as exc:
         return path, None, None, exc.user_message
 
@@ -93,7 +93,8 @@ def _run(ctx: CliContext, args) -> int:
         raise CliError(exc.user_message) from exc
     failures = 0
     with ThreadPoolExecutor(WORKERS) as pool:
-        results = pool.map(lambda p: _analyse(engine, p, frame), iter_files(args.paths))
+        # Only a saved report keeps the heatmap.
+        results = pool.map(lambda p: _analyse(engine, p, frame, saver is not None), iter_files(args.paths))
         for path, data, prediction, error in results:
             not_saved = saver.save(path, data, prediction) if saver and prediction is not None else None
             failures += error is not None or not_saved is not None

@@ -199,3 +199,11 @@ def test_missing_model_folder(tmp_path: Path):
 
 def test_prediction_type(engine):
     assert isinstance(engine.predict_file(SAMPLES[0]), Prediction)
+
+
+def test_a_prediction_without_heatmap_gives_the_same_result(engine):
+    """The CLI's --json and the server ask for no heatmap; nothing else may change."""
+    data = SAMPLES[0].read_bytes()
+    full, lean = engine.predict_bytes(data, name="a.jpg"), engine.predict_bytes(data, name="a.jpg", with_heatmap=False)
+    assert lean.heatmap is None and "heatmap" not in lean.timings_ms
+    assert lean.to_json("a.jpg") == full.to_json("a.jpg")

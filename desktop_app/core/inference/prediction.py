@@ -44,7 +44,7 @@ class Prediction:
     is_brain_mri: bool
     model_version: str
     timings_ms: dict[str, float]
-    heatmap: np.ndarray  # float32 H×W in 0..1, aligned to `image`
+    heatmap: np.ndarray | None  # float32 H×W in 0..1, aligned to `image`; None when not asked for
     image: np.ndarray  # uint8 grayscale H×W (the decoded scan, EXIF-oriented)
     mri_check: dict[str, float] = field(default_factory=dict)  # the check's measured statistics
     embedding: np.ndarray | None = field(default=None, repr=False)
