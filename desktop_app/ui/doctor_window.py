@@ -10,9 +10,15 @@ Plug-in contract: `desktop_app.ui.doctor.screens.doctor_screens(services, window
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from desktop_app.ui.shell import MainWindow
 from desktop_app.ui.widgets.common import EmptyState, Screen
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.users import User
+    from desktop_app.ui.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -34,23 +40,25 @@ def _empty_screen(title: str, icon_name: str, body: str) -> Screen:
 
 
 class DoctorWindow(MainWindow):
-    def __init__(self, services, user, *, sync_worker=None) -> None:
+    def __init__(self, services: AppServices, user: User, *,
+                 sync_worker: SyncWorker | None = None) -> None:
         super().__init__(services, user, role_title="Doctor")
         self.sync_worker = sync_worker
         for title, icon_name, widget in self._screens():
             self.add_screen(title.lower().replace(" ", "_"), title, icon_name, widget)
-            logout = getattr(widget, "logout_requested", None)
-            if logout is not None:
-                logout.connect(self.logout_requested.emit)
 
     def _screens(self) -> list[tuple]:
         try:
-            from desktop_app.ui.doctor.screens import doctor_screens
+            from desktop_app.ui.doctor.screens import DoctorWorkspace
         except ModuleNotFoundError as exc:
             if exc.name not in ("desktop_app.ui.doctor.screens", "desktop_app.ui.doctor"):
                 raise  # a real bug inside the doctor screens must not hide behind empty ones
             log.info("doctor screens not installed; showing empty screens")
         else:
-            return list(doctor_screens(self.services, self))
+            self.workspace = DoctorWorkspace(
+                self.services, self, events=self.events, sync_status=self.sync_status,
+                sync_worker=self.sync_worker, set_badge=self.set_badge)
+            self.workspace.profile.logout_requested.connect(self.logout_requested.emit)
+            return self.workspace.entries()
         return [(title, icon_name, _empty_screen(title, icon_name, body))
                 for title, icon_name, body in DOCTOR_PLACES]

@@ -3,11 +3,16 @@ further doctor needs to register here (the first doctor on a fresh install is th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from desktop_app.ui.widgets.common import Card, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 MIN_CODE = 6  # the service's own minimum; checked here too so the message comes at once
 
@@ -24,7 +29,7 @@ class EnrollmentCodeCard(Card):
 
     changed = Signal(bool)  # True when a code is now set
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__("Doctor enrollment code", parent)
         self.services = services
         self.setAccessibleName("Doctor enrollment code")

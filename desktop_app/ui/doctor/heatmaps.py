@@ -6,6 +6,7 @@ import io
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -14,6 +15,9 @@ from PySide6.QtCore import QObject, Signal
 from desktop_app.core.imaging.loading import load_gray
 from desktop_app.core.imaging.preprocess import crop_box_in_original
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +37,7 @@ class ScanPixels:
     image_name: str
 
 
-def decode_scan(services, report_id: str) -> ScanPixels:
+def decode_scan(services: AppServices, report_id: str) -> ScanPixels:
     """Read and decode one report's scan, raster or DICOM (runs on a worker thread)."""
     report = services.reports.get(report_id) or {}
     name = report.get("image_name") or "scan"
@@ -44,7 +48,7 @@ def decode_scan(services, report_id: str) -> ScanPixels:
     return ScanPixels(report_id, gray, region, data, name)
 
 
-def compute_heatmap(services, report_id: str, scan: ScanPixels | None) -> np.ndarray:
+def compute_heatmap(services: AppServices, report_id: str, scan: ScanPixels | None) -> np.ndarray:
     """The report's heatmap: the one kept with the report, else the model is run on the scan.
 
     Runs on a worker thread (the engine is safe to call from there).
@@ -77,7 +81,7 @@ class ScanLoader(QObject):
     heatmap_ready = Signal(str, object)  # report id, float32 H×W array in 0..1
     heatmap_failed = Signal(str, str)
 
-    def __init__(self, services, parent: QObject | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._scans: _Lru = _Lru()

@@ -3,12 +3,17 @@ this computer's administrator, the doctor enrollment code."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
 from desktop_app.ui.doctor.enrollment_card import EnrollmentCodeCard
 from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 MIN_PASSWORD = 8
 
@@ -27,7 +32,7 @@ class DoctorProfileScreen(Screen):
     logout_requested = Signal()
     profile_saved = Signal(object)  # the updated accounts.User
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__("Profile", "How patients and colleagues see you.", parent)
         self.services = services
         self.logout_button = button("Sign out", "danger", accessible="Sign out")

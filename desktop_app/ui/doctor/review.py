@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -49,6 +49,9 @@ from desktop_app.ui.widgets.common import (
 )
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +110,7 @@ class ReviewPanel(QWidget):
     decided = Signal(dict)  # the updated report after approve / reject / save
     opened = Signal(str)  # report id, once its texts are on screen
 
-    def __init__(self, services, doctor: str, navigator: ReviewNavigator,
+    def __init__(self, services: AppServices, doctor: str, navigator: ReviewNavigator,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewPanel")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -24,6 +24,9 @@ from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
 from desktop_app.ui.widgets.common import ButtonRow, Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +72,7 @@ class _Message(QLabel):
 class FederatedScreen(Screen):
     """Every action runs in a background worker; the buttons wait while one is busy."""
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(
             "Federated learning",
             "Improve the shared model with this clinic's confirmed cases. Only model weights "
@@ -78,9 +81,7 @@ class FederatedScreen(Screen):
         )
         self.setObjectName("federatedScreen")
         self._services = services
-        self.client: FederatedClient = getattr(
-            services, "federated", None
-        ) or FederatedClient.from_services(services)
+        self.client = FederatedClient.from_services(services)
         self._cancel = threading.Event()
         self._busy = False
         self._progress = _Progress(self)
@@ -176,9 +177,9 @@ class FederatedScreen(Screen):
     # ---- who is signed in, which server ---------------------------------------------------
 
     def _username(self) -> str | None:
-        user = getattr(getattr(self._services, "accounts", None), "current_user", None)
+        user = self._services.accounts.current_user
         if user is not None:
-            return getattr(user, "username", None) or str(user)
+            return user.username
         return (self._services.store.collection("settings").get("app") or {}).get("current_user")
 
     def _is_admin(self) -> bool:
@@ -188,7 +189,7 @@ class FederatedScreen(Screen):
         return bool(doc and (doc.get("is_admin") or doc.get("server_admin")))
 
     def _remote(self) -> SyncRemote:
-        sync = getattr(self._services, "sync", None)
+        sync = self._services.sync
         if sync is None:
             raise FederatedError(NO_SERVER_MESSAGE)
         return SyncRemote(sync, self._username())
@@ -337,7 +338,7 @@ class FederatedScreen(Screen):
     def upload(self) -> None:
         def queue_and_send() -> dict[str, Any]:
             doc = self.client.queue_upload()
-            sync = getattr(self._services, "sync", None)
+            sync = self._services.sync
             if sync is not None:
                 try:
                     sync.run_once()
