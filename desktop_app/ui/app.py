@@ -11,6 +11,7 @@ from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen, QWidget
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.doctor_window import DoctorWindow
 from desktop_app.ui.idle import IdleWatcher
 from desktop_app.ui.idle_warning import IdleWarning
@@ -259,8 +260,8 @@ def _store_locked(exc: BaseException | None) -> BaseException | None:
 
 
 def _store_locked_message(exc: BaseException, data_dir) -> str:
-    detail = getattr(exc, "user_message", None) or (
-        f"TumorPredict is already open on this computer with the data folder {data_dir}.")
+    detail = user_message_of(
+        exc, f"TumorPredict is already open on this computer with the data folder {data_dir}.")
     return (f"{detail}\n\nSwitch to the window that is already open. Two copies at once could "
             "damage your records, so this one will not start.")
 
@@ -310,7 +311,7 @@ def run_app(ctx, kiosk: bool = False) -> int:
             log.exception("could not open the data folder", exc_info=exc)
             QMessageBox.critical(None, "TumorPredict could not start",
                                  "The data folder could not be opened:\n"
-                                 f"{ctx.data_dir}\n\n{getattr(exc, 'user_message', None) or exc}")
+                                 f"{ctx.data_dir}\n\n{user_message_of(exc, str(exc))}")
         state["code"] = 1
         app.quit()
 

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.forms import add_row, make_form
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import button, label
@@ -110,7 +111,7 @@ class UnlockDialog(QDialog):
 
     def _locked(self, exc: Exception) -> None:
         self.pin.clear()
-        self.error.setText(getattr(exc, "user_message", None) or "The PIN could not be checked.")
+        self.error.setText(user_message_of(exc, "The PIN could not be checked."))
 
     def _checked(self, ok: bool) -> None:
         if ok:

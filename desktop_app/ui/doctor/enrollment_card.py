@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.widgets.common import Card, button, label
 from desktop_app.ui.workers import run_in_background
 
@@ -96,8 +97,7 @@ class EnrollmentCodeCard(Card):
         self.changed.emit(bool(self.services.settings.enrollment_code_configured))
 
     def _failed(self, exc: Exception) -> None:
-        self.message.setText(getattr(exc, "user_message", None)
-                             or "The code could not be saved. Please try again.")
+        self.message.setText(user_message_of(exc, "The code could not be saved. Please try again."))
 
     def focus_code(self) -> None:
         self.code.setFocus(Qt.FocusReason.OtherFocusReason)

@@ -12,6 +12,7 @@ import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.core.imaging.loading import load_gray
 from desktop_app.core.imaging.preprocess import crop_box_in_original
 from desktop_app.ui.workers import run_in_background
@@ -115,8 +116,8 @@ class ScanLoader(QObject):
     def _fail_scan(self, report_id: str, exc: Exception) -> None:
         self._running.discard(("scan", report_id))
         log.warning("scan of report %s could not be loaded: %s", report_id, exc)
-        self.scan_failed.emit(report_id, getattr(exc, "user_message", None)
-                              or "The scan for this report cannot be shown.")
+        self.scan_failed.emit(report_id,
+                              user_message_of(exc, "The scan for this report cannot be shown."))
 
     # ----- heatmaps -----------------------------------------------------------------------
     def load_heatmap(self, report_id: str) -> None:
@@ -140,8 +141,8 @@ class ScanLoader(QObject):
     def _fail_heatmap(self, report_id: str, exc: Exception) -> None:
         self._running.discard(("heatmap", report_id))
         log.warning("heatmap for report %s failed: %s", report_id, exc)
-        self.heatmap_failed.emit(report_id, getattr(exc, "user_message", None)
-                                 or "The heatmap could not be computed for this scan.")
+        self.heatmap_failed.emit(report_id, user_message_of(
+            exc, "The heatmap could not be computed for this scan."))
 
     def _start(self, kind: str, report_id: str) -> bool:
         if (kind, report_id) in self._running:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.doctor.enrollment_card import EnrollmentCodeCard
 from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
@@ -118,8 +119,8 @@ class DoctorProfileScreen(Screen):
         self.profile_saved.emit(user)
 
     def _details_failed(self, exc: Exception) -> None:
-        self.details_message.setText(getattr(exc, "user_message", None)
-                                     or "Your details could not be saved. Please try again.")
+        self.details_message.setText(user_message_of(
+            exc, "Your details could not be saved. Please try again."))
 
     def change_password(self) -> None:
         old, new = self.old_password.text(), self.new_password.text()
@@ -146,5 +147,5 @@ class DoctorProfileScreen(Screen):
         self.password_message.setText("Password changed.")
 
     def _password_failed(self, exc: Exception) -> None:
-        self.password_message.setText(getattr(exc, "user_message", None)
-                                      or "The password could not be changed. Please try again.")
+        self.password_message.setText(user_message_of(
+            exc, "The password could not be changed. Please try again."))

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.doctor.background import write_lane
 from desktop_app.ui.doctor.drafts import DraftSaver
 from desktop_app.ui.doctor.formatting import (
@@ -669,8 +670,8 @@ class ReviewPanel(QWidget):
         self._busy = False
         self._set_enabled(True)
         log.warning("review decision failed: %s", exc)
-        self._show_error(getattr(exc, "user_message", None)
-                         or "The decision could not be saved. Your notes are kept; try again.")
+        self._show_error(user_message_of(
+            exc, "The decision could not be saved. Your notes are kept; try again."))
         if self.report is not None:  # the typed notes stay a draft
             self.drafts.schedule(self.report["id"], self.notes.toPlainText())
 

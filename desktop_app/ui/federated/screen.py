@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.counting import count_text
+from desktop_app.core.errors import UserFacingError
 from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.core.reports import FINDINGS, NOT_ASSESSABLE
@@ -47,9 +48,8 @@ NO_SERVER_MESSAGE = (
 
 
 def plain_error(exc: BaseException) -> str:
-    message = getattr(exc, "user_message", None)
-    if message:
-        return str(message)
+    if isinstance(exc, UserFacingError) and exc.user_message:
+        return exc.user_message
     log.warning("federated action failed: %r", exc)
     return "Something went wrong; nothing was changed. Details are in the log."
 
