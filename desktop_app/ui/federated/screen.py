@@ -180,7 +180,7 @@ class FederatedScreen(Screen):
         user = self._services.accounts.current_user
         if user is not None:
             return user.username
-        return (self._services.store.collection("settings").get("app") or {}).get("current_user")
+        return self._services.settings.current_user
 
     def _is_admin(self) -> bool:
         """An administrator here, or one the server named (only the server's admins can aggregate)."""
