@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen, QWidget
 
 from desktop_app.core.errors import user_message_of
-from desktop_app.ui.doctor_window import DoctorWindow
+from desktop_app.ui.doctor.window import DoctorWindow
 from desktop_app.ui.idle import IdleWatcher
 from desktop_app.ui.idle_warning import IdleWarning
 from desktop_app.ui.kiosk import KioskBar, SetPinDialog, UnlockDialog, lock_down
