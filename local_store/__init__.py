@@ -2,8 +2,9 @@
 
 from .blobs import BlobMissingError
 from .collection import Collection
-from .errors import StoreError, StoreLockedError
+from .errors import StoreError, StoreLockedError, UserFacingError
 from .outbox import OutboxEntry
 from .store import Store
 
-__all__ = ["BlobMissingError", "Collection", "OutboxEntry", "Store", "StoreError", "StoreLockedError"]
+__all__ = ["BlobMissingError", "Collection", "OutboxEntry", "Store", "StoreError", "StoreLockedError",
+           "UserFacingError"]

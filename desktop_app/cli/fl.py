@@ -72,18 +72,17 @@ def _client(ctx):
 
 
 def _user(ctx) -> str | None:
+    """The signed-in user, else the one this computer's settings name (the CLI acts for them)."""
     app = ctx.services()
-    user = getattr(getattr(app, "accounts", None), "current_user", None)
-    if user is not None:
-        return getattr(user, "username", None) or str(user)
-    return (app.store.collection("settings").get("app") or {}).get("current_user")
+    user = app.accounts.current_user
+    return user.username if user is not None else app.settings.current_user
 
 
 def _remote(ctx):
     from desktop_app.cli.context import CliError
     from desktop_app.core.federated.remote import SyncRemote
 
-    sync = getattr(ctx.services(), "sync", None)
+    sync = ctx.services().sync
     if sync is None:
         raise CliError("no server is configured: pass --server URL or set one in the app")
     return SyncRemote(sync, _user(ctx))

@@ -16,6 +16,8 @@ from typing import Any
 import requests
 import urllib3.exceptions
 
+from desktop_app.core.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 # Statuses worth another try on a call that is safe to repeat.
@@ -39,12 +41,11 @@ _TRANSPORT_FAILURES = (
 )
 
 
-class ApiError(Exception):
+class ApiError(UserFacingError):
     """A call that did not succeed; `user_message` is plain words for the status bar."""
 
     def __init__(self, user_message: str, *, status: int | None = None, code: str | None = None):
         super().__init__(user_message)
-        self.user_message = user_message
         self.status = status
         self.code = code
 

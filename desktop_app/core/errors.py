@@ -1,11 +1,18 @@
-"""The one error type the services raise for refusals a user can act on."""
+"""The plain-words errors: the base every user-facing error shares, and the services' refusals."""
 
 from __future__ import annotations
 
+from local_store.errors import UserFacingError
 
-class ServiceError(Exception):
+__all__ = ["ServiceError", "UserFacingError", "user_message_of"]
+
+
+class ServiceError(UserFacingError):
     """A refusal with `user_message`: plain words a clinician or patient can act on."""
 
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+
+def user_message_of(exc: BaseException, fallback: str) -> str:
+    """What to show for `exc`: its own plain words when it has them, else `fallback`."""
+    if isinstance(exc, UserFacingError) and exc.user_message:
+        return exc.user_message
+    return fallback

@@ -11,6 +11,8 @@ import threading
 from collections.abc import Callable
 from typing import TypeVar
 
+from desktop_app.core.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 # The runtime's C++ code writes this to stderr (not through Python logging) on every start: it is
@@ -24,15 +26,14 @@ _stderr_lock = threading.Lock()
 RUNTIME_MODULES = ("ai_edge_litert.interpreter", "tflite_runtime.interpreter")
 
 
-class RuntimeMissingError(RuntimeError):
+class RuntimeMissingError(UserFacingError, RuntimeError):
     """No LiteRT runtime is installed; `user_message` says what to do."""
 
     def __init__(self) -> None:
-        self.user_message = (
+        super().__init__(
             "The on-device model runtime is not installed, so scans cannot be analysed. "
             "Please reinstall TumorPredict or ask IT to install 'ai-edge-litert'."
         )
-        super().__init__(self.user_message)
 
 
 def interpreter_class(modules: tuple[str, ...] = RUNTIME_MODULES) -> tuple[type, str]:

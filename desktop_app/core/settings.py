@@ -11,6 +11,7 @@ import time
 from typing import Any
 
 from desktop_app.core import events
+from desktop_app.core.errors import UserFacingError
 from desktop_app.core.passwords import hash_password, verify_password
 
 log = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ _MIN_IDLE_MINUTES = 1
 _MAX_IDLE_MINUTES = 24 * 60
 
 
-class PinLockedError(Exception):
+class PinLockedError(UserFacingError):
     """Too many wrong operator PINs: the next try has to wait."""
 
     def __init__(self, seconds: float):
@@ -48,7 +49,6 @@ class PinLockedError(Exception):
         minutes = int(seconds // 60) + 1
         when = f"{int(seconds) + 1} seconds" if seconds < 90 else f"{minutes} minutes"
         super().__init__(f"Too many wrong PINs. Try again in {when}.")
-        self.user_message = str(self)
 
 
 def pin_wait_after_failures(failures: int) -> float:

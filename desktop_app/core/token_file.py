@@ -15,18 +15,19 @@ import stat
 import threading
 from pathlib import Path
 
+from desktop_app.core.errors import UserFacingError
+
 log = logging.getLogger(__name__)
 
 FILE_NAME = "server-sign-in.json"
 
 
-class TokenFileError(OSError):
+class TokenFileError(UserFacingError, OSError):
     """The token file exists but is not private; `user_message` says how to fix it."""
 
     def __init__(self, path: Path) -> None:
-        self.user_message = (f"The sign-in file {path} can be read by other users of this computer, "
-                             "so it is not used. Delete it and sign in again.")
-        super().__init__(self.user_message)
+        super().__init__(f"The sign-in file {path} can be read by other users of this computer, "
+                         "so it is not used. Delete it and sign in again.")
 
 
 class TokenFile:

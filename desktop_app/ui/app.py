@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QEvent, QObject, QRect, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QDialog, QMessageBox, QSplashScreen, QWidget
 
-from desktop_app.ui.doctor_window import DoctorWindow
+from desktop_app.core.errors import user_message_of
+from desktop_app.ui.doctor.window import DoctorWindow
 from desktop_app.ui.idle import IdleWatcher
 from desktop_app.ui.idle_warning import IdleWarning
 from desktop_app.ui.kiosk import KioskBar, SetPinDialog, UnlockDialog, lock_down
@@ -19,6 +22,11 @@ from desktop_app.ui.patient.window import PatientWindow
 from desktop_app.ui.shell import MainWindow
 from desktop_app.ui.theme import apply_theme, svg_pixmap
 from desktop_app.ui.workers import run_in_background, wait_for_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.users import User
+    from desktop_app.ui.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +56,9 @@ def ensure_application() -> QApplication:
     return app
 
 
-def build_main_window(services, user, *, kiosk: bool = False, import_roots=None,
-                      sync_worker=None) -> MainWindow:
+def build_main_window(services: AppServices, user: User, *, kiosk: bool = False,
+                      import_roots: list[Path] | None = None,
+                      sync_worker: SyncWorker | None = None) -> MainWindow:
     """The signed-in user's main window, built but not shown (tests and the controller)."""
     if user.role == "doctor":
         if kiosk:
@@ -68,12 +77,12 @@ class AppController(QObject):
 
     window_changed = Signal(QWidget)
 
-    def __init__(self, services, *, kiosk: bool = False, full_screen: bool = True,
-                 sync_worker=None) -> None:
+    def __init__(self, services: AppServices, *, kiosk: bool = False, full_screen: bool = True,
+                 sync_worker: SyncWorker | None = None) -> None:
         super().__init__()
         self.services, self.kiosk, self.full_screen = services, kiosk, full_screen
         self.sync_worker = sync_worker
-        self.window: QWidget | None = None
+        self.window: MainWindow | AuthWindow | None = None
         self.unlocked = False
         settings = services.settings
         minutes = settings.kiosk_idle_minutes if kiosk else settings.idle_logout_minutes
@@ -122,7 +131,7 @@ class AppController(QObject):
             self.sync_worker.sync_now()
         return window
 
-    def _replace(self, window: QWidget) -> None:
+    def _replace(self, window: MainWindow | AuthWindow) -> None:
         old, self.window = self.window, window
         if self.kiosk:
             bar = KioskBar(self.clinic_name, window)
@@ -133,7 +142,7 @@ class AppController(QObject):
                 window.setGeometry(old.geometry())  # the next window opens where the last one was
             window.show()
         if old is not None:
-            if hasattr(old, "shutdown"):
+            if isinstance(old, MainWindow):
                 old.shutdown()
             old.allow_close = True
             old.hide()
@@ -180,7 +189,7 @@ class AppController(QObject):
     def quit(self) -> None:
         self.idle.detach()
         if self.window is not None:
-            if hasattr(self.window, "shutdown"):
+            if isinstance(self.window, MainWindow):
                 self.window.shutdown()
             self.window.allow_close = True
             self.window.close()
@@ -251,14 +260,14 @@ def _store_locked(exc: BaseException | None) -> BaseException | None:
 
 
 def _store_locked_message(exc: BaseException, data_dir) -> str:
-    detail = getattr(exc, "user_message", None) or (
-        f"TumorPredict is already open on this computer with the data folder {data_dir}.")
+    detail = user_message_of(
+        exc, f"TumorPredict is already open on this computer with the data folder {data_dir}.")
     return (f"{detail}\n\nSwitch to the window that is already open. Two copies at once could "
             "damage your records, so this one will not start.")
 
 
-def _make_sync_worker(services):
-    if getattr(services, "sync", None) is None:
+def _make_sync_worker(services: AppServices) -> SyncWorker | None:
+    if services.sync is None:
         return None
     from desktop_app.ui.sync_worker import SyncWorker
 
@@ -275,7 +284,7 @@ def run_app(ctx, kiosk: bool = False) -> int:
     app.processEvents()
     state: dict = {"code": 0}
 
-    def opened(services) -> None:
+    def opened(services: AppServices) -> None:
         if kiosk and not services.settings.get("kiosk", {}).get("pin_verifier"):
             dialog = SetPinDialog()
             splash.finish(dialog)
@@ -302,7 +311,7 @@ def run_app(ctx, kiosk: bool = False) -> int:
             log.exception("could not open the data folder", exc_info=exc)
             QMessageBox.critical(None, "TumorPredict could not start",
                                  "The data folder could not be opened:\n"
-                                 f"{ctx.data_dir}\n\n{getattr(exc, 'user_message', None) or exc}")
+                                 f"{ctx.data_dir}\n\n{user_message_of(exc, str(exc))}")
         state["code"] = 1
         app.quit()
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import shiboken6
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -11,8 +13,11 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from desktop_app.ui.sync_view import NO_SERVER_TEXT
 from desktop_app.ui.workers import run_in_background
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.sync.status import SyncStatus
 
+log = logging.getLogger(__name__)
 
 
 class EventBridge(QObject):
@@ -24,12 +29,9 @@ class EventBridge(QObject):
 
     event = Signal(str, dict)
 
-    def __init__(self, services, parent: QObject | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._unsubscribe = None
-        bus = getattr(services, "bus", None) or getattr(services, "events", None)
-        if bus is not None and hasattr(bus, "subscribe"):
-            self._unsubscribe = bus.subscribe(self._forward)
+        self._unsubscribe: Callable[[], None] | None = services.events.subscribe(self._forward)
 
     def _forward(self, event) -> None:
         try:
@@ -38,7 +40,7 @@ class EventBridge(QObject):
             pass
 
     def close(self) -> None:
-        if callable(self._unsubscribe):
+        if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
 
@@ -55,23 +57,24 @@ class SyncStatusSource(QObject):
     updated = Signal(object, int)
     _queue_refresh = Signal()
 
-    def __init__(self, services, refresh_ms: int = 5000, parent: QObject | None = None) -> None:
+    def __init__(self, services: AppServices, refresh_ms: int = 5000,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.online = False
         self.summary = NO_SERVER_TEXT
         self.pending = 0
         self.last_sync_ms: int | None = None
-        self.status = None
+        self.status: SyncStatus | None = None
         self._busy = False
         self._again = False  # a change arrived while reading: read once more afterwards
         self._timer = QTimer(self)
         self._timer.timeout.connect(self.refresh)
         self._timer.start(refresh_ms)
         self._queue_refresh.connect(self.refresh)
-        self._sync = getattr(services, "sync", None)
+        self._sync = services.sync
         self._listener = None
-        if self._sync is not None and hasattr(self._sync, "subscribe"):
+        if self._sync is not None:
             # The engine reports from its own thread; the queued signal brings it here. The
             # listener holds this object weakly, so the engine never keeps a closed window alive.
             source = weakref.ref(self)
@@ -87,12 +90,10 @@ class SyncStatusSource(QObject):
             self._listener = listener
             self._sync.subscribe(listener)
 
-    def _read(self) -> tuple:
+    def _read(self) -> tuple[SyncStatus | None, int]:
         pending = len(self.services.store.outbox.pending())
-        status = getattr(self._sync, "status", None)
-        if callable(getattr(status, "get", None)):  # a StatusHolder rather than a snapshot
-            status = status.get()
-        if status is None or not getattr(status, "server_url", None):
+        status = self._sync.status if self._sync is not None else None
+        if status is None or not status.server_url:
             return None, pending
         return status, pending
 
@@ -126,6 +127,6 @@ class SyncStatusSource(QObject):
         # Python and is released either way.
         if shiboken6.isValid(self._timer):
             self._timer.stop()
-        if self._listener is not None and hasattr(self._sync, "unsubscribe"):
+        if self._listener is not None and self._sync is not None:
             self._sync.unsubscribe(self._listener)
         self._listener = None

@@ -13,14 +13,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.widgets.common import label
 
 
 def user_message(exc: Exception) -> str:
     """Plain words for a failure; never a traceback."""
-    return getattr(exc, "user_message", None) or (
-        "Something went wrong on this computer. Your details were not lost; please try again."
-    )
+    return user_message_of(
+        exc, "Something went wrong on this computer. Your details were not lost; please try again.")
 
 
 def password_field(name: str) -> QLineEdit:

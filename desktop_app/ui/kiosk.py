@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import shiboken6
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -15,10 +17,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.forms import add_row, make_form
 from desktop_app.ui.theme import icon
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.ui.login import AuthWindow
+    from desktop_app.ui.shell import MainWindow
 
 MIN_PIN_LENGTH = 4
 PIN_RULES = (f"The PIN needs at least {MIN_PIN_LENGTH} characters (digits or letters); type it "
@@ -104,7 +111,7 @@ class UnlockDialog(QDialog):
 
     def _locked(self, exc: Exception) -> None:
         self.pin.clear()
-        self.error.setText(getattr(exc, "user_message", None) or "The PIN could not be checked.")
+        self.error.setText(user_message_of(exc, "The PIN could not be checked."))
 
     def _checked(self, ok: bool) -> None:
         if ok:
@@ -170,15 +177,12 @@ class _KeyGuard(QObject):
         return False
 
 
-def lock_down(window: QWidget, bar: KioskBar, *, full_screen: bool = True) -> None:
+def lock_down(window: MainWindow | AuthWindow, bar: KioskBar, *, full_screen: bool = True) -> None:
     """Full screen, no frame, closing refused; `bar` goes on top of the window's content."""
     window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
     window.setWindowFlag(Qt.WindowType.WindowStaysOnTopHint, True)
-    if hasattr(window, "allow_close"):
-        window.allow_close = False
-    host = getattr(window, "top_bar_host", None)
-    if host is not None:
-        host.insertWidget(0, bar)
+    window.allow_close = False
+    window.top_bar_host.insertWidget(0, bar)
     guard = _KeyGuard(window, full_screen)
     window.installEventFilter(guard)
     if full_screen:

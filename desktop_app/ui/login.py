@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -29,6 +30,10 @@ from desktop_app.ui.password_reset import ForgotPasswordPage, configure_reset_li
 from desktop_app.ui.theme import MIN_WINDOW, svg_pixmap
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.users import User
 
 log = logging.getLogger(__name__)
 
@@ -202,13 +207,13 @@ class RegisterPage(CardPage):
         self.body.addWidget(back, 0, Qt.AlignmentFlag.AlignLeft)
         self.role = "patient"
 
-    def configure(self, role: str, doctors: list, enrollment_needed: bool,
+    def configure(self, role: str, doctors: list[User], enrollment_needed: bool,
                   becomes_admin: bool = False) -> None:
         self.role = role
         self.title.setText(f"Create a {ROLE_TEXT[role].lower()} account")
         self.doctor.clear()
         for doc in doctors:
-            name = getattr(doc, "display_name", None) or doc.username
+            name = doc.display_name
             extra = " · ".join(x for x in (doc.specialty, doc.clinic) if x)
             self.doctor.addItem(f"{name}" + (f" — {extra}" if extra else ""), doc.username)
         patient = role == "patient"
@@ -262,7 +267,7 @@ class AuthWindow(QWidget):
 
     signed_in = Signal(object)
 
-    def __init__(self, services, *, kiosk: bool = False, notice: str = "") -> None:
+    def __init__(self, services: AppServices, *, kiosk: bool = False, notice: str = "") -> None:
         super().__init__()
         self.services, self.kiosk = services, kiosk
         self.setObjectName("loginBackdrop")

@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QMarginsF, QUrl
@@ -19,6 +19,9 @@ from desktop_app.core.sync.wire import SCAN_DOWNLOADING
 from desktop_app.core.wording import finding_text, model_percent
 from desktop_app.ui.theme import STATUS_COLOURS
 from desktop_app.ui.widgets.image_view import array_to_qimage, heatmap_to_rgba
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +57,7 @@ def ensure_gui_application() -> QGuiApplication:
     return app
 
 
-def export_report_pdf(services, report_id: str, out_path: str | os.PathLike) -> Path:
+def export_report_pdf(services: AppServices, report_id: str, out_path: str | os.PathLike) -> Path:
     """Writes report `report_id` (as the signed-in user may see it) to `out_path`; returns the path."""
     ensure_gui_application()
     report = services.reports.get(report_id)
@@ -169,7 +172,7 @@ Exported {e(datetime.now().strftime("%d %b %Y %H:%M"))}.</p>
 </body></html>"""
 
 
-def _scan_image(services, report: dict[str, Any]) -> QImage | None:
+def _scan_image(services: AppServices, report: dict[str, Any]) -> QImage | None:
     """The original scan (DICOM included) as a grey image; the model's view when it cannot be read."""
     try:
         from desktop_app.core.imaging.scan import load_gray
@@ -182,7 +185,7 @@ def _scan_image(services, report: dict[str, Any]) -> QImage | None:
     return QImage.fromData(model_png) if model_png else None
 
 
-def _overlay_image(services, report_id: str) -> QImage | None:
+def _overlay_image(services: AppServices, report_id: str) -> QImage | None:
     """The heatmap blended over the image the model saw, or None when the report kept no heatmap."""
     heat_png = services.reports.heatmap_png(report_id)
     base_png = services.reports.model_image_png(report_id)

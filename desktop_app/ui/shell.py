@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 import shiboken6
 from PySide6.QtCore import QSize, Qt, Signal
@@ -23,25 +24,25 @@ from PySide6.QtWidgets import (
 from desktop_app.core import events as topics
 from desktop_app.ui.bridge import EventBridge, SyncStatusSource
 from desktop_app.ui.relogin import ReloginDialog
+from desktop_app.ui.screen import Screen
 from desktop_app.ui.sync_bar import SYNC_KEY, SyncStatusWidgets
 from desktop_app.ui.sync_view import describe
 from desktop_app.ui.theme import MIN_WINDOW, icon, svg_pixmap
 from desktop_app.ui.widgets.common import button
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.sync.status import SyncStatus
+    from desktop_app.core.users import User
+    from desktop_app.ui.sync_worker import SyncWorker
 
 # Core events that mean "a change of this user's is waiting in the outbox".
 LOCAL_CHANGE_TOPICS = frozenset({topics.REPORT_CREATED, topics.REPORT_REVIEWED, topics.MESSAGE_SENT,
                                  topics.MESSAGE_UPDATED})
 
 
-def user_field(user, name: str, default=None):
-    """Reads a field of a signed-in user whether it is a dataclass or a store document."""
-    if isinstance(user, dict):
-        return user.get(name, default)
-    return getattr(user, name, default)
-
-
-def display_name(user) -> str:
-    return user_field(user, "full_name") or user_field(user, "username") or ""
+def display_name(user: User) -> str:
+    return user.full_name or user.username or ""
 
 
 @dataclass
@@ -49,8 +50,12 @@ class ScreenEntry:
     key: str
     title: str
     icon_name: str | QIcon
-    widget: QWidget
+    widget: QWidget  # implements `Screen`
     item: QListWidgetItem
+
+    @property
+    def screen(self) -> Screen:
+        return cast(Screen, self.widget)
 
 
 class MainWindow(QMainWindow):
@@ -58,11 +63,11 @@ class MainWindow(QMainWindow):
 
     logout_requested = Signal()
 
-    def __init__(self, services, user, *, role_title: str, kiosk: bool = False,
-                 sync_worker=None, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, user: User, *, role_title: str, kiosk: bool = False,
+                 sync_worker: SyncWorker | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services, self.user, self.kiosk = services, user, kiosk
-        self.username: str = user_field(user, "username", "")
+        self.username: str = user.username
         self.setWindowTitle(f"{role_title} — TumorPredict")  # ends with the app name: Qt adds none
         self.setMinimumSize(MIN_WINDOW)
         self.resize(1200, 800)
@@ -70,7 +75,7 @@ class MainWindow(QMainWindow):
         self.allow_close = True  # kiosk mode turns this off until an operator unlocks
         self.events = EventBridge(services, self)
         self.sync_status = SyncStatusSource(services, parent=self)
-        self._sync_worker = None
+        self._sync_worker: SyncWorker | None = None
         self.relogin_dialog: ReloginDialog | None = None
 
         root = QWidget(self)
@@ -155,17 +160,17 @@ class MainWindow(QMainWindow):
         self.status_user.setAccessibleName("Signed-in user")
         bar.addPermanentWidget(self.status_user)
 
-    def _show_sync(self, status, pending: int) -> None:
+    def _show_sync(self, status: SyncStatus | None, pending: int) -> None:
         view = describe(status, pending, int(time.time() * 1000), self.username)
         self.sync_bar.show_view(view)
 
     # ----- sync ------------------------------------------------------------------------
     @property
-    def sync_worker(self):
+    def sync_worker(self) -> SyncWorker | None:
         return self._sync_worker
 
     @sync_worker.setter
-    def sync_worker(self, worker) -> None:
+    def sync_worker(self, worker: SyncWorker | None) -> None:
         """Connects the app's `SyncWorker` (None without a server) to this window's status bar."""
         self._disconnect_worker()
         self._sync_worker = worker
@@ -175,7 +180,7 @@ class MainWindow(QMainWindow):
         self.sync_status.refresh()
 
     def _disconnect_worker(self) -> None:
-        worker, self._sync_worker = getattr(self, "_sync_worker", None), None
+        worker, self._sync_worker = self._sync_worker, None
         if worker is None or not shiboken6.isValid(worker):
             return
         for signal, slot in ((worker.login_needed, self._login_needed),
@@ -229,6 +234,7 @@ class MainWindow(QMainWindow):
 
     # ----- screens ---------------------------------------------------------------------
     def add_screen(self, key: str, title: str, icon_name: str | QIcon, widget: QWidget) -> ScreenEntry:
+        """`widget` implements `ui.screen.Screen`: opening it calls `entered` and `refresh`."""
         item = QListWidgetItem(icon_name if isinstance(icon_name, QIcon) else icon(icon_name), title)
         item.setData(Qt.ItemDataRole.UserRole, key)
         item.setData(Qt.ItemDataRole.AccessibleTextRole, title)
@@ -245,6 +251,14 @@ class MainWindow(QMainWindow):
         entry = self.screens[key]
         self.nav.setCurrentItem(entry.item)
         return entry.widget
+
+    def open_widget(self, widget: QWidget) -> bool:
+        """Opens the screen that is `widget`; False when it is not one of this window's."""
+        for key, entry in self.screens.items():
+            if entry.widget is widget:
+                self.open_screen(key)
+                return True
+        return False
 
     def current_key(self) -> str | None:
         item = self.nav.currentItem()
@@ -263,14 +277,10 @@ class MainWindow(QMainWindow):
     def _open_row(self, row: int) -> None:
         if row < 0:
             return
-        widget = self.stack.widget(row)
+        screen = cast(Screen, self.stack.widget(row))  # every stacked widget came from add_screen
         self.stack.setCurrentIndex(row)
-        entered = getattr(widget, "entered", None)  # a screen's own "start from the top"
-        if callable(entered):
-            entered()
-        refresh = getattr(widget, "refresh", None)
-        if callable(refresh):
-            refresh()
+        screen.entered()
+        screen.refresh()
 
     def _jump(self, index: int) -> None:
         if 0 <= index < self.nav.count():
@@ -283,9 +293,7 @@ class MainWindow(QMainWindow):
         self._disconnect_worker()
         self.events.close()
         for entry in self.screens.values():
-            close = getattr(entry.widget, "shutdown", None)
-            if callable(close):
-                close()
+            entry.screen.shutdown()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
         if not self.allow_close:

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from desktop_app.core.sync.status import SyncStatus
 
 NO_SERVER_TEXT = "No server configured — working offline"
 # Without a server nothing is "waiting": nothing will be sent until the clinic connects one.
@@ -77,9 +81,9 @@ def pending_text(pending: int, *, online: bool) -> str:
     return f"{pending} change{'s' if pending != 1 else ''} waiting to sync"
 
 
-def describe(status, pending: int, now_ms: int, username: str = "") -> SyncView:
+def describe(status: SyncStatus | None, pending: int, now_ms: int, username: str = "") -> SyncView:
     """The status bar for `status` (a core SyncStatus, or None when no server is configured)."""
-    if status is None or not getattr(status, "server_url", None):
+    if status is None or not status.server_url:
         return SyncView("no_server", "Offline mode", "info", NO_SERVER_TEXT, KEPT_HERE, "",
                         KEPT_HERE_DETAIL, False)
     synced = (f"Synced {relative_time(status.last_sync_at, now_ms)}" if status.last_sync_at

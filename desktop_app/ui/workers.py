@@ -41,6 +41,7 @@ class Worker(QRunnable):
         try:
             value = self.fn(*self.args, **self.kwargs)
         except Exception as exc:  # every failure goes back as a signal, never a dead thread
+            # Any callable runs here: a partial or a callable object has no __name__ of its own.
             log.debug("background call %s failed:\n%s", getattr(self.fn, "__name__", self.fn),
                       traceback.format_exc())
             self._emit(self.signals.error, exc)

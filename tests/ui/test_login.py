@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from desktop_app.ui.doctor_window import DoctorWindow
+from desktop_app.ui.doctor.window import DoctorWindow
 from desktop_app.ui.login import AuthWindow
 from desktop_app.ui.patient.window import PatientWindow
 

@@ -6,7 +6,7 @@ from PySide6.QtCore import Qt
 
 from desktop_app.core.services import AppServices
 from desktop_app.ui.app import AppController
-from desktop_app.ui.doctor_window import DoctorWindow
+from desktop_app.ui.doctor.window import DoctorWindow
 from desktop_app.ui.login import AuthWindow
 from desktop_app.ui.workers import wait_for_background
 

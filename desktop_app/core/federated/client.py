@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,6 +31,9 @@ from desktop_app.core.federated.npz_format import (
 )
 from desktop_app.core.federated.trainer import TrainConfig, TrainResult, train_head
 from desktop_app.core.sync.outbox_kinds import FlUpload
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +60,8 @@ class FederatedClient:
         self._cache = EmbeddingCache()
 
     @classmethod
-    def from_services(cls, app) -> FederatedClient:
-        settings = app.store.collection("settings").get("app") or {}
-        return cls(app.store, lambda: app.engine, clinic=settings.get("clinic_name") or "")
+    def from_services(cls, app: AppServices) -> FederatedClient:
+        return cls(app.store, lambda: app.engine, clinic=app.settings.clinic_name)
 
     @property
     def engine(self):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from desktop_app.core.errors import UserFacingError
 
-class FederatedError(RuntimeError):
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message
+
+class FederatedError(UserFacingError, RuntimeError):
+    pass

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
+from desktop_app.core.errors import UserFacingError
 
-class ModelError(RuntimeError):
+
+class ModelError(UserFacingError, RuntimeError):
     """The model cannot be used; `user_message` says so in plain words."""
-
-    def __init__(self, user_message: str):
-        super().__init__(user_message)
-        self.user_message = user_message

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from desktop_app.core.api_client import ApiError, RequestRejected, ServerFailed, ServerUnreachable
+from desktop_app.core.errors import user_message_of
 from desktop_app.core.sync.wire import (
     SCAN_DOWNLOADING as DOWNLOADING,  # the flag on a listed report
 )
@@ -40,7 +41,8 @@ class MissingScans:
         try:
             return self.store.blobs.put(call_as(user, lambda c: c.report_image(server_id)))
         except (ApiError, OSError) as exc:
-            log.warning("the scan of report %s could not be fetched: %s", server_id, getattr(exc, "user_message", exc))
+            log.warning("the scan of report %s could not be fetched: %s", server_id,
+                        user_message_of(exc, str(exc)))
             return None
 
     def add(self, report_id: str, server_id: str, user: str, now_ms: int) -> None:

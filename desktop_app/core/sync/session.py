@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from desktop_app.core.api_client import ApiClient
+from desktop_app.core.events import EventBus
+from desktop_app.core.settings import Settings
 from desktop_app.core.sync.ids import ServerIdIndex
 from desktop_app.core.sync.scans import MissingScans
 from desktop_app.core.sync.state import SyncState
@@ -37,6 +39,12 @@ class SyncPass:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
+def _remembered_user(store) -> Callable[[], str | None]:
+    """Whom settings/app names signed in: for an engine built without the accounts service."""
+    settings = Settings(store, EventBus())  # only read here: its change events would go nowhere
+    return lambda: settings.current_user
+
+
 class SyncSession:
     """One server, one store: the members pulling and pushing share, and the functions they call on them."""
 
@@ -48,7 +56,7 @@ class SyncSession:
         self.client = client
         self.vault = vault or TokenVault(client.base_url)
         self.notifications = notifications
-        self._current_user = current_user
+        self._current_user = current_user or _remembered_user(store)
         self.state = SyncState(store.collection("settings"), client.base_url)
         self.report_ids = ServerIdIndex(store.collection("reports"))
         self.message_ids = ServerIdIndex(store.collection("messages"))
@@ -59,9 +67,7 @@ class SyncSession:
         return int(time.time() * 1000)
 
     def current_user(self) -> str | None:
-        if self._current_user is not None:
-            return self._current_user()
-        return (self.store.collection("settings").get("app") or {}).get("current_user")
+        return self._current_user()
 
     def call_as(self, username: str | None, call: Callable[[ApiClient], Any]) -> Any:
         """Runs one client call with `username`'s token (none on a legacy server that needs none)."""

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from desktop_app.ui.widgets.chat_view import ConversationPanel
 from desktop_app.ui.widgets.common import Screen, format_time, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 PEER_ROLE = Qt.ItemDataRole.UserRole + 1
 COMPOSER_HINT = "Write a message…  (Enter sends, Shift+Enter for a new line)"
@@ -32,7 +37,8 @@ class DoctorChatScreen(Screen):
 
     unread_changed = Signal(int)
 
-    def __init__(self, services, doctor: str, name_of, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, doctor: str, name_of,
+                 parent: QWidget | None = None) -> None:
         super().__init__("Chat", "Conversations with your patients.", parent)
         self.services = services
         self.doctor = doctor
@@ -54,7 +60,7 @@ class DoctorChatScreen(Screen):
         self.peer_title = label("", "section")
         right.addWidget(self.peer_title)
         self.panel = ConversationPanel(services.chat, doctor, None, parent=self)
-        self.panel.view.set_no_server(getattr(services, "sync", None) is None)
+        self.panel.view.set_no_server(services.sync is None)
         self.panel.changed.connect(self.refresh)
         right.addWidget(self.panel, 1)
         row.addLayout(right, 5)

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QStackedWidget, QWidget
 
 from desktop_app.ui.bridge import EventBridge
+from desktop_app.ui.shell import MainWindow
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.sync.status import SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +29,7 @@ class DoctorSnapshot:
     names: dict[str, str] = field(default_factory=dict)
 
 
-def read_snapshot(services, doctor: str) -> DoctorSnapshot:
+def read_snapshot(services: AppServices, doctor: str) -> DoctorSnapshot:
     """Runs on a worker thread: the doctor's reports and the names to show for usernames."""
     patients = services.accounts.patients_of(doctor)
     names = {user.username: user.display_name for user in services.accounts.doctors()}
@@ -40,7 +46,7 @@ class DoctorData(QObject):
     patients_changed = Signal()
     load_failed = Signal(str)
 
-    def __init__(self, services, doctor: str, parent: QObject | None = None,
+    def __init__(self, services: AppServices, doctor: str, parent: QObject | None = None,
                  bridge: EventBridge | None = None) -> None:
         super().__init__(parent)
         self.services = services
@@ -89,16 +95,16 @@ class DoctorData(QObject):
         elif topic.startswith("sync."):
             self.reload()
 
-    def on_sync_finished(self, report) -> None:
+    def on_sync_finished(self, report: SyncReport) -> None:
         """A sync pass moved reports or messages: show them without waiting for a restart."""
-        changed = set(getattr(report, "changed_reports", ()) or ())
+        changed = report.changed_reports
         if len(changed) > 50:  # a first sync of a big clinic: one read beats many
             self.reload()
         else:
             for report_id in changed:
                 run_in_background(self.services.reports.get, report_id,
                                   on_result=self._on_report, owner=self)
-        if getattr(report, "changed_messages", None):
+        if report.changed_messages:
             self.messages_changed.emit()
 
     def _on_report(self, report: dict | None) -> None:
@@ -109,12 +115,8 @@ class DoctorData(QObject):
 def show_screen(widget: QWidget) -> None:
     """Bring one of the doctor's screens to the front of the main window."""
     window = widget.window()
-    screens = getattr(window, "screens", None)
-    if isinstance(screens, dict) and hasattr(window, "open_screen"):
-        for key, entry in screens.items():
-            if getattr(entry, "widget", None) is widget:
-                window.open_screen(key)
-                return
+    if isinstance(window, MainWindow) and window.open_widget(widget):
+        return
     parent = widget.parentWidget()
     if isinstance(parent, QStackedWidget):
         parent.setCurrentWidget(widget)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QHBoxLayout, QWidget
 
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -18,7 +22,7 @@ class ReceiverHandle:
     def __init__(self) -> None:
         self.receiver = None
 
-    def start(self, services):
+    def start(self, services: AppServices):
         from desktop_app.core.dicom.node import listener_from_settings
         from desktop_app.core.dicom.receiver import DicomReceiver
 
@@ -36,7 +40,7 @@ class ReceiverHandle:
 class DicomSwitch(QWidget):
     """'Receive from scanner' (on/off) and 'Find in PACS…'. New reports reach the queue by the usual events."""
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.handle = ReceiverHandle()

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.workers import run_in_background, write_lane
 
 log = logging.getLogger(__name__)
@@ -59,5 +60,5 @@ class DraftSaver(QObject):
 
     def _on_error(self, exc: Exception) -> None:
         log.warning("could not save the notes draft: %s", exc)
-        self.failed.emit(getattr(exc, "user_message", None)
-                         or "Your notes could not be saved on this computer. Keep this window open.")
+        self.failed.emit(user_message_of(
+            exc, "Your notes could not be saved on this computer. Keep this window open."))

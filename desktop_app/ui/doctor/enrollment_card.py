@@ -3,11 +3,17 @@ further doctor needs to register here (the first doctor on a fresh install is th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.widgets.common import Card, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 MIN_CODE = 6  # the service's own minimum; checked here too so the message comes at once
 
@@ -24,7 +30,7 @@ class EnrollmentCodeCard(Card):
 
     changed = Signal(bool)  # True when a code is now set
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__("Doctor enrollment code", parent)
         self.services = services
         self.setAccessibleName("Doctor enrollment code")
@@ -91,8 +97,7 @@ class EnrollmentCodeCard(Card):
         self.changed.emit(bool(self.services.settings.enrollment_code_configured))
 
     def _failed(self, exc: Exception) -> None:
-        self.message.setText(getattr(exc, "user_message", None)
-                             or "The code could not be saved. Please try again.")
+        self.message.setText(user_message_of(exc, "The code could not be saved. Please try again."))
 
     def focus_code(self) -> None:
         self.code.setFocus(Qt.FocusReason.OtherFocusReason)

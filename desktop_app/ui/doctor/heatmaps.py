@@ -6,14 +6,19 @@ import io
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QObject, Signal
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.core.imaging.preprocess import crop_box_in_original
 from desktop_app.core.imaging.scan import load_gray
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +38,7 @@ class ScanPixels:
     image_name: str
 
 
-def decode_scan(services, report_id: str) -> ScanPixels:
+def decode_scan(services: AppServices, report_id: str) -> ScanPixels:
     """Read and decode one report's scan, raster or DICOM (runs on a worker thread)."""
     report = services.reports.get(report_id) or {}
     name = report.get("image_name") or "scan"
@@ -44,7 +49,7 @@ def decode_scan(services, report_id: str) -> ScanPixels:
     return ScanPixels(report_id, gray, region, data, name)
 
 
-def compute_heatmap(services, report_id: str, scan: ScanPixels | None) -> np.ndarray:
+def compute_heatmap(services: AppServices, report_id: str, scan: ScanPixels | None) -> np.ndarray:
     """The report's heatmap: the one kept with the report, else the model is run on the scan.
 
     Runs on a worker thread (the engine is safe to call from there).
@@ -77,7 +82,7 @@ class ScanLoader(QObject):
     heatmap_ready = Signal(str, object)  # report id, float32 H×W array in 0..1
     heatmap_failed = Signal(str, str)
 
-    def __init__(self, services, parent: QObject | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._services = services
         self._scans: _Lru = _Lru()
@@ -111,8 +116,8 @@ class ScanLoader(QObject):
     def _fail_scan(self, report_id: str, exc: Exception) -> None:
         self._running.discard(("scan", report_id))
         log.warning("scan of report %s could not be loaded: %s", report_id, exc)
-        self.scan_failed.emit(report_id, getattr(exc, "user_message", None)
-                              or "The scan for this report cannot be shown.")
+        self.scan_failed.emit(report_id,
+                              user_message_of(exc, "The scan for this report cannot be shown."))
 
     # ----- heatmaps -----------------------------------------------------------------------
     def load_heatmap(self, report_id: str) -> None:
@@ -136,8 +141,8 @@ class ScanLoader(QObject):
     def _fail_heatmap(self, report_id: str, exc: Exception) -> None:
         self._running.discard(("heatmap", report_id))
         log.warning("heatmap for report %s failed: %s", report_id, exc)
-        self.heatmap_failed.emit(report_id, getattr(exc, "user_message", None)
-                                 or "The heatmap could not be computed for this scan.")
+        self.heatmap_failed.emit(report_id, user_message_of(
+            exc, "The heatmap could not be computed for this scan."))
 
     def _start(self, kind: str, report_id: str) -> bool:
         if (kind, report_id) in self._running:

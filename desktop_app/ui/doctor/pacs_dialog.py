@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import QDate, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,16 +24,19 @@ from desktop_app.ui.doctor.formatting import study_date_text
 from desktop_app.ui.widgets.common import button, label
 from desktop_app.ui.workers import run_in_background
 
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+
 COLUMNS = ("Study date", "Patient", "Study", "Series", "Images")
 
 
-def _search(services, query):
+def _search(services: AppServices, query):
     from desktop_app.core.dicom.pacs import Pacs
 
     return Pacs(services).find(query)
 
 
-def _retrieve(services, match):
+def _retrieve(services: AppServices, match):
     from desktop_app.core.dicom.pacs import Pacs
 
     return Pacs(services).retrieve(match.study_uid, match.series_uid)
@@ -46,7 +51,8 @@ class PacsDialog(QDialog):
 
     retrieved = Signal(dict)
 
-    def __init__(self, services, *, patient_id: str = "", parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, *, patient_id: str = "",
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.matches: list = []

@@ -3,12 +3,18 @@ this computer's administrator, the doctor enrollment code."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFormLayout, QHBoxLayout, QLineEdit, QWidget
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.doctor.enrollment_card import EnrollmentCodeCard
 from desktop_app.ui.widgets.common import Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 MIN_PASSWORD = 8
 
@@ -27,7 +33,7 @@ class DoctorProfileScreen(Screen):
     logout_requested = Signal()
     profile_saved = Signal(object)  # the updated accounts.User
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__("Profile", "How patients and colleagues see you.", parent)
         self.services = services
         self.logout_button = button("Sign out", "danger", accessible="Sign out")
@@ -113,8 +119,8 @@ class DoctorProfileScreen(Screen):
         self.profile_saved.emit(user)
 
     def _details_failed(self, exc: Exception) -> None:
-        self.details_message.setText(getattr(exc, "user_message", None)
-                                     or "Your details could not be saved. Please try again.")
+        self.details_message.setText(user_message_of(
+            exc, "Your details could not be saved. Please try again."))
 
     def change_password(self) -> None:
         old, new = self.old_password.text(), self.new_password.text()
@@ -141,5 +147,5 @@ class DoctorProfileScreen(Screen):
         self.password_message.setText("Password changed.")
 
     def _password_failed(self, exc: Exception) -> None:
-        self.password_message.setText(getattr(exc, "user_message", None)
-                                      or "The password could not be changed. Please try again.")
+        self.password_message.setText(user_message_of(
+            exc, "The password could not be changed. Please try again."))

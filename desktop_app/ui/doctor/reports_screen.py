@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QDate, QItemSelectionModel, Qt, Signal
 from PySide6.QtWidgets import (
@@ -37,6 +38,9 @@ from desktop_app.ui.doctor.report_model import (
 )
 from desktop_app.ui.doctor.review import ReviewPanel
 from desktop_app.ui.widgets.common import EmptyState, label
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +107,8 @@ class ReportsScreen(QWidget):
 
     counts_changed = Signal()
 
-    def __init__(self, services, doctor: str, name_of, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, doctor: str, name_of,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setAccessibleName("Reports")
         self.services = services
@@ -125,6 +130,16 @@ class ReportsScreen(QWidget):
         layout.addWidget(self.stack)
         self._install_shortcuts()
         self.set_tab("pending")
+
+    # ----- ui.screen.Screen: the list and the review keep their place between visits -----------
+    def entered(self) -> None:
+        pass
+
+    def refresh(self) -> None:
+        pass  # the workspace pushes changes in (set_reports, upsert)
+
+    def shutdown(self) -> None:
+        pass
 
     # ----- building -----------------------------------------------------------------------
     def _build_list(self) -> QWidget:

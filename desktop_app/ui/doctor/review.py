@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.doctor.drafts import DraftSaver
 from desktop_app.ui.doctor.formatting import (
     confidence_text,
@@ -48,6 +49,9 @@ from desktop_app.ui.widgets.common import (
 )
 from desktop_app.ui.widgets.image_view import ImageView, is_flat_heatmap
 from desktop_app.ui.workers import run_in_background, write_lane
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +110,7 @@ class ReviewPanel(QWidget):
     decided = Signal(dict)  # the updated report after approve / reject / save
     opened = Signal(str)  # report id, once its texts are on screen
 
-    def __init__(self, services, doctor: str, navigator: ReviewNavigator,
+    def __init__(self, services: AppServices, doctor: str, navigator: ReviewNavigator,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("reviewPanel")
@@ -665,8 +669,8 @@ class ReviewPanel(QWidget):
         self._busy = False
         self._set_enabled(True)
         log.warning("review decision failed: %s", exc)
-        self._show_error(getattr(exc, "user_message", None)
-                         or "The decision could not be saved. Your notes are kept; try again.")
+        self._show_error(user_message_of(
+            exc, "The decision could not be saved. Your notes are kept; try again."))
         if self.report is not None:  # the typed notes stay a draft
             self.drafts.schedule(self.report["id"], self.notes.toPlainText())
 

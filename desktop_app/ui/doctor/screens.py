@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
 from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QWidget
 
-from desktop_app.ui.bridge import SyncStatusSource
+from desktop_app.ui.bridge import EventBridge, SyncStatusSource
 from desktop_app.ui.doctor.chat_screen import DoctorChatScreen
 from desktop_app.ui.doctor.dashboard import DoctorDashboard
 from desktop_app.ui.doctor.data import DoctorData, DoctorSnapshot, show_screen
@@ -19,10 +21,16 @@ from desktop_app.ui.doctor.reports_screen import ReportsScreen
 from desktop_app.ui.widgets.common import EmptyState, Screen
 from desktop_app.ui.workers import run_in_background
 
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.ui.sync_worker import SyncWorker
+
 log = logging.getLogger(__name__)
 
+BadgeSetter = Callable[[str, int], None]  # (navigation key, count): the window's unread badges
 
-def _federated_screen(services, parent: QWidget) -> QWidget:
+
+def _federated_screen(services: AppServices, parent: QWidget | None) -> QWidget:
     """The federated-learning screen, or an explanation when this install cannot run it."""
     from desktop_app.core.errors import ServiceError
     from desktop_app.core.federated.errors import FederatedError
@@ -44,22 +52,31 @@ def _federated_screen(services, parent: QWidget) -> QWidget:
 
 
 class DoctorWorkspace(QObject):
-    """Owns the shared data and connects the screens: open a report from anywhere, chat, etc."""
+    """Owns the shared data and connects the screens: open a report from anywhere, chat, etc.
 
-    def __init__(self, services, parent: QWidget) -> None:
+    The main window lends what it already has: its event relay (`events`), its sync status
+    (`sync_status`), the app's `sync_worker` and its navigation badges (`set_badge`). Screens
+    hosted elsewhere (a plain stack) get an event relay and a status source of their own.
+    """
+
+    def __init__(self, services: AppServices, parent: QWidget | None, *,
+                 events: EventBridge | None = None, sync_status: SyncStatusSource | None = None,
+                 sync_worker: SyncWorker | None = None,
+                 set_badge: BadgeSetter | None = None) -> None:
         super().__init__(parent)
         self.services = services
+        self._set_badge = set_badge
         user = services.accounts.current_user
         self.doctor = user.username if user else ""
-        self.data = DoctorData(services, self.doctor, self, getattr(parent, "events", None))
+        self.data = DoctorData(services, self.doctor, self, events)
         self.dashboard = DoctorDashboard(user.display_name if user else "Doctor", parent)
         self.reports = ReportsScreen(services, self.doctor, self.data.name_of, parent)
         self.patients = PatientsScreen(parent)
         self.chat = DoctorChatScreen(services, self.doctor, self.data.name_of, parent)
         self.federated = _federated_screen(services, parent)
         self.profile = DoctorProfileScreen(services, parent)
-        self.sync_status = getattr(parent, "sync_status", None) or SyncStatusSource(services,
-                                                                                    parent=self)
+        self.sync_status = sync_status or SyncStatusSource(services, parent=self)
+        self.dashboard.workspace = self  # keeps the workspace alive with its screens
 
         self.data.loaded.connect(self._on_loaded)
         self.data.load_failed.connect(self._on_load_failed)
@@ -80,8 +97,7 @@ class DoctorWorkspace(QObject):
         # not inside the dashboard, and the advertised key must work without a click first.
         bind_keys(self.dashboard, [(("Ctrl+Return", "Ctrl+Enter"), self.start_triage)],
                   context=Qt.ShortcutContext.WindowShortcut)
-        sync_worker = getattr(parent, "sync_worker", None)
-        if sync_worker is not None and hasattr(sync_worker, "sync_finished"):
+        if sync_worker is not None:
             sync_worker.sync_finished.connect(self.data.on_sync_finished)
             self.chat.panel.follow_sync(sync_worker)  # the open conversation polls the server
         self.data.reload()
@@ -120,9 +136,8 @@ class DoctorWorkspace(QObject):
 
     def _badge(self, key: str, count: int) -> None:
         """Unread / pending counts next to the navigation entries, when the window shows them."""
-        set_badge = getattr(self.parent(), "set_badge", None)
-        if callable(set_badge):
-            set_badge(key, count)
+        if self._set_badge is not None:
+            self._set_badge(key, count)
 
     def _refresh_dashboard(self) -> None:
         self._badge("reports", self.reports.counts()["pending"])
@@ -150,18 +165,19 @@ class DoctorWorkspace(QObject):
         self.chat.open_conversation(username)
 
 
-def doctor_screens(services, parent: QWidget | None = None) -> list[tuple[str, QIcon | str, QWidget]]:
-    """(title, icon name, widget) in navigation order for the signed-in doctor.
+    def entries(self) -> list[tuple[str, QIcon | str, QWidget]]:
+        """(title, icon, widget) in navigation order; each widget implements `ui.screen.Screen`."""
+        return [
+            ("Dashboard", "dashboard", self.dashboard),
+            ("Reports", "reports", self.reports),
+            ("Patients", "patients", self.patients),
+            ("Chat", "chat", self.chat),
+            ("Federated learning", "federated", self.federated),
+            ("Profile", "profile", self.profile),
+        ]
 
-    The Profile widget's `logout_requested` signal is for the main window to connect.
-    """
-    workspace = DoctorWorkspace(services, parent)
-    workspace.dashboard.workspace = workspace  # keeps the workspace alive with its screens
-    return [
-        ("Dashboard", "dashboard", workspace.dashboard),
-        ("Reports", "reports", workspace.reports),
-        ("Patients", "patients", workspace.patients),
-        ("Chat", "chat", workspace.chat),
-        ("Federated learning", "federated", workspace.federated),
-        ("Profile", "profile", workspace.profile),
-    ]
+
+def doctor_screens(services: AppServices, parent: QWidget | None = None
+                   ) -> list[tuple[str, QIcon | str, QWidget]]:
+    """The signed-in doctor's screens in a plain host (no main window): the workspace's entries."""
+    return DoctorWorkspace(services, parent).entries()

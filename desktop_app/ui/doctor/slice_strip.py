@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -15,6 +16,9 @@ from desktop_app.ui.doctor.formatting import confidence_text, label_text
 from desktop_app.ui.widgets.common import label
 from desktop_app.ui.widgets.image_view import array_to_qimage
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,7 @@ class SliceStrip(QWidget):
     slice_ready = Signal(dict, object, object)
     slice_failed = Signal(str)
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self._report_id: str | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
@@ -18,12 +18,16 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.core.counting import count_text
+from desktop_app.core.errors import UserFacingError
 from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.core.labels import label_texts
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
 from desktop_app.ui.widgets.common import ButtonRow, Card, Screen, button, label
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
 
 log = logging.getLogger(__name__)
 
@@ -42,9 +46,8 @@ NO_SERVER_MESSAGE = (
 
 
 def plain_error(exc: BaseException) -> str:
-    message = getattr(exc, "user_message", None)
-    if message:
-        return str(message)
+    if isinstance(exc, UserFacingError) and exc.user_message:
+        return exc.user_message
     log.warning("federated action failed: %r", exc)
     return "Something went wrong; nothing was changed. Details are in the log."
 
@@ -67,7 +70,7 @@ class _Message(QLabel):
 class FederatedScreen(Screen):
     """Every action runs in a background worker; the buttons wait while one is busy."""
 
-    def __init__(self, services, parent: QWidget | None = None) -> None:
+    def __init__(self, services: AppServices, parent: QWidget | None = None) -> None:
         super().__init__(
             "Federated learning",
             "Improve the shared model with this clinic's confirmed cases. Only model weights "
@@ -76,9 +79,7 @@ class FederatedScreen(Screen):
         )
         self.setObjectName("federatedScreen")
         self._services = services
-        self.client: FederatedClient = getattr(
-            services, "federated", None
-        ) or FederatedClient.from_services(services)
+        self.client = FederatedClient.from_services(services)
         self._cancel = threading.Event()
         self._busy = False
         self._progress = _Progress(self)
@@ -174,10 +175,10 @@ class FederatedScreen(Screen):
     # ---- who is signed in, which server ---------------------------------------------------
 
     def _username(self) -> str | None:
-        user = getattr(getattr(self._services, "accounts", None), "current_user", None)
+        user = self._services.accounts.current_user
         if user is not None:
-            return getattr(user, "username", None) or str(user)
-        return (self._services.store.collection("settings").get("app") or {}).get("current_user")
+            return user.username
+        return self._services.settings.current_user
 
     def _is_admin(self) -> bool:
         """An administrator here, or one the server named (only the server's admins can aggregate)."""
@@ -186,7 +187,7 @@ class FederatedScreen(Screen):
         return bool(doc and (doc.get("is_admin") or doc.get("server_admin")))
 
     def _remote(self) -> SyncRemote:
-        sync = getattr(self._services, "sync", None)
+        sync = self._services.sync
         if sync is None:
             raise FederatedError(NO_SERVER_MESSAGE)
         return SyncRemote(sync, self._username())
@@ -336,7 +337,7 @@ class FederatedScreen(Screen):
     def upload(self) -> None:
         def queue_and_send() -> dict[str, Any]:
             doc = self.client.queue_upload()
-            sync = getattr(self._services, "sync", None)
+            sync = self._services.sync
             if sync is not None:
                 try:
                     sync.run_once()

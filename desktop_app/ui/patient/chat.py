@@ -15,7 +15,7 @@ class ChatScreen(Screen):
         self.panel = ConversationPanel(ctx.services.chat, ctx.username, doctor, parent=self)
         self.panel.view.list.setMinimumHeight(320)
         self.panel.view.set_poll_seconds(ctx.services.settings.get("chat_poll_seconds", 3))
-        self.panel.view.set_no_server(getattr(ctx.services, "sync", None) is None)
+        self.panel.view.set_no_server(ctx.services.sync is None)
         self.panel.changed.connect(ctx.changed)
         self.empty = EmptyState("chat", "No doctor to write to yet",
                                 "Once your clinic assigns you a doctor, you can message them here.")

@@ -134,7 +134,7 @@ class DashboardScreen(Screen):
             self.messages_text.setText(f"You have {unread} unread message{'s' if unread != 1 else ''}.")
         else:
             self.messages_text.setText("No unread messages.")
-        if getattr(self.ctx.services, "sync", None) is None:
+        if self.ctx.services.sync is None:
             self.sync_text.setText(KEPT_HERE_DETAIL)  # no server: nothing is "waiting" to go
             return
         self.sync_text.setText(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QPlainTextEdit, QVBoxLayout
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.theme import svg_pixmap
 from desktop_app.ui.widgets.common import Banner, Card, Screen, button, label
@@ -128,6 +129,6 @@ class EmergencyScreen(Screen):
         self.ctx.changed()
 
     def _failed(self, exc: Exception) -> None:
-        self.urgent_status.setText(getattr(exc, "user_message", None)
-                                   or "The message could not be saved. Please call your clinic.")
+        self.urgent_status.setText(user_message_of(
+            exc, "The message could not be saved. Please call your clinic."))
         self.urgent_status.setVisible(True)

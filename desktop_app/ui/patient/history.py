@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.patient.files import (
     free_name,
@@ -126,8 +127,8 @@ class ReportDetail(QWidget):
         run_in_background(_load_images, self.ctx.services.reports, report_id, owner=self,
                           on_result=lambda images: self._show_images(report_id, images),
                           on_error=lambda exc: self.image_panel.set_hint(
-                              getattr(exc, "user_message", None)
-                              or "The scan image could not be loaded on this computer."))
+                              user_message_of(
+                                  exc, "The scan image could not be loaded on this computer.")))
 
     def _reviewer_loaded(self, report_id: str, user) -> None:
         if self.report is not None and self.report["id"] == report_id:
@@ -166,8 +167,8 @@ class ReportDetail(QWidget):
             export_report_pdf, self.ctx.services, self.report["id"], target, owner=self,
             on_result=lambda out: self._notice(f"The report was saved as {out}.", "info"),
             on_error=lambda exc: self._notice(
-                getattr(exc, "user_message", None)
-                or f"The PDF could not be saved there ({exc}). Please choose another folder.",
+                user_message_of(exc, f"The PDF could not be saved there ({exc}). "
+                                     "Please choose another folder."),
                 "error"),
             on_finished=lambda: self.export.setEnabled(True))
 

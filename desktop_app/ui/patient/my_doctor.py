@@ -62,5 +62,7 @@ class MyDoctorScreen(Screen):
         if doctor is None:
             return
         self.name.setText(doctor.display_name)
+        values = {"specialty": doctor.specialty, "clinic": doctor.clinic, "phone": doctor.phone,
+                  "email": doctor.email}
         for key, value_label in self.fields.items():
-            value_label.setText(getattr(doctor, key, "") or "—")
+            value_label.setText(values[key] or "—")

@@ -10,6 +10,7 @@ from PySide6.QtCore import Signal
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QImage
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
 
+from desktop_app.core.errors import UserFacingError
 from desktop_app.core.reports import ScanNotSaved
 from desktop_app.ui.patient.context import PatientContext
 from desktop_app.ui.patient.files import choose_scan_file, is_allowed, read_scan
@@ -245,8 +246,11 @@ class NewScanScreen(Screen):
     def _failed(self, exc: Exception) -> None:
         self._set_busy(False)
         self.result_area.setVisible(False)
-        message = getattr(exc, "user_message", None)
-        if type(exc).__name__ == "ModelError":  # the model files, not the patient's image
+        # The inference package loads numpy and the model runtime: only a failure needs its class.
+        from desktop_app.core.inference.errors import ModelError
+
+        message = exc.user_message if isinstance(exc, UserFacingError) else None
+        if isinstance(exc, ModelError):  # the model files, not the patient's image
             log.error("analysis unavailable: %s", message)
             self._show_problem("The analysis is not available on this computer",
                                f"{NO_MODEL_TEXT}\n(Details for clinic staff: {message})")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QSystemTrayIcon
 
@@ -18,6 +20,11 @@ from desktop_app.ui.patient.tips import HealthTipsScreen
 from desktop_app.ui.shell import MainWindow
 from desktop_app.ui.theme import app_icon
 from desktop_app.ui.workers import run_in_background
+
+if TYPE_CHECKING:
+    from desktop_app.core.services import AppServices
+    from desktop_app.core.users import User
+    from desktop_app.ui.sync_worker import SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +44,9 @@ _REFRESH_TOPICS = ("report.", "message.", "notification.")
 
 
 class PatientWindow(MainWindow):
-    def __init__(self, services, user, *, kiosk: bool = False, import_roots=None,
-                 sync_worker=None) -> None:
+    def __init__(self, services: AppServices, user: User, *, kiosk: bool = False,
+                 import_roots: list[Path] | None = None,
+                 sync_worker: SyncWorker | None = None) -> None:
         super().__init__(services, user, role_title="Patient", kiosk=kiosk,
                          sync_worker=sync_worker)
         self.ctx = PatientContext(services, user, navigate=self.navigate, kiosk=kiosk,
@@ -68,10 +76,9 @@ class PatientWindow(MainWindow):
         if topic == "notification.added" and data.get("username") == self.username:
             self._announce(data.get("id"))
         self.refresh_badges()
-        current = self.stack.currentWidget()
         key = self.current_key()
-        if key in ("dashboard", "history", "notifications") and hasattr(current, "refresh"):
-            current.refresh()
+        if key in ("dashboard", "history", "notifications"):
+            self.screens[key].screen.refresh()
 
     def _announce(self, notification_id: str | None) -> None:
         """A system tray message for a new notification, where the desktop has a tray."""

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.core.errors import user_message_of
 from desktop_app.ui.widgets.common import EmptyState, button, format_time
 from desktop_app.ui.workers import run_in_background, write_lane
 
@@ -417,9 +418,8 @@ class ConversationPanel(QWidget):
             self.changed.emit()
 
     def _failed(self, exc: Exception) -> None:
-        self.view.set_notice(getattr(exc, "user_message", None)
-                             or "Messages could not be loaded just now. They are kept safely; "
-                                "please try again in a moment.")
+        self.view.set_notice(user_message_of(exc, "Messages could not be loaded just now. They are "
+                                                  "kept safely; please try again in a moment."))
 
     def send(self, text: str) -> None:
         if not self.peer:

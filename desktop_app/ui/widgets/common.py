@@ -287,8 +287,15 @@ class Screen(QScrollArea):
         self.content.addLayout(header)
         self.setAccessibleName(title)
 
+    # The main window's `ui.screen.Screen` calls; a page overrides what it needs.
+    def entered(self) -> None:
+        """Opened from the navigation: start from the top."""
+
     def refresh(self) -> None:
         """Reload what the screen shows; called when the screen is opened."""
+
+    def shutdown(self) -> None:
+        """The window is going away: stop what the page started."""
 
     def run(self, fn, *args, on_result=None, on_error=None, on_finished=None, **kwargs):
         """Runs `fn` in the background; callbacks are dropped if this screen is gone by then."""
