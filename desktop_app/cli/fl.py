@@ -66,9 +66,8 @@ def register(commands) -> None:
 
 
 def _client(ctx):
-    from desktop_app.core.federated import FederatedClient
 
-    return FederatedClient.from_services(ctx.services())
+    return ctx.services().federated_client()
 
 
 def _user(ctx) -> str | None:

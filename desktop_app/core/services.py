@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from desktop_app.core.accounts import AccountError, Accounts
@@ -20,6 +20,9 @@ from desktop_app.core.reports import Reports
 from desktop_app.core.settings import Settings
 from desktop_app.core.token_file import FILE_NAME as TOKEN_FILE_NAME
 from desktop_app.core.token_file import TokenFile
+
+if TYPE_CHECKING:
+    from desktop_app.core.federated import FederatedClient
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +142,12 @@ class AppServices:
     @property
     def engine_loaded(self) -> bool:
         return self._engine is not None
+
+    def federated_client(self) -> FederatedClient:
+        """A federated-learning client on this app's store and engine (the engine still loads lazily)."""
+        from desktop_app.core.federated import FederatedClient
+
+        return FederatedClient(self.store, lambda: self.engine, clinic=self.settings.clinic_name)
 
     def close(self) -> None:
         """Releases the server connection and the data-dir lock; safe to call twice."""

@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 
 from desktop_app.core.credentials import CredentialStore
-from desktop_app.core.federated import FederatedClient
 from desktop_app.core.services import AppServices
 from desktop_app.paths import resources_dir
 from tests.helpers.loopback import serve_wsgi
@@ -100,7 +99,7 @@ class Clinic:
         )
         self.app.accounts.logout()
         self.app.accounts.login(self.doctor, PASSWORD)
-        self.federated = FederatedClient.from_services(self.app)
+        self.federated = self.app.federated_client()
 
     def add_reviewed_scans(self, scans: list[tuple[str, bytes, str]]) -> None:
         """The patient saves each (name, bytes, true finding) scan; the doctor then reviews each one."""

@@ -7,7 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -32,9 +32,6 @@ from desktop_app.core.federated.npz_format import (
 from desktop_app.core.federated.trainer import TrainConfig, TrainResult, train_head
 from desktop_app.core.sync.outbox_kinds import FlUpload
 
-if TYPE_CHECKING:
-    from desktop_app.core.services import AppServices
-
 log = logging.getLogger(__name__)
 
 CLIENT_DOC = "client"
@@ -58,10 +55,6 @@ class FederatedClient:
         self.history = WeightsHistory(store)
         self.clinic = clinic
         self._cache = EmbeddingCache()
-
-    @classmethod
-    def from_services(cls, app: AppServices) -> FederatedClient:
-        return cls(app.store, lambda: app.engine, clinic=app.settings.clinic_name)
 
     @property
     def engine(self):

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.core.counting import count_text
 from desktop_app.core.errors import UserFacingError
-from desktop_app.core.federated import FederatedClient, FederatedError, TrainingCancelled
+from desktop_app.core.federated import FederatedError, TrainingCancelled
 from desktop_app.core.federated.remote import SyncRemote
 from desktop_app.core.labels import label_texts
 from desktop_app.ui.federated.chart import VersionChart, VersionPoint
@@ -79,7 +79,7 @@ class FederatedScreen(Screen):
         )
         self.setObjectName("federatedScreen")
         self._services = services
-        self.client = FederatedClient.from_services(services)
+        self.client = services.federated_client()
         self._cancel = threading.Event()
         self._busy = False
         self._progress = _Progress(self)
