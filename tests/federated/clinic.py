@@ -14,7 +14,7 @@ from desktop_app.core.credentials import CredentialStore
 from desktop_app.core.federated import FederatedClient
 from desktop_app.core.services import AppServices
 from desktop_app.paths import resources_dir
-from tests.helpers.loopback import serve_wsgi
+from devkit.loopback import serve_wsgi
 
 PASSWORD = "correct horse battery"
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg"}
