@@ -23,8 +23,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.dicom.scu import send  # noqa: E402
-from tests.dicom.series_factory import make_series, write_series  # noqa: E402
+from devkit.dicom_scu import send  # noqa: E402
+from devkit.dicom_series import make_series, write_series  # noqa: E402
 
 SENDER_TIMEOUT = 120  # seconds; a shared, busy disk can hold one fsync for tens of seconds
 SAMPLES = ("glioma_1.jpg", "meningioma_1.jpg", "pituitary_1.jpg", "notumor_1.jpg", "glioma_2.jpg")

@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from desktop_app.ui.doctor.report_model import COLUMNS, make_row  # noqa: E402
-from tests.ui.doctor.factories import make_reports, phantom, png_bytes  # noqa: E402
+from devkit.report_factories import make_reports, phantom, png_bytes  # noqa: E402
 
 FILTER_TARGET_MS = 50.0
 OPEN_TARGET_MS = 200.0

@@ -3,7 +3,7 @@
 Run: PYTHONPATH=. .venv/bin/python benchmarks/bench_sync.py [--reports 1000] [--messages 5000]
 
 Everything runs on 127.0.0.1: this project's server under gunicorn (4 workers × 4 threads,
-SQLite WAL), as clinics deploy it, and the legacy server re-implementation from tests/sync/legacy_server.py
+SQLite WAL), as clinics deploy it, and the legacy server re-implementation from devkit/legacy_server.py
 under werkzeug's threaded server. Each figure is printed next to its target and next to the legacy baseline
 measured in the same run; the flush also next to a tenth of the backlog sent to the project server
 without message batches (one request per message, as before /send_messages).
@@ -28,12 +28,12 @@ from pathlib import Path
 from desktop_app.core.api_client import ApiClient, ApiError, AuthRequired, RequestRejected
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the test helpers (servers) live under tests/
+sys.path.insert(0, str(REPO))  # the servers and scenario live in devkit/
 
-from tests.helpers.loopback import serve_wsgi  # noqa: E402
-from tests.sync import scenario  # noqa: E402
-from tests.sync.legacy_server import create_legacy_app  # noqa: E402
-from tests.sync.scenario import (  # noqa: E402
+from devkit import sync_scenario  # noqa: E402
+from devkit.legacy_server import create_legacy_app  # noqa: E402
+from devkit.loopback import serve_wsgi  # noqa: E402
+from devkit.sync_scenario import (  # noqa: E402
     ENROLLMENT_CODE,
     PASSWORDS,
     add_offline_messages,
@@ -174,7 +174,7 @@ def main() -> int:
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    scenario.USE_DATASET[0] = True  # a thousand distinct scans where the training set is present
+    sync_scenario.USE_DATASET[0] = True  # a thousand distinct scans where the training set is present
     work = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     images = sample_images(args.reports)  # the rest of the clinic's scans (server-side inference)
     print(f"bench_sync: {args.reports} reports, {args.messages} messages")

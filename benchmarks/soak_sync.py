@@ -1,11 +1,11 @@
-"""The long fault soak: tests/sync/soak.py with more rounds, more records and delays up to 3 s, at several seeds.
+"""The long fault soak: devkit/soak.py with more rounds, more records and delays up to 3 s, at several seeds.
 
 Run: PYTHONPATH=. QT_QPA_PLATFORM=offscreen .venv/bin/python benchmarks/soak_sync.py [--seeds 1 2 3] [--rounds 8]
 
 Each seed: this project's server (werkzeug, threaded, SQLite) behind the fault proxy, a patient
 and a doctor device syncing at once with a quarter of all requests faulted, a `tumorpredict sync`
 SIGKILLed at the end of every round, then the end state checked on both devices and the server
-(see the module doc of tests/sync/soak.py). Prints one line per seed; exits 1 if any seed fails.
+(see the module doc of devkit/soak.py). Prints one line per seed; exits 1 if any seed fails.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import traceback
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # the soak, the proxy and the test servers live under tests/
+sys.path.insert(0, str(REPO))  # the soak, the proxy and the servers live in devkit/
 # The suite's own choice: no test run ever touches the real user's keyring.
 os.environ.setdefault("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
 
+from devkit.loopback import serve_wsgi  # noqa: E402
+from devkit.soak import SoakPlan, run_soak  # noqa: E402
+from devkit.sync_scenario import ENROLLMENT_CODE  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.config import ServerConfig  # noqa: E402
-from tests.helpers.loopback import serve_wsgi  # noqa: E402
-from tests.sync.scenario import ENROLLMENT_CODE  # noqa: E402
-from tests.sync.soak import SoakPlan, run_soak  # noqa: E402
 
 
 def main() -> int:

@@ -9,9 +9,9 @@ import pytest
 
 from desktop_app.core.accounts import AccountError
 from desktop_app.core.credentials import SERVICE
+from devkit.legacy_server import create_legacy_app
+from devkit.loopback import LoopbackServer, free_port
 from tests.core.conftest import PASSWORD
-from tests.helpers.loopback import LoopbackServer, free_port
-from tests.sync.legacy_server import create_legacy_app
 
 
 class LegacyServer:

@@ -7,10 +7,10 @@ import signal
 import subprocess
 import sys
 
+from devkit.dicom_scu import send
+from devkit.dicom_series import encode, make_series
 from tests.cli.conftest import REPO
 from tests.dicom.orthanc import AE_TITLE
-from tests.dicom.scu import send
-from tests.dicom.series_factory import encode, make_series
 
 
 def test_config_keeps_dicom_settings_and_refuses_bad_ones(cli):

@@ -7,8 +7,8 @@ import pytest
 from desktop_app.core.dicom.node import PacsConfig
 from desktop_app.core.dicom.pacs import Pacs
 from desktop_app.core.dicom.query import PacsError, PatientQuery
+from devkit.dicom_series import encode, make_series
 from tests.dicom.orthanc import AE_TITLE
-from tests.dicom.series_factory import encode, make_series
 
 
 @pytest.fixture(scope="module")

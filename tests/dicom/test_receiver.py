@@ -11,8 +11,8 @@ from pynetdicom.sop_class import CTImageStorage, MRImageStorage
 from desktop_app.core.dicom.inbox import Inbox, InstanceRefused, describe
 from desktop_app.core.dicom.node import ListenerConfig, parse_allow_list
 from desktop_app.core.dicom.scp import StorageServer
-from tests.dicom.scu import associate, send
-from tests.dicom.series_factory import encode, make_series
+from devkit.dicom_scu import associate, send
+from devkit.dicom_series import encode, make_series
 from tests.small_disk import mounted_tmpfs
 
 

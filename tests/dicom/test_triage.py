@@ -5,8 +5,8 @@ from __future__ import annotations
 from desktop_app.core.dicom.triage import report_id_for
 from desktop_app.core.dicom.verdict import key_slice_index, slice_result, summarise
 from desktop_app.core.sync.outbox_kinds import CreateReport
-from tests.dicom.scu import send
-from tests.dicom.series_factory import make_series
+from devkit.dicom_scu import send
+from devkit.dicom_series import make_series
 
 
 def _triaged(receiver_factory, series, **kwargs):

@@ -13,7 +13,7 @@ from PIL import Image, ImageEnhance, ImageFilter, ImageOps
 from desktop_app.core.credentials import CredentialStore
 from desktop_app.core.services import AppServices
 from desktop_app.paths import resources_dir
-from tests.helpers.loopback import serve_wsgi
+from devkit.loopback import serve_wsgi
 
 PASSWORD = "correct horse battery"
 SAMPLE_SUFFIXES = {".png", ".jpg", ".jpeg"}

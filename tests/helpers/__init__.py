@@ -1,1 +1,2 @@
-"""Pieces the test suites share: a loopback WSGI server, a dict-backed keyring, racing chat sends."""
+"""Pieces only the test suites share: a dict-backed keyring, racing chat sends, the import graph (what
+the benchmarks use too lives in devkit/)."""

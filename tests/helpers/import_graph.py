@@ -1,4 +1,5 @@
-"""The import graph of a package, read from its source with `ast`, and the cycles in it.
+"""The import graph of a package, read from its source with `ast`, and the cycles in it; the
+imports of one file (what tests/test_layering.py checks).
 
 Every import counts: at module level, inside functions, and under `if TYPE_CHECKING:`, since a
 cycle hidden inside a function still ties the modules together.
@@ -33,6 +34,13 @@ def _imported(node: ast.AST, importer: str, is_package: bool) -> list[str]:
     else:
         base = node.module or ""
     return [f"{base}.{alias.name}" for alias in node.names] + [base]
+
+
+def imports_of(path: Path, root: Path = REPO) -> set[str]:
+    """Every full name one file imports (relative imports resolved), wherever the import sits."""
+    name = module_name(path, root)
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    return {full for node in ast.walk(tree) for full in _imported(node, name, path.name == "__init__.py") if full}
 
 
 def import_graph(package_dir: Path, root: Path = REPO) -> dict[str, set[str]]:

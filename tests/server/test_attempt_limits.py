@@ -9,8 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from devkit.loopback import serve_wsgi
 from server.app import create_app, state_of
-from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import ENROLLMENT_CODE, PASSWORD, Api, server_config
 
 ATTACKER = {"REMOTE_ADDR": "10.66.6.6"}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import requests
 
+from devkit.loopback import serve_wsgi
 from server.app import create_app, state_of
 from server.headers import UnversionedRequestHandler
-from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import Api, server_config
 
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import requests
 
 from desktop_app.cli import main
+from devkit.legacy_server import create_legacy_app
+from devkit.loopback import serve_wsgi
 from server.app import create_app, state_of
-from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import scan_png, server_config
-from tests.sync.legacy_server import create_legacy_app
 
 PASSWORDS = {"alice": "alice-old-pass", "carl": "carl-old-pass", "dr_bob": "bob-old-pass"}
 OLD_INSTALL_USER = ("olga", "olga-old-pass")  # from an install that kept only the unsalted SHA-256

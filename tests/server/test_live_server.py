@@ -15,8 +15,8 @@ import requests
 
 from desktop_app.core.api_client import ApiClient, AuthRequired, RequestRejected
 from desktop_app.core.federated.npz_format import load_npz
+from devkit.loopback import serve_wsgi
 from server.app import create_app, state_of
-from tests.helpers.loopback import serve_wsgi
 from tests.server.conftest import (
     ENROLLMENT_CODE,
     PASSWORD,

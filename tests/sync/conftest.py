@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.loopback import serve_wsgi
-from tests.sync.fault_proxy import FaultProxy, fault_proxy
-from tests.sync.legacy_server import create_legacy_app
-from tests.sync.scenario import ENROLLMENT_CODE, Device
+from devkit.fault_proxy import FaultProxy, fault_proxy
+from devkit.legacy_server import create_legacy_app
+from devkit.loopback import serve_wsgi
+from devkit.sync_scenario import ENROLLMENT_CODE, Device
 
 
 @pytest.fixture

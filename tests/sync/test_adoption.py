@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from desktop_app.core.sync.wire import report_from_wire
-from tests.sync.scenario import PASSWORDS, Device, add_offline_reports
+from devkit.sync_scenario import PASSWORDS, Device, add_offline_reports
 from tests.sync.test_faults import _doctor, _patient
 
 

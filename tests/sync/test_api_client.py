@@ -76,7 +76,7 @@ def test_persistent_500_on_a_write_is_a_server_failure(legacy_proxy):
 
 
 def test_keyed_writes_retry_once_the_server_honours_keys(project_proxy):
-    from tests.sync.scenario import PASSWORDS, register_on_server
+    from devkit.sync_scenario import PASSWORDS, register_on_server
 
     register_on_server(project_proxy.url, "alice", "dr_bob")
     client = ApiClient(project_proxy.url, backoff_base=0.01)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient
 from desktop_app.ui.sync_worker import SyncWorker
-from tests.sync.scenario import add_offline_messages, add_offline_reports
+from devkit.sync_scenario import add_offline_messages, add_offline_reports
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -11,7 +11,7 @@ import pytest
 
 from desktop_app.core.api_client import ApiClient
 from desktop_app.core.sync.push import MESSAGE_BATCH
-from tests.sync.scenario import (
+from devkit.sync_scenario import (
     PASSWORDS,
     REPO,
     Device,

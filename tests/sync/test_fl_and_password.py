@@ -14,7 +14,7 @@ from desktop_app.core.api_client import ApiClient, RequestRejected
 from desktop_app.core.federated.client import FederatedClient
 from desktop_app.core.federated.npz_format import dump_npz, load_npz
 from desktop_app.paths import models_dir
-from tests.sync.scenario import PASSWORDS, register_on_server
+from devkit.sync_scenario import PASSWORDS, register_on_server
 
 
 def _queue_update(app, username: str, base_version: str | None = None) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from desktop_app.core.token_file import FILE_NAME
-from tests.sync.scenario import PASSWORDS, register_on_server
+from devkit.sync_scenario import PASSWORDS, register_on_server
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "samples" / "glioma_1.jpg"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 
-from tests.sync.scenario import add_offline_messages, add_offline_reports
+from devkit.sync_scenario import add_offline_messages, add_offline_reports
 
 
 def _legacy_reports(root) -> list[dict]:

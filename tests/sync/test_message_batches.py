@@ -6,8 +6,8 @@ import pytest
 
 from desktop_app.core.api_client import ApiClient, RequestRejected
 from desktop_app.core.sync.push import MESSAGE_BATCH
+from devkit.sync_scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.helpers.chat_race import send_racing
-from tests.sync.scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.sync.test_faults import _assert_exactly_once, _patient, _server_view
 
 

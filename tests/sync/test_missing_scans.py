@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from desktop_app.core.reports import ReportError
-from tests.sync.scenario import PASSWORDS, Device, add_offline_reports
+from devkit.sync_scenario import PASSWORDS, Device, add_offline_reports
 from tests.sync.test_faults import _doctor, _patient
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sync.soak import SoakPlan, run_soak
+from devkit.soak import SoakPlan, run_soak
 
 
 @pytest.mark.slow

@@ -6,8 +6,8 @@ import pytest
 from flask import Flask, Response
 
 from desktop_app.core.api_client import ApiClient, ServerUnreachable
-from tests.helpers.loopback import serve_wsgi
-from tests.sync.scenario import PASSWORDS, add_offline_messages, register_on_server
+from devkit.loopback import serve_wsgi
+from devkit.sync_scenario import PASSWORDS, add_offline_messages, register_on_server
 from tests.sync.test_cli_and_worker import _tumorpredict
 from tests.sync.test_faults import _patient
 

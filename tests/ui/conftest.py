@@ -154,7 +154,7 @@ def online_device(qtbot, tmp_path, project_proxy):
     from desktop_app.ui.app import build_main_window
     from desktop_app.ui.sync_worker import SyncWorker
     from desktop_app.ui.workers import wait_for_background
-    from tests.sync.scenario import PASSWORDS, register_on_server
+    from devkit.sync_scenario import PASSWORDS, register_on_server
 
     register_on_server(project_proxy.url, "alice", "dr_bob")
     services = AppServices.open(tmp_path / "device", server_url=project_proxy.url)

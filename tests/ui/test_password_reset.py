@@ -12,7 +12,7 @@ from desktop_app.core.services import AppServices
 from desktop_app.ui.login import AuthWindow
 from desktop_app.ui.password_reset import WRONG_CODE
 from desktop_app.ui.patient.window import PatientWindow
-from tests.sync.scenario import register_on_server
+from devkit.sync_scenario import register_on_server
 
 from .conftest import settle
 

@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 from desktop_app.core.api_client import ApiClient
 from desktop_app.core.sync import SyncStatus
 from desktop_app.ui.sync_view import describe, relative_time
-from tests.sync.scenario import PASSWORDS
+from devkit.sync_scenario import PASSWORDS
 
 MINUTE = 60_000
 

@@ -9,8 +9,8 @@ import time
 import pytest
 from PySide6.QtWidgets import QStackedWidget
 
+from devkit.report_factories import DAY_MS, phantom, png_bytes, report_doc
 from tests.ui.conftest import PASSWORD, settle
-from tests.ui.doctor.factories import DAY_MS, phantom, png_bytes, report_doc
 
 PATIENTS = {"anna": "Anna Kowalska", "ben": "Ben Okafor"}
 

@@ -7,7 +7,7 @@ window's real SyncWorker; the patient writes from their own client.
 from __future__ import annotations
 
 from desktop_app.core.api_client import ApiClient
-from tests.sync.scenario import PASSWORDS
+from devkit.sync_scenario import PASSWORDS
 
 
 def _shown(chat) -> list[str]:

@@ -10,10 +10,10 @@ from PIL import Image
 from PySide6.QtCore import Qt
 
 from desktop_app.ui.doctor.slice_strip import SLICE_ROLE, SliceStrip
+from devkit.dicom_scu import send
+from devkit.dicom_series import encode, make_series
 from tests.dicom.conftest import orthanc  # noqa: F401  (the real PACS fixture)
 from tests.dicom.orthanc import AE_TITLE, free_port
-from tests.dicom.scu import send
-from tests.dicom.series_factory import encode, make_series
 from tests.ui.conftest import PASSWORD
 
 

@@ -13,9 +13,9 @@ import pytest
 from PySide6.QtWidgets import QStackedWidget
 
 from desktop_app.core.services import AppServices
+from devkit.report_factories import report_doc
 from tests.ui.conftest import PASSWORD, settle
 from tests.ui.doctor.conftest import store_report
-from tests.ui.doctor.factories import report_doc
 
 REPO = Path(__file__).resolve().parents[3]
 NOTES = "Small enhancing focus right frontal lobe; compare with prior MRI."

@@ -19,7 +19,7 @@ from desktop_app.ui.doctor.report_model import (
     ReportFilterProxy,
     ReportTableModel,
 )
-from tests.ui.doctor.factories import DAY_MS, make_reports
+from devkit.report_factories import DAY_MS, make_reports
 
 COUNT = 10_000
 

@@ -14,9 +14,9 @@ from desktop_app.core.reports import ReportError
 from desktop_app.core.wording import finding_text
 from desktop_app.ui.doctor.data import show_screen
 from desktop_app.ui.doctor.reject_dialog import RejectDialog
+from devkit.report_factories import report_doc
 from tests.ui.conftest import settle
 from tests.ui.doctor.conftest import doctor_main_window, store_report
-from tests.ui.doctor.factories import report_doc
 
 
 def stored(services, report_id: str) -> dict:

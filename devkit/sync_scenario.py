@@ -102,13 +102,13 @@ class Device:
         self.app.close()
 
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def headless_env(keyring_file: Path, server_url: str, tokens: dict[str, str]) -> dict[str, str]:
     """The environment for `tumorpredict` subprocesses of a test: the repo on the path and a file
     keyring holding `tokens` (user -> token for `server_url`), so a restarted app is still signed in."""
-    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "tests.sync.file_keyring.FileKeyring",
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHON_KEYRING_BACKEND": "devkit.file_keyring.FileKeyring",
            "TUMORPREDICT_TEST_KEYRING": str(keyring_file)}
     seed = ("from desktop_app.core.credentials import CredentialStore as C; import sys; "
             "[C().set_token(sys.argv[1], u, t) for u, t in zip(sys.argv[2::2], sys.argv[3::2], strict=True)]")

@@ -1,4 +1,4 @@
-"""A WSGI app on a real HTTP server on 127.0.0.1, in a thread: the live servers of the tests."""
+"""A WSGI app on a real HTTP server on 127.0.0.1, in a thread: the live servers of the tests and benchmarks."""
 
 from __future__ import annotations
 

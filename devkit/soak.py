@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_app.core.api_client import ApiClient
-from tests.sync.fault_proxy import fault_proxy
-from tests.sync.scenario import (
+from devkit.fault_proxy import fault_proxy
+from devkit.sync_scenario import (
     PASSWORDS,
     REPO,
     Device,

@@ -1,4 +1,4 @@
-"""A real pynetdicom SCU for the tests: sends series to the receiver as a scanner or PACS would."""
+"""A real pynetdicom SCU for the tests and benchmarks/bench_dicom.py: sends series to the receiver as a scanner or PACS would."""
 
 from __future__ import annotations
 
