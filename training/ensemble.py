@@ -63,9 +63,11 @@ def join_members(members: list, mirror: bool = False) -> keras.Model:  # noqa: F
 
 
 def member_summary(run_dir: Path) -> dict:
-    """What one member's own training recorded (time, epochs, seed) for the model card."""
+    """What one member's own training recorded (recipe, time, the run it was fine-tuned from) for
+    the model card."""
     training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
-    keep = ("seconds", "epochs", "seed", "run_dir", "images_per_epoch")
+    keep = ("seconds", "epochs", "seed", "run_dir", "images_per_epoch", "input_size", "lr", "extra",
+            "appearance_augmentation", "without", "width", "init_from")
     return {key: training[key] for key in keep if key in training}
 
 
@@ -100,8 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     # One run seen through mirror views is still that run: its own training record (and the run it
     # was fine-tuned from) describes it.
     training = {**first_training, "mirror_views": args.mirror} if len(args.runs) == 1 else {
-        **first_training,
-        "seconds": round(sum(m.get("seconds", 0) for m in members), 1),
+        **{key: value for key, value in first_training.items() if key != "init_from"},
+        # Every member's time, the runs they were fine-tuned from included.
+        "seconds": round(sum(m.get("seconds", 0) + (m.get("init_from") or {}).get("seconds", 0) for m in members), 1),
         "epochs": "+".join(str(m.get("epochs", "?")) for m in members),
         "seed": "+".join(str(m.get("seed", "?")) for m in members),
         "members": members,

@@ -29,13 +29,13 @@ def _architecture(t: dict) -> list[str]:
         ]
     n = len(members)
     return [
-        f"Ensemble of {n} independently trained copies (different seeds) of one network, in one file:",
+        f"Ensemble of {n} trained networks of one design, in one file:",
         *net[:1],
         net[1] + f", {grid}×128 last feature map and 128-d pooled embedding each. The",
         f"logits are the mean of the members' heads, i.e. one linear head over the {128 * n}-d concatenated",
-        f"embedding ({grid}×{128 * n} feature map for the heatmap). Members: "
-        + "; ".join(f"{m.get('epochs', '?')} epochs, seed {m.get('seed', '?')}, {m.get('seconds', 0) / 60:.0f} min" for m in members)
-        + "." + _mirror(t),
+        f"embedding ({grid}×{128 * n} feature map for the heatmap; the guard features are concatenated too)."
+        + _mirror(t),
+        "Members: " + "; ".join(f"{_schedule(m)} ({_training_minutes(m):.0f} min)" for m in members) + ".",
     ]
 
 
@@ -59,12 +59,26 @@ def _schedule(t: dict) -> str:
     """How many epochs at which size and augmentation, including the run a fine-tuning run started from."""
     base = t.get("init_from")
     if not base:
-        return f"{t.get('epochs', '?')} epochs, seed {t.get('seed', '?')}"
+        return (f"{t.get('epochs', '?')} epochs at {t.get('input_size', '?')} px (seed {t.get('seed', '?')}, appearance "
+                f"augmentation {_strength(t)})")
     return (
         f"{base.get('epochs', '?')} epochs at {base.get('input_size', '?')} px (seed {base.get('seed', '?')}, appearance "
         f"augmentation {_strength(base)}), then {t.get('epochs', '?')} epochs at {t.get('input_size', '?')} px "
         f"from those weights (learning rate {t.get('lr', '?')}, appearance augmentation {_strength(t)})"
     )
+
+
+def _uses_stack(t: dict) -> bool:
+    runs = t.get("members") or [t]
+    return any(float(r.get("appearance_augmentation") or 0) or (r.get("init_from") or {}).get("appearance_augmentation")
+               for r in runs)
+
+
+def _stack_users(t: dict) -> str:
+    """For an ensemble whose members differ, which members the appearance transformations trained."""
+    members = t.get("members") or []
+    users = [i + 1 for i, m in enumerate(members) if _uses_stack(m)]
+    return f" (member {', '.join(map(str, users))} only)" if members and len(users) < len(members) else ""
 
 
 def _strength(t: dict) -> str:
@@ -81,40 +95,42 @@ def _width(t: dict) -> str:
 
 
 def _train_commands(t: dict, version: str) -> list[str]:
+    """The commands that rebuild the shipped files: each run (and the run it was fine-tuned from),
+    then the join when the model is an ensemble or uses mirror views."""
+    members = t.get("members")
+    if not members:
+        run_dir = t.get("run_dir", "training/runs/full")
+        if not t.get("mirror_views"):
+            return _run_commands(t, out="models", version=version)
+        return [*_run_commands(t, f"{run_dir}/models", version), *_ensemble_command(run_dir, version, mirror=True)]
+    lines = [line for m in members for line in _run_commands(m, f"{m.get('run_dir')}/models", version)]
+    runs = " ".join(str(m.get("run_dir")) for m in members)
+    return [*lines, *_ensemble_command(runs, version, mirror=bool(t.get("mirror_views")))]
+
+
+def _run_commands(t: dict, out: str, version: str) -> list[str]:
+    """One training run's command, preceded by its starting run's when it was fine-tuned."""
     train = "PYTHONPATH=. .venv-train/bin/python -m training.train --data ../shared/data/brain-mri/Training"
     if t.get("extra"):
         train += f" --extra ../shared/data/brain-mri-extra/{t['extra']}"
-    members = t.get("members")
-    if not members:
-        base = t.get("init_from")
-        first = (
-            [
-                train + " \\",
-                f"    --run-dir {base.get('run_dir')} --out {base.get('run_dir')}/models --epochs {base.get('epochs')} "
-                f"--size {base.get('input_size')} --appearance {_strength(base)}",
-            ]
-            if base
-            else []
-        )
-        tune = (f" --size {t.get('input_size')} --lr {t.get('lr')} --appearance {_strength(t)}"
-                f" --init-from {base.get('run_dir')}" if base else "")
-        run_dir = t.get("run_dir", "training/runs/full")
-        out = f"{run_dir}/models" if t.get("mirror_views") else "models"
-        return [
-            *first,
-            train + f" --out {out} \\",
-            f"    --run-dir {run_dir} --epochs {t.get('epochs', 12)}{tune}{_width(t)} --version {version}",
-            *(_ensemble_command(run_dir, version, mirror=True) if t.get("mirror_views") else []),
-        ]
-    lines = []
-    for m in members:
-        lines += [
+    base = t.get("init_from")
+    first = (
+        [
             train + " \\",
-            f"    --run-dir {m.get('run_dir')} --out {m.get('run_dir')}/export --epochs {m.get('epochs')} "
-            f"--seed {m.get('seed')} --split-seed {t.get('split_seed', 42)}",
+            f"    --run-dir {base.get('run_dir')} --out {base.get('run_dir')}/models --epochs {base.get('epochs')} "
+            f"--size {base.get('input_size')} --appearance {_strength(base)}",
         ]
-    runs = " ".join(str(m.get("run_dir")) for m in members)
-    return [*lines, *_ensemble_command(runs, version, mirror=bool(t.get("mirror_views")))]
+        if base
+        else []
+    )
+    tune = f" --lr {t.get('lr')} --init-from {base.get('run_dir')}" if base else ""
+    without = "".join(f" --without {name}" for name in t.get("without", []))
+    return [
+        *first,
+        train + f" --out {out} \\",
+        f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)} --size {t.get('input_size', 128)}"
+        f" --appearance {_strength(t)}{without}{tune}{_width(t)} --seed {t.get('seed', 42)} --version {version}",
+    ]
 
 
 def _ensemble_command(runs: str, version: str, mirror: bool) -> list[str]:
@@ -194,12 +210,13 @@ def write_model_card(r: dict, path: Path, experiments: dict[str, dict] | None = 
         *_architecture(t),
         "A fourth output, every stage's mean activation (guard features), feeds the brain-MRI check.",
         f"Float32 TFLite, built-in ops only, {size_mb:.2f} MB; SHA-256 `{r['model_sha256']}`.",
-        f"Training: {_schedule(t)}, class-weighted cross-entropy (label smoothing",
+        f"Training: {'each member as listed' if t.get('members') else _schedule(t)}, class-weighted cross-entropy (label smoothing",
         f"{t.get('label_smoothing', 0)}), AdamW with warm-up and cosine decay. Augmentation: rotation ±15°, scale",
         "0.7–1.35, shifts, flips, JPEG q25–95, gamma 0.5–2, contrast, blur, noise"
         + (", and the stacked scan-appearance transformations (after BigAug): random intensity curves"
            " (monotone 60 %, inverted 30 %, non-monotone 10 %; black kept black), smooth bias field up to"
-           " ±50 %, slice-thickness blur along one axis, skull rim removed, Rician noise." if t.get("appearance_augmentation") else "."),
+           " ±50 %, slice-thickness blur along one axis, skull rim removed, Rician noise" + _stack_users(t) + "."
+           if _uses_stack(t) else "."),
         f"{_training_minutes(t):.0f} minutes on a shared 2-core CPU.",
         "",
         "## Results on the near-duplicate-free validation split",

@@ -146,8 +146,15 @@ def test_serve_rollback_publishes_an_earlier_version_again(tmp_path):
     state_of(app).storage.close()
 
 
+def _shipped_head_shape() -> tuple[int, int]:
+    with np.load(REPO / "models" / "head_weights.npz") as shipped:
+        return shipped["W"].shape
+
+
 def _real_head(fill: float) -> bytes:
-    return dump_npz({"W": np.full((128, 4), fill, np.float32), "b": np.zeros(4, np.float32)})
+    """An update shaped like the shipped model's head, every weight set to `fill`."""
+    rows, classes = _shipped_head_shape()
+    return dump_npz({"W": np.full((rows, classes), fill, np.float32), "b": np.zeros(classes, np.float32)})
 
 
 def _sample_mri_b64() -> str:
@@ -166,7 +173,8 @@ def test_predict_still_answers_after_a_poisoned_round(tmp_path, database_url):
     state_of(app).storage.update_user("dr_admin", is_admin=True)
     api.register("alice", doctor="dr_admin")
     api.login("alice")
-    assert upload(api, "dr_evil", _float64_npz(1e300, {"W": (128, 4), "b": (4,)})).status_code == 400
+    rows, classes = _shipped_head_shape()
+    assert upload(api, "dr_evil", _float64_npz(1e300, {"W": (rows, classes), "b": (classes,)})).status_code == 400
     # The largest update the file checks let through still cannot break the head: it is bounded.
     assert upload(api, "dr_evil", _real_head(9000.0)).status_code == 200
     assert upload(api, "dr_admin", _real_head(0.01)).status_code == 200

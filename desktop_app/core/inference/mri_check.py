@@ -5,7 +5,7 @@ The check sees one vector per picture (`check_vector`, about 0.1 ms):
 - a 16-bin intensity histogram of the model's input (CT's bone-white skull, X-ray's soft gradients);
 - the network's guard features: every stage's mean activation, texture and contrast first,
   anatomy last (a model without them, e.g. an older export, uses zeros);
-- the network's pooled embedding (the same 128 numbers the diagnosis head reads).
+- the network's pooled embedding (the same numbers the diagnosis head reads).
 
 A softmax regression over "brain MRI" and each kind of picture it was fitted against (head CT,
 chest X-ray, spine MRI, photographs, ...; `training.guard_fit`, never by hand) gives the
