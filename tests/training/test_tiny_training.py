@@ -93,3 +93,28 @@ def test_a_run_fine_tunes_another_at_a_larger_input_size_on_the_same_split(tmp_p
     assert training["init_from"]["input_size"] == 48 and training["input_size"] == 64
     base_split, tuned_split = np.load(base / "split.npz"), np.load(tmp_path / "tuned" / "split.npz")
     assert np.array_equal(base_split["val"], tuned_split["val"])  # no image the base trained on
+
+
+def test_a_mirror_view_model_gives_an_image_and_its_mirror_image_one_embedding(tmp_path: Path):
+    """`ensemble --mirror`: the embedding is the mean over the model input and its mirror image, so
+    both get the same embedding (and so the same probabilities); the feature map stays the image's."""
+    import numpy as np
+
+    from desktop_app.core.imaging import load_scan, standardize
+    from desktop_app.core.inference import InferenceEngine
+    from training.ensemble import main as ensemble
+
+    data = _sample_folder(tmp_path)
+    run = tmp_path / "run"
+    _train_one_epoch(data, run, run / "export", 3, "--without", "intensity_remap")
+    out = tmp_path / "models"
+    assert ensemble(["--data", str(data), "--runs", str(run), "--mirror", "--out", str(out), "--version", "tiny-mirror"]) == 0
+
+    engine, single = InferenceEngine.load(out), InferenceEngine.load(run / "export")
+    scan = load_scan((resources_dir() / "samples" / "glioma_1.jpg").read_bytes(), "glioma_1.jpg")
+    model_input = standardize(scan.gray, engine.input_size)
+    as_given, mirrored = engine.run_model(model_input), engine.run_model(np.ascontiguousarray(model_input[:, ::-1]))
+    np.testing.assert_allclose(as_given.embedding, mirrored.embedding, rtol=1e-4, atol=1e-5)
+    alone, alone_mirrored = single.run_model(model_input), single.run_model(np.ascontiguousarray(model_input[:, ::-1]))
+    np.testing.assert_allclose(as_given.embedding, (alone.embedding + alone_mirrored.embedding) / 2, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(as_given.features, alone.features, rtol=1e-4, atol=1e-5)
