@@ -86,6 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.dataset import build_cache
     from training.export import export_model_files
     from training.model import PerImageStandardize  # noqa: F401 - registered so members load
+    from training.model_card import training_seconds
 
     first = args.runs[0]
     splits = [np.load(run / "split.npz") for run in args.runs]
@@ -104,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     training = {**first_training, "mirror_views": args.mirror} if len(args.runs) == 1 else {
         **{key: value for key, value in first_training.items() if key != "init_from"},
         # Every member's time, the runs they were fine-tuned from included.
-        "seconds": round(sum(m.get("seconds", 0) + (m.get("init_from") or {}).get("seconds", 0) for m in members), 1),
+        "seconds": round(sum(training_seconds(m) for m in members), 1),
         "epochs": "+".join(str(m.get("epochs", "?")) for m in members),
         "seed": "+".join(str(m.get("seed", "?")) for m in members),
         "members": members,

@@ -86,8 +86,13 @@ def _strength(t: dict) -> str:
     return f"{float(t.get('appearance_augmentation') or 0):g}"
 
 
+def training_seconds(t: dict) -> float:
+    """A run's training time, the run it was fine-tuned from included."""
+    return t.get("seconds", 0) + (t.get("init_from") or {}).get("seconds", 0)
+
+
 def _training_minutes(t: dict) -> float:
-    return (t.get("seconds", 0) + (t.get("init_from") or {}).get("seconds", 0)) / 60
+    return training_seconds(t) / 60
 
 
 def _width(t: dict) -> str:
