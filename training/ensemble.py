@@ -27,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.export import WEIGHT_FORMATS
+
 log = logging.getLogger("training")
 
 
@@ -78,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--version", required=True)
     parser.add_argument("--mirror", action="store_true", help="average each member over the mirror image")
+    parser.add_argument("--weights", choices=WEIGHT_FORMATS, default="int8", help="how the .tflite stores its weights")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -120,6 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         val_images=data.images[val_idx],
         val_labels=data.labels[val_idx],
         version=args.version,
+        weights=args.weights,
         extra={"training": training},
     )
     log.info("exported %s to %s (temperature %s)", args.version, args.out, summary["temperature"])

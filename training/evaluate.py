@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -297,9 +298,11 @@ def main(argv: list[str] | None = None) -> int:
         },
         "latency_ms_median_end_to_end": round(float(np.median(latency)), 2),
         "model_file_bytes": (args.models / meta["file"]).stat().st_size,
+        "model_weights": meta.get("weights", "float32"),
         "model_sha256": sha256_of(args.models / meta["file"]),
         "training": meta.get("training", {}),
-        "evaluation_command": " ".join(["PYTHONPATH=. .venv-train/bin/python -m training.evaluate", *(argv or [])]),
+        "evaluation_command": " ".join(["PYTHONPATH=. .venv-train/bin/python -m training.evaluate",
+                                        *(sys.argv[1:] if argv is None else argv)]),
     }
     (args.models / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     plots(np.array(metrics["confusion_matrix"]), reliability, args.models)

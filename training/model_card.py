@@ -81,6 +81,13 @@ def _stack_users(t: dict) -> str:
     return f" (member {', '.join(map(str, users))} only)" if members and len(users) < len(members) else ""
 
 
+def _file_format(weights: str) -> str:
+    if weights == "int8":
+        return ("TFLite with int8 weights (dynamic-range quantisation: LiteRT quantises activations on the fly;"
+                " inputs and outputs float32)")
+    return "Float32 TFLite"
+
+
 def _strength(t: dict) -> str:
     """The appearance augmentation's strength (older runs recorded only whether it was on)."""
     return f"{float(t.get('appearance_augmentation') or 0):g}"
@@ -214,7 +221,7 @@ def write_model_card(r: dict, path: Path, experiments: dict[str, dict] | None = 
         "## Model",
         *_architecture(t),
         "A fourth output, every stage's mean activation (guard features), feeds the brain-MRI check.",
-        f"Float32 TFLite, built-in ops only, {size_mb:.2f} MB; SHA-256 `{r['model_sha256']}`.",
+        f"{_file_format(r.get('model_weights', 'float32'))}, built-in ops only, {size_mb:.2f} MB; SHA-256 `{r['model_sha256']}`.",
         f"Training: {'each member as listed' if t.get('members') else _schedule(t)}, class-weighted cross-entropy (label smoothing",
         f"{t.get('label_smoothing', 0)}), AdamW with warm-up and cosine decay. Augmentation: rotation ±15°, scale",
         "0.7–1.35, shifts, flips, JPEG q25–95, gamma 0.5–2, contrast, blur, noise"

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from training.export import WEIGHT_FORMATS
+
 log = logging.getLogger("training")
 
 
@@ -79,6 +81,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--version", default=None, help="model version string (default: date-based)"
+    )
+    parser.add_argument(
+        "--weights", choices=WEIGHT_FORMATS, default="int8", help="how the exported .tflite stores its weights"
     )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
     parser.add_argument("--size", type=int, default=None, help="input size in px (default: the app's)")
@@ -227,6 +232,7 @@ def main(argv: list[str] | None = None) -> int:
         val_images=data.images[val_idx],
         val_labels=data.labels[val_idx],
         version=args.version or time.strftime("tumornet-%Y.%m.%d"),
+        weights=args.weights,
         extra={
             "training": {
                 "data": str(args.data.name),

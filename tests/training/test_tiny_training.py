@@ -46,6 +46,31 @@ def test_one_epoch_on_the_samples_exports_a_loadable_model(tmp_path: Path):
     assert prediction.heatmap.shape == prediction.image.shape
 
 
+def test_int8_weights_give_the_float_models_answers_from_a_quarter_of_the_file(tmp_path: Path):
+    """The default export stores int8 weights (dynamic-range quantisation); the same network
+    exported as float32 gives nearly the same embeddings and probabilities."""
+    import json
+
+    import numpy as np
+
+    from desktop_app.core.inference import InferenceEngine
+    from training.ensemble import main as ensemble
+
+    data = _sample_folder(tmp_path)
+    run, quantised, plain = tmp_path / "run", tmp_path / "int8", tmp_path / "float32"
+    _train_one_epoch(data, run, quantised, 5)
+    assert ensemble(["--data", str(data), "--runs", str(run), "--out", str(plain), "--version", "tiny-float",
+                     "--weights", "float32"]) == 0
+    assert json.loads((quantised / "model.json").read_text())["weights"] == "int8"
+    assert json.loads((plain / "model.json").read_text())["weights"] == "float32"
+    assert (quantised / "tumornet.tflite").stat().st_size < 0.4 * (plain / "tumornet.tflite").stat().st_size
+    small, full = InferenceEngine.load(quantised), InferenceEngine.load(plain)
+    for sample in sorted((resources_dir() / "samples").glob("*.jpg")):
+        a, b = small.predict_file(sample), full.predict_file(sample)
+        assert np.linalg.norm(a.embedding - b.embedding) <= 0.05 * np.linalg.norm(b.embedding)
+        assert max(abs(a.probabilities[k] - b.probabilities[k]) for k in b.probabilities) < 0.05
+
+
 def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_path: Path):
     import numpy as np
 
@@ -54,10 +79,11 @@ def test_two_runs_join_into_one_ensemble_model_whose_logits_are_their_mean(tmp_p
 
     data = _sample_folder(tmp_path)
     runs = [tmp_path / "run_a", tmp_path / "run_b"]
-    for seed, run in zip((1, 2), runs, strict=True):
-        _train_one_epoch(data, run, run / "export", seed)
+    for seed, run in zip((1, 2), runs, strict=True):  # float weights: the test checks the joining's arithmetic
+        _train_one_epoch(data, run, run / "export", seed, "--weights", "float32")
     out = tmp_path / "models"
-    assert ensemble(["--data", str(data), "--runs", *map(str, runs), "--out", str(out), "--version", "tiny-ens"]) == 0
+    assert ensemble(["--data", str(data), "--runs", *map(str, runs), "--out", str(out), "--version", "tiny-ens",
+                     "--weights", "float32"]) == 0
 
     members = [InferenceEngine.load(run / "export") for run in runs]
     joined = InferenceEngine.load(out)
@@ -106,9 +132,10 @@ def test_a_mirror_view_model_gives_an_image_and_its_mirror_image_one_embedding(t
 
     data = _sample_folder(tmp_path)
     run = tmp_path / "run"
-    _train_one_epoch(data, run, run / "export", 3, "--without", "intensity_remap")
+    _train_one_epoch(data, run, run / "export", 3, "--without", "intensity_remap", "--weights", "float32")
     out = tmp_path / "models"
-    assert ensemble(["--data", str(data), "--runs", str(run), "--mirror", "--out", str(out), "--version", "tiny-mirror"]) == 0
+    assert ensemble(["--data", str(data), "--runs", str(run), "--mirror", "--out", str(out), "--version", "tiny-mirror",
+                     "--weights", "float32"]) == 0
 
     engine, single = InferenceEngine.load(out), InferenceEngine.load(run / "export")
     scan = load_scan((resources_dir() / "samples" / "glioma_1.jpg").read_bytes(), "glioma_1.jpg")
