@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import logging
+import shlex
 import sys
 import time
 from pathlib import Path
@@ -148,10 +149,18 @@ def fit_guard(engine, args, split, extra_split, pictures_fit, pictures_test) -> 
     from training import guard_fit as g
 
     rng = np.random.default_rng(0)
+    listed = g.listed_not_mri()
+    is_listed = np.array([str(p) in listed for p in split["paths"]])
     train = rng.permutation(split["train"])
+    train_mri = train[~is_listed[train]]
     paths = [args.data / str(p) for p in split["paths"]]
-    fit_files = [paths[i] for i in train[: args.fit_mri]]
-    calibration_files = [paths[i] for i in train[args.fit_mri : args.fit_mri + args.fit_mri // 2]]
+    fit_files = [paths[i] for i in train_mri[: args.fit_mri]]
+    calibration_files = [paths[i] for i in train_mri[args.fit_mri : args.fit_mri + args.fit_mri // 2]]
+    # The training split's listed slices join the fitting pictures of their kind.
+    pictures_fit = pictures_fit + [
+        {"kind": listed[str(split["paths"][i])], "file": str(split["paths"][i]), "path": paths[i]}
+        for i in sorted(train[is_listed[train]])
+    ]
     if extra_split is not None:
         extra_train = rng.permutation(extra_split["train"])
         extra_paths = [args.extra / str(p) for p in extra_split["paths"]]
@@ -170,14 +179,17 @@ def fit_guard(engine, args, split, extra_split, pictures_fit, pictures_test) -> 
     summary = (
         f"{len(fit_files)} training-split MRIs x 4 variants (clean, one robustness perturbation, burned-in "
         f"marks, another look) vs {len(pictures_fit)} non-MRI pictures (clean and perturbed, fitting groups of "
-        f"{len(set(non_mri_fit.kinds))} kinds) and {len(generated.kinds)} generated pictures; threshold from "
+        f"{len(set(non_mri_fit.kinds))} kinds, {int(is_listed[train].sum())} of them head CTs filed in the "
+        f"training split as MRIs) and {len(generated.kinds)} generated pictures; threshold from "
         f"{len(calibration_files)} other training-split MRIs x 4 variants"
     )
     fields, arrays = g.check_fields(check, calibration, summary)
     store_check(args.models, fields, arrays)
     if not args.leave_one_kind_out:
         return fields, {}
+    # Each kind's own collection only: the listed slices were in the networks' training.
     everything_of_kind = g.Rows.join([non_mri_fit, non_mri_test])
+    everything_of_kind = everything_of_kind.where(~np.isin(everything_of_kind.names, list(listed)))
     return fields, g.leave_one_kind_out(fit_rows, calibration, everything_of_kind)
 
 
@@ -220,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     from desktop_app.core.inference import InferenceEngine
-    from training.guard_fit import non_mri_pictures, split_by_group
+    from training.guard_fit import listed_not_mri, non_mri_pictures, split_by_group
 
     split = np.load(args.run_dir / "split.npz")
     extra_split = np.load(args.run_dir / "extra_split.npz") if args.extra else None
@@ -233,6 +245,7 @@ def main(argv: list[str] | None = None) -> int:
     log.info("check: %s", {k: v for k, v in check_fields["check"].items() if k != "kinds"})
 
     val = split["val"][: args.val_limit] if args.val_limit else split["val"]
+    listed = listed_not_mri()
     labels = labels_all[val]
     raw = [paths[i].read_bytes() for i in val]
     robustness, rejected, clean_preds, latency = {}, {}, None, []
@@ -246,6 +259,8 @@ def main(argv: list[str] | None = None) -> int:
         if name == CLEAN:
             clean_preds = preds
             latency = [p.timings_ms["total"] for p in preds if p]
+            mri_only = [p for p, i in zip(preds, val, strict=True) if str(split["paths"][i]) not in listed]
+            rejected_mri_only = (len(preds) - len(mri_only), float(np.mean([not (p and p.is_brain_mri) for p in mri_only])))
         log.info("%s: accuracy %.4f, refused %.4f in %.0f s", name, acc, rejected[name], time.time() - started)
 
     clean_probs = np.array([[p.probabilities[n] for n in engine.display_names] for p in clean_preds])
@@ -270,7 +285,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, data in all_non_mri().items():
         p = run_engine(engine, [(name, data)])[0]
         package[name] = "refused as unreadable" if p is None else (
-            f"refused: {p.message}" if not p.is_brain_mri else f"ACCEPTED as {p.label} ({p.confidence:.2f})")
+            f"refused: {p.message}" if not p.is_brain_mri else
+            f"accepted as an MRI but no label given: {p.message}" if p.abstained else
+            f"ACCEPTED as {p.label} ({p.confidence:.2f})")
     all_test = [r["pictures"] * r["refused"] for r in refusals.values()]
     log.info("non-MRI test groups refused: %.1f%%; leave-one-kind-out: %s",
              100 * sum(all_test) / sum(r["pictures"] for r in refusals.values()), loko)
@@ -289,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
             "limits": {k: v for k, v in meta["mri_check"].items() if k not in ("file", "sha256", "kinds")},
             "kinds": meta["mri_check"]["kinds"],
             "false_rejection_clean": rejected[CLEAN], "false_rejection_by_perturbation": rejected,
+            # The same without the validation slices listed as not MRIs (training/not_mri_slices.csv).
+            "listed_not_mri_in_validation": rejected_mri_only[0],
+            "false_rejection_clean_listed_excluded": round(rejected_mri_only[1], 4),
             "false_rejection_all_variants": round(float(np.mean(list(rejected.values()))), 4),
             "non_mri_test_groups": refusals,
             "non_mri_test_groups_refused": round(sum(all_test) / sum(r["pictures"] for r in refusals.values()), 4),
@@ -301,8 +321,8 @@ def main(argv: list[str] | None = None) -> int:
         "model_weights": meta.get("weights", "float32"),
         "model_sha256": sha256_of(args.models / meta["file"]),
         "training": meta.get("training", {}),
-        "evaluation_command": " ".join(["PYTHONPATH=. .venv-train/bin/python -m training.evaluate",
-                                        *(sys.argv[1:] if argv is None else argv)]),
+        "evaluation_command": "PYTHONPATH=. .venv-train/bin/python -m training.evaluate "
+        + shlex.join(sys.argv[1:] if argv is None else argv),
     }
     (args.models / "metrics.json").write_text(json.dumps(results, indent=2) + "\n")
     plots(np.array(metrics["confusion_matrix"]), reliability, args.models)

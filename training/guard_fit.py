@@ -136,6 +136,17 @@ def mri_items(files: list[Path], seed: int) -> Iterable[tuple[str, str, str, byt
         yield MRI_KIND, str(path), "appearance", with_other_appearance(data, rng)
 
 
+NOT_MRI_LIST = Path(__file__).with_name("not_mri_slices.csv")
+
+
+def listed_not_mri(listing: Path = NOT_MRI_LIST) -> dict[str, str]:
+    """Slices of the four-class set that are not MRIs (head CTs filed under "no tumour" or
+    "meningioma"), each checked by eye after `training.audit_slices` ranked them: {file: kind}.
+    The check is fitted with them as what they are, never as MRIs."""
+    with listing.open(newline="") as f:
+        return {row["file"]: row["kind"] for row in csv.DictReader(f)}
+
+
 def non_mri_pictures(folder: Path) -> list[dict]:
     """The manifest's rows (file, kind, group, ...) with `path` resolved."""
     with (folder / "manifest.csv").open(newline="") as f:

@@ -241,6 +241,9 @@ def write_model_card(r: dict, path: Path, experiments: dict[str, dict] | None = 
         f"| ECE (15 bins), after temperature T={r['calibration']['temperature']} | {_pct(r['calibration']['ece_after'])} (before: {_pct(r['calibration']['ece_before'])}) | ≤ 3% ({_target(r['calibration']['ece_after'], 0.03, False)}) |",
         f"| abstained | {_pct(val['abstained'])} | |",
         f"| real brain MRIs refused as not MRI (clean / all perturbations) | {_pct(mc['false_rejection_clean'])} / {_pct(mc['false_rejection_all_variants'])} | ≤ 1% ({_target(mc['false_rejection_all_variants'], 0.01, False)}) |",
+        *([f"| the same, clean, without the {mc['listed_not_mri_in_validation']} validation slices that are head CTs "
+           f"(`training/not_mri_slices.csv`) | {_pct(mc['false_rejection_clean_listed_excluded'])} | |"]
+          if "false_rejection_clean_listed_excluded" in mc else []),
         f"| worst perturbation drop | {100 * worst_drop:.1f} pts | ≤ 5 pts ({_target(worst_drop, 0.05, False)}) |",
         f"| model file | {size_mb:.2f} MB | ≤ 5 MB ({_target(size_mb, 5, False)}) |",
         f"| end-to-end latency (decode → result, median) | {r['latency_ms_median_end_to_end']} ms | |",
