@@ -69,7 +69,7 @@ def member_summary(run_dir: Path) -> dict:
     the model card."""
     training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
     keep = ("seconds", "epochs", "seed", "run_dir", "images_per_epoch", "input_size", "lr", "extra",
-            "appearance_augmentation", "without", "width", "init_from")
+            "appearance_augmentation", "without", "width", "init_from", "not_mri")
     return {key: training[key] for key in keep if key in training}
 
 

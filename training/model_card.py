@@ -117,6 +117,12 @@ def _training_minutes(t: dict) -> float:
     return training_seconds(t) / 60
 
 
+def _keep_not_mri(t: dict) -> str:
+    """Runs from before `training/not_mri_slices.csv` trained on its slices as MRIs (recorded as
+    "kept", or not recorded at all)."""
+    return " --keep-not-mri" if t.get("not_mri", "kept") == "kept" else ""
+
+
 def _width(t: dict) -> str:
     return f" --width {t['width']:g}" if t.get("width", 1.0) != 1.0 else ""
 
@@ -145,7 +151,7 @@ def _run_commands(t: dict, out: str, version: str) -> list[str]:
         [
             train + " \\",
             f"    --run-dir {base.get('run_dir')} --out {base.get('run_dir')}/models --epochs {base.get('epochs')} "
-            f"--size {base.get('input_size')} --appearance {_strength(base)}",
+            f"--size {base.get('input_size')} --appearance {_strength(base)}{_keep_not_mri(base)}",
         ]
         if base
         else []
@@ -156,7 +162,7 @@ def _run_commands(t: dict, out: str, version: str) -> list[str]:
         *first,
         train + f" --out {out} \\",
         f"    --run-dir {t.get('run_dir', 'training/runs/full')} --epochs {t.get('epochs', 12)} --size {t.get('input_size', 128)}"
-        f" --appearance {_strength(t)}{without}{tune}{_width(t)} --seed {t.get('seed', 42)} --version {version}",
+        f" --appearance {_strength(t)}{without}{tune}{_width(t)}{_keep_not_mri(t)} --seed {t.get('seed', 42)} --version {version}",
     ]
 
 

@@ -85,6 +85,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--weights", choices=WEIGHT_FORMATS, default="int8", help="how the exported .tflite stores its weights"
     )
+    parser.add_argument(
+        "--keep-not-mri",
+        action="store_true",
+        help="train on the slices listed in training/not_mri_slices.csv (head CTs filed as MRIs) as MRIs "
+        "too, as every run before the list did",
+    )
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for TensorFlow")
     parser.add_argument("--size", type=int, default=None, help="input size in px (default: the app's)")
     parser.add_argument(
@@ -140,7 +146,10 @@ def main(argv: list[str] | None = None) -> int:
     np.savez(
         args.run_dir / "split.npz", train=train_idx, val=val_idx, groups=groups, paths=data.paths
     )
-    pool = TrainingPool.of(data, groups, train_idx, val_idx)
+    # The split stays the same (validation keeps its listed slices, so versions stay comparable);
+    # only training leaves out the pictures that are not MRIs.
+    fit_idx = train_idx if args.keep_not_mri else without_listed_not_mri(train_idx, data.paths)
+    pool = TrainingPool.of(data, groups, fit_idx, val_idx)
     if args.extra:
         extra = load_extra(args.extra, args.run_dir, size, args.val_fraction, args.split_seed)
         split_stats["extra"] = extra.summary
@@ -227,8 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = export_model_files(
         model,
         out_dir=args.out,
-        train_images=data.images[train_idx],
-        train_labels=data.labels[train_idx],
+        train_images=data.images[fit_idx],
+        train_labels=data.labels[fit_idx],
         val_images=data.images[val_idx],
         val_labels=data.labels[val_idx],
         version=args.version or time.strftime("tumornet-%Y.%m.%d"),
@@ -253,6 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                 "width": args.width,
                 "stage_channels": stage_channels(args.width),
                 "split": split_stats,
+                "not_mri": "kept" if args.keep_not_mri else f"{len(train_idx) - len(fit_idx)} dropped",
                 **({"init_from": init_summary(args.init_from)} if args.init_from else {}),
             }
         },
@@ -270,10 +280,18 @@ def inherited_split(split_file: Path, paths: np.ndarray) -> tuple[np.ndarray, np
     return split["groups"], split["train"], split["val"]
 
 
+def without_listed_not_mri(indices: np.ndarray, paths: np.ndarray) -> np.ndarray:
+    """`indices` without the slices `training/not_mri_slices.csv` lists as not MRIs."""
+    from training.guard_fit import listed_not_mri
+
+    listed = listed_not_mri()
+    return np.array([i for i in indices if str(paths[i]) not in listed], dtype=indices.dtype)
+
+
 def init_summary(run_dir: Path) -> dict:
     """The run a fine-tuning run started from: its time counts towards the model's training time."""
     training = json.loads((run_dir / "summary.json").read_text()).get("training", {})
-    keys = ("run_dir", "seconds", "epochs", "seed", "input_size", "appearance_augmentation", "lr")
+    keys = ("run_dir", "seconds", "epochs", "seed", "input_size", "appearance_augmentation", "lr", "not_mri")
     return {key: training.get(key) for key in keys}
 
 

@@ -37,3 +37,15 @@ def test_unlisted_members_of_the_other_kind_rank_first_and_each_row_is_scored_by
     # listed still scores low.
     listed[0] = True
     assert cross_fitted_scores(vectors, listed, groups, known_ct)[0] < 0.5
+
+
+def test_training_leaves_out_the_listed_slices_and_the_card_reproduces_runs_that_kept_them():
+    from training.model_card import _keep_not_mri
+    from training.train import without_listed_not_mri
+
+    listed = next(iter(listed_not_mri()))
+    paths = np.array(["glioma/Tr-gl_0001.jpg", listed, "pituitary/Tr-pi_0002.jpg"])
+    assert without_listed_not_mri(np.array([0, 1, 2]), paths).tolist() == [0, 2]
+    assert _keep_not_mri({"epochs": 80}) == " --keep-not-mri"  # a run from before the list
+    assert _keep_not_mri({"not_mri": "kept"}) == " --keep-not-mri"
+    assert _keep_not_mri({"not_mri": "33 dropped"}) == ""
