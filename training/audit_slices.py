@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from desktop_app.core.inference.mri_check import kind_probabilities
 from training.guard_fit import listed_not_mri, non_mri_pictures, softmax_regression, standardisation
 
 FOLDS = 5
@@ -39,9 +40,7 @@ def cross_fitted_scores(vectors: np.ndarray, positive: np.ndarray, groups: np.nd
         weight = np.where(y == 1, 0.5 / y.sum(), 0.5 / (y == 0).sum()) * len(y)
         centre, scale = standardisation(X)
         W, b = softmax_regression((X - centre) / scale, y, weight, 2, l2=L2)
-        z = ((vectors[held] - centre) / scale) @ W + b
-        z -= z.max(axis=1, keepdims=True)
-        scores[held] = np.exp(z[:, 1]) / np.exp(z).sum(axis=1)
+        scores[held] = kind_probabilities(vectors[held], centre, scale, W, b)[:, 1]
     return scores
 
 
