@@ -6,6 +6,7 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from .errors import StoreError
@@ -32,23 +33,23 @@ class Quarantine:
 
     def move(self, source: Path, label: str, reason: str) -> Path:
         """Moves `source` aside and logs a WARNING naming where it went and why."""
-        try:
-            target = self._target(source, label)
-            os.replace(source, target)
-        except OSError as exc:
-            raise _cannot_set_aside(source, reason, exc) from exc
+        target = self._set_aside(source, label, reason, os.replace)
         log.warning("Damaged file %s moved aside to %s: %s", source, target, reason)
         return target
 
     def copy(self, source: Path, label: str, reason: str) -> Path:
         """Keeps a copy of `source` (which is about to be repaired in place) and logs a WARNING."""
+        # Repairing without a copy would lose the damaged original: a failed copy refuses instead.
+        target = self._set_aside(source, label, reason, shutil.copy2)
+        log.warning("Damaged file %s: %s; the original was kept as %s", source, reason, target)
+        return target
+
+    def _set_aside(self, source: Path, label: str, reason: str, transfer: Callable[[Path, Path], object]) -> Path:
         try:
             target = self._target(source, label)
-            shutil.copy2(source, target)
+            transfer(source, target)
         except OSError as exc:
-            # Repairing without a copy would lose the damaged original: refuse instead.
             raise _cannot_set_aside(source, reason, exc) from exc
-        log.warning("Damaged file %s: %s; the original was kept as %s", source, reason, target)
         return target
 
 

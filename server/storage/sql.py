@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, create_engine, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.sql import Select
 
 from server.storage import schema as t
 from server.storage import wire
@@ -166,10 +167,14 @@ class Storage:
             except IntegrityError:  # another worker starting at the same moment keyed them first: look again
                 time.sleep(0.2 * (attempt + 1))
 
-    def get_user(self, username: str) -> Row | None:
+    def _first_row(self, query: Select) -> Row | None:
+        """The query's first row as a dict, or None."""
         with self._read() as conn:
-            row = conn.execute(select(t.users).where(t.users.c.username == username)).first()
+            row = conn.execute(query).first()
         return dict(row._mapping) if row else None
+
+    def get_user(self, username: str) -> Row | None:
+        return self._first_row(select(t.users).where(t.users.c.username == username))
 
     def update_user(self, username: str, **changes: Any) -> bool:
         with self._write() as conn:
@@ -195,9 +200,7 @@ class Storage:
             )
 
     def get_token(self, token_hash: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(select(t.tokens).where(t.tokens.c.token_hash == token_hash)).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(select(t.tokens).where(t.tokens.c.token_hash == token_hash))
 
     def token_owner(self, token_hash: str) -> Row | None:
         """The token row joined with its user (one query per authenticated request); None if unknown."""
@@ -336,18 +339,14 @@ class Storage:
         return self.get_report(record["id"]), True
 
     def report_by_client_id(self, username: str, client_id: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(
-                select(t.reports).where(
-                    t.reports.c.username == username, t.reports.c.client_report_id == client_id
-                )
-            ).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(
+            select(t.reports).where(
+                t.reports.c.username == username, t.reports.c.client_report_id == client_id
+            )
+        )
 
     def get_report(self, report_id: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(select(t.reports).where(t.reports.c.id == report_id)).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(select(t.reports).where(t.reports.c.id == report_id))
 
     def list_reports(
         self, *, username: str | None = None, status: str | None = None,
@@ -507,9 +506,7 @@ class Storage:
         return stamps
 
     def get_message(self, message_id: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(select(t.messages).where(t.messages.c.id == message_id)).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(select(t.messages).where(t.messages.c.id == message_id))
 
     def list_messages(self, pair: str, *, since: int | None = None, limit: int | None = None) -> list[Row]:
         query = select(t.messages).where(t.messages.c.pair == pair).order_by(t.messages.c.seq)
@@ -561,13 +558,11 @@ class Storage:
         return record, True
 
     def update_by_client_id(self, username: str, client_update_id: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(
-                select(t.fl_updates).where(
-                    t.fl_updates.c.username == username, t.fl_updates.c.client_update_id == client_update_id
-                )
-            ).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(
+            select(t.fl_updates).where(
+                t.fl_updates.c.username == username, t.fl_updates.c.client_update_id == client_update_id
+            )
+        )
 
     def updates_for_round(self, round_number: int) -> list[Row]:
         query = select(t.fl_updates).where(t.fl_updates.c.round == round_number).order_by(t.fl_updates.c.created_at)
@@ -575,14 +570,10 @@ class Storage:
             return [dict(r._mapping) for r in conn.execute(query)]
 
     def latest_version(self) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(select(t.fl_versions).order_by(t.fl_versions.c.round.desc()).limit(1)).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(select(t.fl_versions).order_by(t.fl_versions.c.round.desc()).limit(1))
 
     def get_version(self, version: str) -> Row | None:
-        with self._read() as conn:
-            row = conn.execute(select(t.fl_versions).where(t.fl_versions.c.version == version)).first()
-        return dict(row._mapping) if row else None
+        return self._first_row(select(t.fl_versions).where(t.fl_versions.c.version == version))
 
     def versions(self) -> list[Row]:
         with self._read() as conn:
