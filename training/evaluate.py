@@ -178,7 +178,8 @@ def fit_guard(engine, args, split, extra_split, pictures_fit, pictures_test, lis
     check = g.fit_check(fit_rows, calibration)
     summary = (
         f"{len(fit_files)} training-split MRIs x 4 variants (clean, one robustness perturbation, burned-in "
-        f"marks, another look) vs {len(pictures_fit)} non-MRI pictures (clean and perturbed, fitting groups of "
+        f"marks, another look) vs {len(pictures_fit)} non-MRI pictures (clean and perturbed, CTs also under "
+        f"another display window, fitting groups of "
         f"{len(set(non_mri_fit.kinds))} kinds, {int(is_listed[train].sum())} of them head CTs filed in the "
         f"training split as MRIs) and {len(generated.kinds)} generated pictures; threshold from "
         f"{len(calibration_files)} other training-split MRIs x 4 variants"

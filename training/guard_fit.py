@@ -5,7 +5,8 @@ Pictures go through the app's own engine, so the check is fitted on exactly what
   extra slices), each clean, under one random robustness perturbation, and with burned-in marks
   (text, arrows, a watermark: many non-MRI sources carry them, so they must not mean "not an MRI").
 - Not brain MRIs: the fitting groups of each kind of `non_mri_pictures` (split by the manifest's
-  patient/case group, never by file) plus generated pictures (`training.negatives`) as kind "other".
+  patient/case group, never by file), each clean and under one perturbation, CTs also under another
+  display window, plus generated pictures (`training.negatives`) as kind "other".
 The fit is a class-balanced, L2-regularised softmax regression over "brain MRI" and every kind
 (half the weight on MRIs, the other half shared equally by the kinds). The acceptance threshold
 refuses at most MRI_REFUSAL of separate calibration MRIs (other training-split slices).
@@ -32,6 +33,7 @@ MRI_REFUSAL = 0.005  # share of calibration MRIs the threshold may refuse
 STAT_QUANTILE = 0.001  # the statistics' range limits start at these quantiles of the fitted MRIs
 L2 = 3e-3
 OTHER_KIND = "other"  # generated pictures: noise, charts, text pages, ...
+CT_KINDS = ("brain_ct", "body_ct")  # fitted under other display windows too
 # Abstention thresholds: a label is given only when the model is more sure than not, "no tumour"
 # only at 80 %, and only for pictures the check accepts clearly and whose embedding is as familiar
 # as 99.5 % of the calibration MRIs. The no-tumour threshold was chosen on the validation split
@@ -123,6 +125,23 @@ def with_other_appearance(data: bytes, rng: np.random.Generator) -> bytes:
     return buffer.getvalue()
 
 
+def with_other_window(data: bytes, rng: np.random.Generator) -> bytes:
+    """The CT as another display window would show it. Sites and teaching files show CTs in a
+    brain, subdural or bone window, so one head CT can look like several pictures: a narrower window
+    (the gray range clipped and stretched) or a wider one (the gray range compressed)."""
+    with Image.open(io.BytesIO(data)) as opened:
+        x = np.asarray(opened.convert("L"), dtype=np.float32)
+    if rng.random() < 0.6:
+        low, high = rng.uniform(0, 0.35) * 255, rng.uniform(0.55, 1.0) * 255
+        x = np.clip((x - low) / (high - low), 0, 1) * 255
+    else:
+        low, high = rng.uniform(0, 40), rng.uniform(150, 255)
+        x = low + x * (high - low) / 255
+    buffer = io.BytesIO()
+    Image.fromarray(x.astype(np.uint8)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def mri_items(files: list[Path], seed: int) -> Iterable[tuple[str, str, str, bytes]]:
     """Each MRI clean, under one random perturbation, with burned-in marks and with another look."""
     rng = np.random.default_rng(seed)
@@ -171,8 +190,10 @@ def split_by_group(pictures: list[dict], test_share: float, seed: int) -> tuple[
 
 
 def non_mri_items(pictures: list[dict], seed: int, perturb: bool = True) -> Iterable[tuple[str, str, str, bytes]]:
-    """Each picture clean and (when `perturb`) under one random robustness perturbation."""
+    """Each picture clean and (when `perturb`) under one random robustness perturbation; a CT
+    (when `perturb`) also under another display window."""
     rng = np.random.default_rng(seed)
+    window_rng = np.random.default_rng([seed, 1])  # its own stream: the perturbations stay as they were
     names = [n for n in PERTURBATIONS if not n.startswith("clean")]
     for p in pictures:
         data = p["path"].read_bytes()
@@ -180,6 +201,8 @@ def non_mri_items(pictures: list[dict], seed: int, perturb: bool = True) -> Iter
         if perturb:
             variant = str(rng.choice(names))
             yield p["kind"], p["file"], variant, perturbed(data, variant)
+            if p["kind"] in CT_KINDS:
+                yield p["kind"], p["file"], "window", with_other_window(data, window_rng)
 
 
 def generated_items(per_kind: int, seed: int) -> Iterable[tuple[str, str, str, bytes]]:
