@@ -132,7 +132,12 @@ def test_a_photo_gets_a_friendly_message_and_no_report(qtbot, services, window, 
     title = scan.problem.title_label.text()
     assert "brain MRI" in title and ("does not look like" in title or "looks like" in title)
     assert "Nothing was saved" in shown.args[0]
-    assert not scan.result_area.isVisible()
+    # The refused picture stays in view (which file was it?), with no finding and no saved note.
+    assert scan.result_area.isVisible() and scan.image_panel.view.has_image()
+    assert scan.image_panel.title_label.text() == "The picture you chose"
+    assert not scan.finding.isVisible() and not scan.saved_note.isVisible()
+    assert scan.another.isVisible() and scan.another.text() == "Choose another file"
+    assert not scan.open_history.isVisible() and not scan.image_panel.controls.isVisible()
     settle(qtbot)
     assert services.reports.for_patient("anna") == []
 

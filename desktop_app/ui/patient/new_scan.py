@@ -195,6 +195,8 @@ class NewScanScreen(Screen):
         self.problem.setVisible(False)
         self.result_area.setVisible(False)
         self.image_panel.clear()
+        self.image_panel.title_label.setText("Your scan")
+        self.another.setText("Analyse another scan")
         self.run(_load_preview, path, on_result=lambda loaded: self._preview(path, loaded),
                  on_error=self._failed)
 
@@ -224,8 +226,7 @@ class NewScanScreen(Screen):
         prediction, report, *rest = result
         doctor = rest[0] if rest else None
         if report is None:
-            self.result_area.setVisible(False)
-            self._show_problem(f"{prediction.message}.", NOT_MRI_TEXT)
+            self._show_refused(prediction)
             return
         self.last_report = report
         self.drop_zone.set_compact(True)
@@ -242,6 +243,17 @@ class NewScanScreen(Screen):
             if doctor else "Saved in your history. Your clinic will assign a doctor to review it.")
         self.ctx.changed()
         self.result_ready.emit(report)
+
+    def _show_refused(self, prediction) -> None:
+        """The picture stays in view beside the message, so the patient sees which file was refused."""
+        self.image_panel.title_label.setText("The picture you chose")
+        self.result_area.setVisible(True)
+        self.image_panel.show_picture_only(prediction.image)
+        self.finding.setVisible(False)
+        self._set_actions_visible(False)
+        self.another.setText("Choose another file")
+        self.another.setVisible(True)
+        self._show_problem(f"{prediction.message}.", NOT_MRI_TEXT)
 
     def _failed(self, exc: Exception) -> None:
         self._set_busy(False)

@@ -66,7 +66,9 @@ class ScanImagePanel(Card):
         self.view.setMinimumSize(220, 260)
         self.view.set_placeholder_text("No scan chosen yet")
         self.body.addWidget(self.view, 1)
-        controls = QHBoxLayout()
+        self.controls = QWidget(self)
+        controls = QHBoxLayout(self.controls)
+        controls.setContentsMargins(0, 0, 0, 0)
         self.heatmap_toggle = QCheckBox("Show heatmap", self)
         self.heatmap_toggle.setAccessibleName("Show heatmap")
         self.heatmap_toggle.setToolTip("Colours the areas the model paid most attention to (H)")
@@ -83,7 +85,7 @@ class ScanImagePanel(Card):
         controls.addSpacing(12)
         controls.addWidget(self.opacity_label)
         controls.addWidget(self.opacity, 1)
-        self.body.addLayout(controls)
+        self.body.addWidget(self.controls)
         self.hint = label("", "muted", wrap=True)
         self.hint.setVisible(False)
         self.body.addWidget(self.hint)
@@ -122,8 +124,15 @@ class ScanImagePanel(Card):
         self.hint.setText(text)
         self.hint.setVisible(bool(text))
 
+    def show_picture_only(self, image) -> None:
+        """A picture the model gives no finding for: no heatmap controls at all."""
+        self.view.set_image(image)
+        self.set_heatmap(None)
+        self.controls.setVisible(False)
+
     def clear(self) -> None:
         self.view.clear()
+        self.controls.setVisible(True)
         self._set_heatmap_available(False)
         self._sync_toggle(False)
         self.set_hint("")
