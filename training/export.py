@@ -57,11 +57,12 @@ def embeddings_and_logits(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pooled embeddings (from the exported file, as the app computes them) and head logits of
     preprocessed uint8 images."""
+    from desktop_app.core.inference.engine import output_indices
     from desktop_app.core.litert_runtime import make_interpreter
 
     interpreter = make_interpreter(tflite, 2)
     image = interpreter.get_input_details()[0]["index"]
-    embedding = next(o["index"] for o in interpreter.get_output_details() if tuple(o["shape"]) == (1, W.shape[0]))
+    embedding = output_indices(interpreter.get_output_details(), W.shape[1], W.shape[0])["embedding"]
     emb = np.empty((len(images), W.shape[0]), dtype=np.float32)
     for i, x in enumerate(images):
         interpreter.set_tensor(image, x[None, ..., None].astype(np.float32))

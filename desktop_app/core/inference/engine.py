@@ -38,6 +38,23 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return exp / exp.sum()
 
 
+def output_indices(output_details: list[dict], label_count: int, embedding_dim: int) -> dict[str, int]:
+    """The model's outputs told apart by shape: (1,K) probabilities, (1,h,w,D) features, (1,D)
+    embedding (D = the head's input), (1,G) guard features (the brain-MRI check's)."""
+    found: dict[str, int] = {}
+    for detail in output_details:
+        shape = tuple(detail["shape"])
+        if len(shape) == 4:
+            found["features"] = detail["index"]
+        elif shape[-1] == label_count:
+            found["probabilities"] = detail["index"]
+        elif shape[-1] == embedding_dim:
+            found["embedding"] = detail["index"]
+        else:
+            found["guard"] = detail["index"]
+    return found
+
+
 class InferenceEngine:
     """Create once with `load()`; every public method is safe to call from several threads."""
 
@@ -116,21 +133,7 @@ class InferenceEngine:
         return interpreter
 
     def _output_indices(self, interpreter) -> dict[str, int]:
-        """Outputs are told apart by shape: (1,K) probabilities, (1,h,w,D) features, (1,D)
-        embedding (D = the head's input), (1,G) guard features (the brain-MRI check's)."""
-        found: dict[str, int] = {}
-        embedding_dim = self._bundle.head_W.shape[0]
-        for detail in interpreter.get_output_details():
-            shape = tuple(detail["shape"])
-            if len(shape) == 4:
-                found["features"] = detail["index"]
-            elif shape[-1] == len(self.label_keys):
-                found["probabilities"] = detail["index"]
-            elif shape[-1] == embedding_dim:
-                found["embedding"] = detail["index"]
-            else:
-                found["guard"] = detail["index"]
-        return found
+        return output_indices(interpreter.get_output_details(), len(self.label_keys), self._bundle.head_W.shape[0])
 
     def run_model(self, model_input: np.ndarray) -> ModelOutputs:
         """The network's outputs for one standardised uint8 size×size image."""
