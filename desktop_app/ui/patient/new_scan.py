@@ -195,8 +195,7 @@ class NewScanScreen(Screen):
         self.problem.setVisible(False)
         self.result_area.setVisible(False)
         self.image_panel.clear()
-        self.image_panel.title_label.setText("Your scan")
-        self.another.setText("Analyse another scan")
+        self._set_refused_wording(False)
         self.run(_load_preview, path, on_result=lambda loaded: self._preview(path, loaded),
                  on_error=self._failed)
 
@@ -246,14 +245,17 @@ class NewScanScreen(Screen):
 
     def _show_refused(self, prediction) -> None:
         """The picture stays in view beside the message, so the patient sees which file was refused."""
-        self.image_panel.title_label.setText("The picture you chose")
+        self._set_refused_wording(True)
         self.result_area.setVisible(True)
         self.image_panel.show_picture_only(prediction.image)
         self.finding.setVisible(False)
         self._set_actions_visible(False)
-        self.another.setText("Choose another file")
         self.another.setVisible(True)
         self._show_problem(f"{prediction.message}.", NOT_MRI_TEXT)
+
+    def _set_refused_wording(self, refused: bool) -> None:
+        self.image_panel.title_label.setText("The picture you chose" if refused else "Your scan")
+        self.another.setText("Choose another file" if refused else "Analyse another scan")
 
     def _failed(self, exc: Exception) -> None:
         self._set_busy(False)

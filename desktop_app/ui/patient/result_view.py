@@ -126,8 +126,7 @@ class ScanImagePanel(Card):
 
     def show_picture_only(self, image) -> None:
         """A picture the model gives no finding for: no heatmap controls at all."""
-        self.view.set_image(image)
-        self.set_heatmap(None)
+        self.show_image(image)
         self.controls.setVisible(False)
 
     def clear(self) -> None:
